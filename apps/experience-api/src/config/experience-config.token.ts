@@ -1,0 +1,2 @@
+/** Injection token of the validated ExperienceConfig. */
+export const EXPERIENCE_CONFIG = Symbol('EXPERIENCE_CONFIG');

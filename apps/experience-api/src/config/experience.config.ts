@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { AddressList, EnvReader, randomCredential } from '@app/platform';
+
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/** experience-api's settings, validated once at start; nothing else reads the environment. */
+export interface ExperienceConfig {
+  readonly port: number;
+  readonly production: boolean;
+  readonly instanceId: string;
+  readonly databaseUrl?: URL;
+  readonly pgliteDataDir: string;
+  /** Undefined: the admin API answers 404. */
+  readonly adminToken?: string;
+  /** True when no ADMIN_TOKEN was given and one was made up for this development run. */
+  readonly adminTokenGenerated: boolean;
+  readonly tokenIdleTtlMs: number;
+  readonly socketLeaseMs: number;
+  readonly entityAllowedCidrs: AddressList;
+  readonly trustProxy: AddressList;
+  readonly tls?: TlsFiles;
+  readonly handshakeRatePerSecond: number;
+  readonly handshakeBurst: number;
+  readonly pingIntervalMs: number;
+  readonly maxInboundFrameBytes: number;
+  readonly maxBufferedBytes: number;
+}
+
+/**
+ * Builds the configuration from environment variables (contract section 1),
+ * throwing a ConfigurationError with one line per problem.
+ */
+export function loadExperienceConfig(env: Readonly<Record<string, string | undefined>>): ExperienceConfig {
+  const read = new EnvReader(env);
+  const production = read.string('NODE_ENV') === 'production';
+
+  const givenAdminToken = read.secret('ADMIN_TOKEN', 16);
+  const adminTokenGenerated = givenAdminToken === undefined && !production;
+
+  if (read.string('REDIS_URL') !== undefined) {
+    read.problem('REDIS_URL', 'the Redis cluster bus is not part of this release; unset it to run a single instance');
+  }
+
+  const certFile = read.string('TLS_CERT_FILE');
+  const keyFile = read.string('TLS_KEY_FILE');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    read.problem(certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  const cert = read.file('TLS_CERT_FILE');
+  const key = read.file('TLS_KEY_FILE');
+
+  const config: ExperienceConfig = {
+    port: read.integer('PORT', 3000, { min: 0, max: 65_535 }),
+    production,
+    instanceId: read.string('INSTANCE_ID', randomUUID()),
+    databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    pgliteDataDir: read.string('PGLITE_DATA_DIR', './data/experience-api'),
+    adminToken: givenAdminToken ?? (adminTokenGenerated ? randomCredential(24) : undefined),
+    adminTokenGenerated,
+    tokenIdleTtlMs: read.duration('TOKEN_IDLE_TTL', '30d', { minMs: 1_000 }),
+    socketLeaseMs: read.duration('SOCKET_LEASE_TTL', '45s', { minMs: 3_000 }),
+    entityAllowedCidrs: read.addressList('ENTITY_ALLOWED_CIDRS', '127.0.0.1/32,::1/128'),
+    trustProxy: read.addressList('TRUST_PROXY', ''),
+    tls: cert && key ? { cert, key } : undefined,
+    handshakeRatePerSecond: read.integer('HANDSHAKE_RATE_PER_SECOND', 50, { min: 0, max: 1_000_000 }),
+    handshakeBurst: read.integer('HANDSHAKE_BURST', 200, { min: 1, max: 1_000_000 }),
+    pingIntervalMs: read.duration('WS_PING_INTERVAL', '30s', { minMs: 100 }),
+    maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
+    maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
+  };
+  read.finish();
+  return config;
+}

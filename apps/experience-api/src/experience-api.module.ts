@@ -1,0 +1,47 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
+import { SocketRegistryModule } from '@app/socket-registry';
+import { TOKEN_STORE_ENTITIES, TOKEN_STORE_MIGRATIONS, TokenStoreModule } from '@app/token-store';
+import { AdminModule } from './admin/admin.module.js';
+import type { ExperienceConfig } from './config/experience.config.js';
+import { EXPERIENCE_CONFIG } from './config/experience-config.token.js';
+import { ConsumersController } from './consumers/consumers.controller.js';
+import { GatewayModule } from './gateway/gateway.module.js';
+import { HealthController } from './health/health.controller.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { CreatePublications1763776900000 } from './publishing/migrations/1763776900000-create-publications.js';
+import { PublicationEntity } from './publishing/publication.entity.js';
+import { PublishingModule } from './publishing/publishing.module.js';
+
+@Global()
+@Module({})
+export class ExperienceApiModule {
+  static forRoot(config: ExperienceConfig): DynamicModule {
+    const tokenStore = TokenStoreModule.forRoot({
+      tokenIdleTtlMs: config.tokenIdleTtlMs,
+      socketLeaseMs: config.socketLeaseMs,
+      instanceId: config.instanceId,
+    });
+    return {
+      module: ExperienceApiModule,
+      imports: [
+        DatabaseModule.forRoot({
+          url: config.databaseUrl,
+          pgliteDataDir: config.pgliteDataDir,
+          applicationName: 'experience-api',
+          entities: [...TOKEN_STORE_ENTITIES, PublicationEntity],
+          migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000],
+        }),
+        tokenStore,
+        SocketRegistryModule.forRoot({ maxBufferedBytes: config.maxBufferedBytes }),
+        MetricsModule,
+        AdminModule,
+        GatewayModule,
+        PublishingModule,
+      ],
+      controllers: [ConsumersController, HealthController],
+      providers: [{ provide: EXPERIENCE_CONFIG, useValue: config }],
+      exports: [EXPERIENCE_CONFIG, tokenStore],
+    };
+  }
+}

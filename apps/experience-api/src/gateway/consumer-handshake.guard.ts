@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isDatabaseUnavailable } from '@app/database';
+import { resolveClientAddress } from '@app/platform';
+import { ConsumerTokenService, GROUP_PATTERN, LiveSocketService, MAX_GROUPS, TokenRejectedError } from '@app/token-store';
+import type { ExperienceConfig } from '../config/experience.config.js';
+import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { readHandshakeCredentials, readHandshakeGroups } from './consumer-credentials.js';
+import { HandshakeRateLimiter } from './handshake-rate-limiter.js';
+import { HandshakeRefusedError } from './handshake-refused.error.js';
+import type { UpgradeGuard } from './upgrade-guard.js';
+
+/** What a consumer's accepted handshake established. */
+export interface ConsumerAuthorization {
+  readonly socketId: string;
+  readonly clientId: string;
+  readonly groups: readonly string[];
+  readonly remoteAddress: string;
+}
+
+/**
+ * Admits a consumer to `/ws/publish`: rate-limits its address, checks its
+ * token, and claims its one live connection, all before the upgrade completes.
+ */
+@Injectable()
+export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorization> {
+  private readonly logger = new Logger(ConsumerHandshakeGuard.name);
+  private readonly limiter: HandshakeRateLimiter;
+
+  constructor(
+    @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
+    private readonly tokens: ConsumerTokenService,
+    private readonly liveSockets: LiveSocketService,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.limiter = new HandshakeRateLimiter(config.handshakeRatePerSecond, config.handshakeBurst);
+  }
+
+  async authorize(request: IncomingMessage): Promise<ConsumerAuthorization> {
+    const remoteAddress = resolveClientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], this.config.trustProxy);
+    try {
+      const authorization = await this.admit(request, remoteAddress);
+      this.metrics.handshakes.inc({ outcome: 'accepted' });
+      return authorization;
+    } catch (error) {
+      const refusal = this.toRefusal(error);
+      this.metrics.handshakes.inc({ outcome: refusal.code });
+      if (refusal.status === 401 || refusal.status === 409) {
+        const clientId = readHandshakeCredentials(request.headers).clientId;
+        this.logger.warn(`refused handshake from ${remoteAddress}: ${refusal.code} (client_id ${clientId ?? '-'})`);
+      }
+      throw refusal;
+    }
+  }
+
+  async abandon(authorization: ConsumerAuthorization): Promise<void> {
+    await this.liveSockets.release(authorization.clientId, authorization.socketId);
+  }
+
+  private async admit(request: IncomingMessage, remoteAddress: string): Promise<ConsumerAuthorization> {
+    if (!this.limiter.tryTake(remoteAddress)) {
+      throw new HandshakeRefusedError(429, 'too_many_requests', 'too many handshakes from this address', {
+        'Retry-After': String(this.limiter.retryAfterSeconds()),
+      });
+    }
+    const credentials = readHandshakeCredentials(request.headers);
+    if (credentials.missingSubprotocol) {
+      throw new HandshakeRefusedError(400, 'bad_request', 'browsers must offer the push.v1 subprotocol with their credentials');
+    }
+    const requestedGroups = readHandshakeGroups(request.headers, request.url);
+    const badGroup = requestedGroups.find((group) => !GROUP_PATTERN.test(group));
+    if (badGroup !== undefined || requestedGroups.length > MAX_GROUPS) {
+      throw new HandshakeRefusedError(400, 'bad_request', `groups must be at most ${MAX_GROUPS} names matching ${GROUP_PATTERN.source}`);
+    }
+    const consumer = await this.tokens.authenticate(credentials.clientId, credentials.token);
+    const socketId = randomUUID();
+    if (!(await this.liveSockets.claim(consumer.clientId, socketId))) {
+      throw new HandshakeRefusedError(409, 'conflict', 'this client already has an open connection');
+    }
+    const groups = [...new Set([...consumer.defaultGroups, ...requestedGroups])];
+    return { socketId, clientId: consumer.clientId, groups, remoteAddress };
+  }
+
+  private toRefusal(error: unknown): HandshakeRefusedError {
+    if (error instanceof HandshakeRefusedError) return error;
+    if (error instanceof TokenRejectedError) return new HandshakeRefusedError(401, 'unauthorized', error.message);
+    if (isDatabaseUnavailable(error)) {
+      return new HandshakeRefusedError(503, 'service_unavailable', 'the database is unavailable; try again shortly', { 'Retry-After': '5' });
+    }
+    this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return new HandshakeRefusedError(500, 'internal_server_error', 'internal error');
+  }
+}

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+export interface PublicationRecord {
+  readonly seq: number;
+  readonly publishedAt: Date;
+  /** The id had been published inside the idempotency window. */
+  readonly duplicate: boolean;
+}
+
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
+
+/** The ids published in the last 24 hours with their `seq`, shared by every instance through the database. */
+export abstract class PublicationLog {
+  /** Records the id and assigns the next `seq`, or returns the earlier record of the same id. */
+  abstract record(id: string): Promise<PublicationRecord>;
+  /** Forgets ids older than the idempotency window; returns how many. */
+  abstract prune(): Promise<number>;
+}
+
+@Injectable()
+export class TypeOrmPublicationLog extends PublicationLog {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async record(id: string): Promise<PublicationRecord> {
+    // one round trip: insert (or re-insert an expired id), else read the live earlier record
+    const [row] = await this.dataSource.query(
+      `WITH fresh AS (
+         INSERT INTO publications (id) VALUES ($1)
+         ON CONFLICT (id) DO UPDATE SET seq = nextval('entity_seq'), published_at = now()
+          WHERE publications.published_at <= now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'
+         RETURNING seq, published_at)
+       SELECT seq, published_at, false AS duplicate FROM fresh
+       UNION ALL
+       SELECT seq, published_at, true FROM publications WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM fresh)`,
+      [id],
+    );
+    return { seq: Number(row.seq), publishedAt: new Date(row.published_at), duplicate: row.duplicate === true };
+  }
+
+  async prune(): Promise<number> {
+    const rows: unknown[] = await this.dataSource.query(
+      `DELETE FROM publications WHERE published_at <= now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours' RETURNING id`,
+    );
+    return rows.length;
+  }
+}

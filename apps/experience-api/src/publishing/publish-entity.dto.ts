@@ -1,0 +1,24 @@
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsDefined, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { GROUP_PATTERN, MAX_GROUPS } from '@app/token-store';
+
+/** The body of `POST /entity`. */
+export class PublishEntityDto {
+  /** Idempotency key; the server assigns one when it is absent. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  @Matches(/^[\x21-\x7e]+$/, { message: 'id must be printable ASCII without spaces' })
+  id?: string;
+
+  /** Without groups the entity goes to every consumer. */
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty({ message: 'groups must not be empty; leave it out to publish to every consumer' })
+  @ArrayMaxSize(MAX_GROUPS)
+  @Matches(GROUP_PATTERN, { each: true, message: `each of groups must match ${GROUP_PATTERN.source}` })
+  groups?: string[];
+
+  /** Any JSON value, delivered as it is. */
+  @IsDefined({ message: 'data is required (any JSON value)' })
+  data: unknown;
+}

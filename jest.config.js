@@ -1,0 +1,26 @@
+/**
+ * One jest run covers unit specs beside the code (apps/, libs/) and the
+ * end-to-end suites in test/. The project is ESM (NestJS 12 ships ESM only),
+ * so jest runs in its native ESM mode and ts-jest emits ESM.
+ */
+const aliases = {
+  '^@app/(database|platform|token-store|socket-registry)$': '<rootDir>/libs/$1/src/index.ts',
+};
+
+export default {
+  rootDir: '.',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  testRegex: '\\.(spec|e2e-spec)\\.ts$',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  },
+  moduleNameMapper: {
+    ...aliases,
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,15 @@
+import type { MixedList } from 'typeorm';
+
+export interface DatabaseOptions {
+  /** `postgres://…`; when absent the embedded PGlite database is used. */
+  readonly url?: URL;
+  /** Where PGlite keeps its files when `url` is absent; `memory://` keeps nothing. */
+  readonly pgliteDataDir: string;
+  /** Shown in `pg_stat_activity`, so operators can tell the apps apart. */
+  readonly applicationName: string;
+  // TypeORM takes classes here, typed by it as plain functions
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly entities: MixedList<Function>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly migrations: MixedList<Function>;
+}

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import type { BroadcastResult, SocketSelector } from './socket-selector.js';
+import { SocketRegistry } from './socket-registry.js';
+
+/**
+ * How deliveries reach sockets, wherever they are open. Callers never touch
+ * the registry for delivery, so that an implementation spanning several
+ * instances can take the place of the in-process one.
+ */
+export abstract class DeliveryBus {
+  /** Writes the frame to every selected socket. */
+  abstract broadcast(frame: Buffer, selector: SocketSelector): Promise<BroadcastResult>;
+  /** Closes the selected sockets; returns how many were closed. */
+  abstract close(selector: SocketSelector, code: number, reason: string): Promise<number>;
+}
+
+/** Delivery when one instance serves every socket. */
+@Injectable()
+export class InProcessDeliveryBus extends DeliveryBus {
+  constructor(private readonly registry: SocketRegistry) {
+    super();
+  }
+
+  async broadcast(frame: Buffer, selector: SocketSelector): Promise<BroadcastResult> {
+    return this.registry.deliver(frame, selector);
+  }
+
+  async close(selector: SocketSelector, code: number, reason: string): Promise<number> {
+    return this.registry.close(selector, code, reason);
+  }
+}

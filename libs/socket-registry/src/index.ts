@@ -1,0 +1,6 @@
+export { DeliveryBus, InProcessDeliveryBus } from './delivery-bus.js';
+export { RegisteredSocket } from './registered-socket.js';
+export { SocketRegistry } from './socket-registry.js';
+export { SocketRegistryModule } from './socket-registry.module.js';
+export type { SocketRegistryOptions } from './socket-registry.options.js';
+export type { BroadcastResult, DeliveryFailure, SocketInfo, SocketSelector, SocketType } from './socket-selector.js';

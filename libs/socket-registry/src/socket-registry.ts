@@ -1,0 +1,132 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { WebSocket } from 'ws';
+import { RegisteredSocket } from './registered-socket.js';
+import type { BroadcastResult, DeliveryFailure, SocketSelector } from './socket-selector.js';
+import { SOCKET_REGISTRY_OPTIONS, type SocketRegistryOptions } from './socket-registry.options.js';
+
+/**
+ * The sockets open on this instance, indexed by id and by group, so that a
+ * broadcast to a group touches only that group's members.
+ */
+@Injectable()
+export class SocketRegistry {
+  private readonly logger = new Logger(SocketRegistry.name);
+  private readonly sockets = new Map<string, RegisteredSocket>();
+  private readonly members = new Map<string, Set<RegisteredSocket>>();
+
+  constructor(@Inject(SOCKET_REGISTRY_OPTIONS) private readonly options: SocketRegistryOptions) {}
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  add(entry: RegisteredSocket, groups: Iterable<string> = []): void {
+    this.sockets.set(entry.id, entry);
+    this.subscribe(entry.id, groups);
+  }
+
+  /** Forgets the socket; it is not closed. */
+  remove(socketId: string): RegisteredSocket | undefined {
+    const entry = this.sockets.get(socketId);
+    if (!entry) return undefined;
+    this.unsubscribe(socketId, entry.groups);
+    this.sockets.delete(socketId);
+    return entry;
+  }
+
+  get(socketId: string): RegisteredSocket | undefined {
+    return this.sockets.get(socketId);
+  }
+
+  /** Adds groups; groups it already has are ignored. Returns its groups, or undefined for an unknown socket. */
+  subscribe(socketId: string, groups: Iterable<string>): string[] | undefined {
+    const entry = this.sockets.get(socketId);
+    if (!entry) return undefined;
+    for (const group of groups) {
+      if (entry.groups.has(group)) continue;
+      entry.groups.add(group);
+      let set = this.members.get(group);
+      if (!set) this.members.set(group, (set = new Set()));
+      set.add(entry);
+    }
+    return [...entry.groups];
+  }
+
+  unsubscribe(socketId: string, groups: Iterable<string>): string[] | undefined {
+    const entry = this.sockets.get(socketId);
+    if (!entry) return undefined;
+    for (const group of [...groups]) {
+      if (!entry.groups.delete(group)) continue;
+      const set = this.members.get(group);
+      set?.delete(entry);
+      if (set?.size === 0) this.members.delete(group);
+    }
+    return [...entry.groups];
+  }
+
+  /** The sockets a selector names, each once. */
+  *select(selector: SocketSelector): Generator<RegisteredSocket> {
+    const matches = (entry: RegisteredSocket): boolean =>
+      (selector.type === undefined || entry.type === selector.type) &&
+      (selector.path === undefined || entry.path === selector.path) &&
+      (selector.clientId === undefined || entry.clientId === selector.clientId);
+    if (selector.groups === undefined) {
+      for (const entry of this.sockets.values()) if (matches(entry)) yield entry;
+      return;
+    }
+    const seen = new Set<RegisteredSocket>();
+    for (const group of selector.groups) {
+      for (const entry of this.members.get(group) ?? []) {
+        if (seen.has(entry) || !matches(entry)) continue;
+        seen.add(entry);
+        yield entry;
+      }
+    }
+  }
+
+  /**
+   * Writes one pre-built text frame to every selected socket: the payload is
+   * serialised once by the caller, never per recipient.
+   */
+  deliver(frame: Buffer, selector: SocketSelector): BroadcastResult {
+    let recipients = 0;
+    const failures: DeliveryFailure[] = [];
+    for (const entry of this.select(selector)) {
+      const failure = this.write(entry, frame);
+      if (failure) failures.push({ socket_id: entry.id, reason: failure });
+      else recipients++;
+    }
+    return { recipients, failures };
+  }
+
+  /** Sends one frame to one socket; undefined if it has no such socket. */
+  sendTo(socketId: string, frame: Buffer): DeliveryFailure | null | undefined {
+    const entry = this.sockets.get(socketId);
+    if (!entry) return undefined;
+    const failure = this.write(entry, frame);
+    return failure ? { socket_id: socketId, reason: failure } : null;
+  }
+
+  /** Closes the selected sockets with a close frame; returns how many. */
+  close(selector: SocketSelector, code: number, reason: string): number {
+    let closed = 0;
+    for (const entry of [...this.select(selector)]) {
+      entry.socket.close(code, reason);
+      closed++;
+    }
+    return closed;
+  }
+
+  private write(entry: RegisteredSocket, frame: Buffer): DeliveryFailure['reason'] | null {
+    const { socket } = entry;
+    if (socket.readyState !== WebSocket.OPEN) return 'not_open';
+    if (socket.bufferedAmount > this.options.maxBufferedBytes) {
+      // a consumer that cannot keep up would otherwise hold an ever-growing queue in our memory
+      this.logger.warn(`dropping slow socket ${entry.id} (client ${entry.clientId ?? '-'}): ${socket.bufferedAmount} bytes unsent`);
+      socket.terminate();
+      return 'slow_consumer';
+    }
+    socket.send(frame, { binary: false });
+    return null;
+  }
+}

@@ -1,0 +1,30 @@
+export type SocketType = 'inbound' | 'outbound';
+
+/** Which sockets an operation applies to; every field given must match, and any one of `groups` suffices. */
+export interface SocketSelector {
+  readonly type?: SocketType;
+  readonly path?: string;
+  readonly clientId?: string;
+  readonly groups?: readonly string[];
+}
+
+/** A socket as operators see it. */
+export interface SocketInfo {
+  readonly socket_id: string;
+  readonly type: SocketType;
+  readonly path: string;
+  readonly client_id: string | null;
+  readonly groups: string[];
+  readonly remote_address: string;
+  readonly connected_at: string;
+}
+
+export interface DeliveryFailure {
+  readonly socket_id: string;
+  readonly reason: 'not_open' | 'slow_consumer' | 'send_failed';
+}
+
+export interface BroadcastResult {
+  readonly recipients: number;
+  readonly failures: DeliveryFailure[];
+}

@@ -1,0 +1,11 @@
+/** What the contract allows as a `client_id`. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Group names: short, printable, safe in a header list and a log line. */
+export const GROUP_PATTERN = /^[A-Za-z0-9._:/-]{1,64}$/;
+
+/** At most this many groups on one client or socket. */
+export const MAX_GROUPS = 100;
+
+/** Tokens are 32 random bytes in base64url: exactly 43 characters. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;

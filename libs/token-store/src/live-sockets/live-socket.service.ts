@@ -1,0 +1,54 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { TOKEN_STORE_OPTIONS, type TokenStoreOptions } from '../token-store.options.js';
+import { LiveSocketRepository } from './live-socket.repository.js';
+
+/**
+ * Enforces "one open connection per client" across every instance that shares
+ * the database. This instance renews the leases of its sockets a few times per
+ * lease period, so a crashed instance locks its consumers out for at most one
+ * lease.
+ */
+@Injectable()
+export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(LiveSocketService.name);
+  private renewTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly sockets: LiveSocketRepository,
+    @Inject(TOKEN_STORE_OPTIONS) private readonly options: TokenStoreOptions,
+  ) {}
+
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
+
+  /** True if this socket is now the client's one live connection; false if another holds it. */
+  claim(clientId: string, socketId: string): Promise<boolean> {
+    return this.sockets.claim({ clientId, socketId, instanceId: this.options.instanceId, leaseMs: this.options.socketLeaseMs });
+  }
+
+  release(clientId: string, socketId: string): Promise<void> {
+    return this.sockets.release(clientId, socketId);
+  }
+
+  onApplicationBootstrap(): void {
+    const every = Math.max(1_000, Math.floor(this.options.socketLeaseMs / 3));
+    this.renewTimer = setInterval(() => void this.renew(), every);
+    this.renewTimer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.renewTimer);
+    await this.sockets.releaseInstance(this.options.instanceId).catch((error: Error) =>
+      this.logger.warn(`could not release this instance's live sockets: ${error.message}`),
+    );
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      await this.sockets.renewInstance(this.options.instanceId, this.options.socketLeaseMs);
+    } catch (error) {
+      this.logger.warn(`could not renew live-socket leases: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ConsumerTokenRepository, type HandshakeCredentials } from './consumer-token.repository.js';
+
+/** Expiry is computed with the database clock, which every instance shares. */
+@Injectable()
+export class TypeOrmConsumerTokenRepository extends ConsumerTokenRepository {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async replace(clientId: string, tokenHash: Buffer, idleTtlMs: number): Promise<Date> {
+    const [row] = await this.dataSource.query(
+      `INSERT INTO consumer_tokens (client_id, token_hash, issued_at, last_seen_at) VALUES ($1, $2, now(), now())
+       ON CONFLICT (client_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, issued_at = now(), last_seen_at = now()
+       RETURNING last_seen_at + $3 * interval '1 millisecond' AS expires_at`,
+      [clientId, tokenHash, idleTtlMs],
+    );
+    return new Date(row.expires_at);
+  }
+
+  async findHandshakeCredentials(clientId: string, idleTtlMs: number): Promise<HandshakeCredentials | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT t.token_hash, c.default_groups,
+              t.last_seen_at + $2 * interval '1 millisecond' AS expires_at,
+              t.last_seen_at + $2 * interval '1 millisecond' <= now() AS expired
+         FROM consumer_tokens t JOIN clients c ON c.client_id = t.client_id
+        WHERE t.client_id = $1`,
+      [clientId, idleTtlMs],
+    );
+    if (!row) return null;
+    return {
+      tokenHash: Buffer.from(row.token_hash),
+      expiresAt: new Date(row.expires_at),
+      expired: row.expired === true,
+      defaultGroups: row.default_groups ?? [],
+    };
+  }
+
+  async touch(clientId: string): Promise<void> {
+    await this.dataSource.query('UPDATE consumer_tokens SET last_seen_at = now() WHERE client_id = $1', [clientId]);
+  }
+}

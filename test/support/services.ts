@@ -1,0 +1,34 @@
+import pg from 'pg';
+
+/** The Postgres the suites use when DATABASE_URL is set; otherwise they run on embedded PGlite. */
+export const databaseUrl: string | undefined = process.env.DATABASE_URL || undefined;
+
+/** The machine's Postgres, for suites that need a real server whatever DATABASE_URL says. */
+export const localPostgresUrl = databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export const inCi = process.env.CI === 'true';
+
+/** Whether a Postgres answers at `url` within a couple of seconds. */
+export async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * For a suite that needs a real service: true when it answers; when it does not,
+ * a failure under CI and a loudly announced skip elsewhere.
+ */
+export function serviceAvailable(name: string, answers: boolean): boolean {
+  if (answers) return true;
+  if (inCi) throw new Error(`${name} is required under CI=true but does not answer`);
+  console.warn(`SKIPPED: ${name} does not answer on this machine; its suite did not run`);
+  return false;
+}
