@@ -1,4 +1,4 @@
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsDefined, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
 import { GROUP_PATTERN, MAX_GROUPS } from '@app/token-store';
 
 /** The body of `POST /entity`. */
@@ -18,7 +18,10 @@ export class PublishEntityDto {
   @Matches(GROUP_PATTERN, { each: true, message: `each of groups must match ${GROUP_PATTERN.source}` })
   groups?: string[];
 
-  /** Any JSON value, delivered as it is. */
-  @IsDefined({ message: 'data is required (any JSON value)' })
+  /** Any JSON value, `null` included, delivered as it is. */
+  @ValidateBy({
+    name: 'isPresent',
+    validator: { validate: (_value, args) => args !== undefined && Object.hasOwn(args.object, args.property) },
+  }, { message: 'data is required (any JSON value)' })
   data: unknown;
 }

@@ -1,0 +1,186 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigurationError } from '@app/platform';
+import { loadExperienceConfig } from './experience.config.js';
+
+const GOOD_ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+
+/** The problems loading reports; fails the test if loading succeeds. */
+function problemsLoading(env: Record<string, string>): readonly string[] {
+  try {
+    loadExperienceConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as ConfigurationError).problems;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe(loadExperienceConfig.name, () => {
+  const sut = loadExperienceConfig;
+
+  it('applies the documented defaults to an empty environment', () => {
+    const config = sut({});
+
+    expect(config).toMatchObject({
+      port: 3000,
+      production: false,
+      pgliteDataDir: './data/experience-api',
+      tokenIdleTtlMs: 30 * 86_400_000,
+      socketLeaseMs: 45_000,
+      pingIntervalMs: 30_000,
+      handshakeRatePerSecond: 50,
+      handshakeBurst: 200,
+      maxInboundFrameBytes: 4_096,
+      maxBufferedBytes: 8 * 1_048_576,
+    });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.tls).toBeUndefined();
+    expect(config.instanceId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(config.entityAllowedCidrs.entries).toEqual(['127.0.0.1/32', '::1/128']);
+    expect(config.entityAllowedCidrs.contains('127.0.0.1')).toBe(true);
+    expect(config.entityAllowedCidrs.contains('::1')).toBe(true);
+    expect(config.entityAllowedCidrs.contains('10.0.0.1')).toBe(false);
+    expect(config.trustProxy.isEmpty).toBe(true);
+  });
+
+  it('reads every variable given', () => {
+    const config = sut({
+      NODE_ENV: 'production',
+      PORT: '8443',
+      INSTANCE_ID: 'eu-1',
+      DATABASE_URL: 'postgresql://app:pw@db:5432/push',
+      PGLITE_DATA_DIR: 'memory://',
+      ADMIN_TOKEN: GOOD_ADMIN_TOKEN,
+      TOKEN_IDLE_TTL: '12h',
+      SOCKET_LEASE_TTL: '90s',
+      ENTITY_ALLOWED_CIDRS: '10.0.0.0/8',
+      TRUST_PROXY: '10.1.0.0/16',
+      HANDSHAKE_RATE_PER_SECOND: '0',
+      HANDSHAKE_BURST: '5',
+      WS_PING_INTERVAL: '500ms',
+      WS_MAX_INBOUND_FRAME: '125',
+      WS_MAX_BUFFERED_BYTES: '65536',
+    });
+
+    expect(config).toMatchObject({
+      production: true,
+      port: 8443,
+      instanceId: 'eu-1',
+      pgliteDataDir: 'memory://',
+      adminToken: GOOD_ADMIN_TOKEN,
+      adminTokenGenerated: false,
+      tokenIdleTtlMs: 12 * 3_600_000,
+      socketLeaseMs: 90_000,
+      handshakeRatePerSecond: 0,
+      handshakeBurst: 5,
+      pingIntervalMs: 500,
+      maxInboundFrameBytes: 125,
+      maxBufferedBytes: 65_536,
+    });
+    expect(config.databaseUrl?.host).toBe('db:5432');
+    expect(config.entityAllowedCidrs.contains('10.9.9.9')).toBe(true);
+    expect(config.entityAllowedCidrs.contains('127.0.0.1')).toBe(false);
+    expect(config.trustProxy.contains('10.1.2.3')).toBe(true);
+  });
+
+  describe('admin token', () => {
+    it('disables the admin API in production when ADMIN_TOKEN is not set', () => {
+      const config = sut({ NODE_ENV: 'production' });
+
+      expect(config.production).toBe(true);
+      expect(config.adminToken).toBeUndefined();
+      expect(config.adminTokenGenerated).toBe(false);
+    });
+
+    it('makes up a strong token for a development run without ADMIN_TOKEN', () => {
+      const first = sut({ NODE_ENV: 'development' });
+      const second = sut({});
+
+      expect(first.adminTokenGenerated).toBe(true);
+      expect(first.adminToken?.length).toBeGreaterThanOrEqual(32);
+      expect(second.adminTokenGenerated).toBe(true);
+      expect(second.adminToken).not.toBe(first.adminToken);
+    });
+
+    it('uses the ADMIN_TOKEN given, in production as in development', () => {
+      expect(sut({ NODE_ENV: 'production', ADMIN_TOKEN: GOOD_ADMIN_TOKEN })).toMatchObject({
+        adminToken: GOOD_ADMIN_TOKEN,
+        adminTokenGenerated: false,
+      });
+      expect(sut({ ADMIN_TOKEN: GOOD_ADMIN_TOKEN })).toMatchObject({ adminToken: GOOD_ADMIN_TOKEN, adminTokenGenerated: false });
+    });
+
+    it.each([['production'], ['development']])('refuses a short ADMIN_TOKEN in %s without echoing it', (nodeEnv) => {
+      const problems = problemsLoading({ NODE_ENV: nodeEnv, ADMIN_TOKEN: 'tooShort99' });
+
+      expect(problems).toEqual([expect.stringMatching(/^ADMIN_TOKEN: /)]);
+      expect(problems.join('\n')).not.toContain('tooShort99');
+    });
+  });
+
+  it('refuses REDIS_URL, naming it, without echoing its value', () => {
+    const problems = problemsLoading({ REDIS_URL: 'redis://:RedisPassw0rd@cache:6379' });
+
+    expect(problems).toEqual([expect.stringMatching(/^REDIS_URL: /)]);
+    expect(problems.join('\n')).not.toContain('RedisPassw0rd');
+  });
+
+  describe('TLS', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'experience-config-'));
+      writeFileSync(join(dir, 'cert.pem'), 'CERT');
+      writeFileSync(join(dir, 'key.pem'), 'KEY');
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the certificate and key files', () => {
+      const config = sut({ TLS_CERT_FILE: join(dir, 'cert.pem'), TLS_KEY_FILE: join(dir, 'key.pem') });
+
+      expect(config.tls?.cert.toString()).toBe('CERT');
+      expect(config.tls?.key.toString()).toBe('KEY');
+    });
+
+    it('refuses a certificate without a key, naming the missing variable', () => {
+      expect(problemsLoading({ TLS_CERT_FILE: join(dir, 'cert.pem') })).toEqual([
+        'TLS_KEY_FILE: TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+      ]);
+      expect(problemsLoading({ TLS_KEY_FILE: join(dir, 'key.pem') })).toEqual([
+        'TLS_CERT_FILE: TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+      ]);
+    });
+
+    it('refuses files that cannot be read', () => {
+      const problems = problemsLoading({ TLS_CERT_FILE: join(dir, 'nope.pem'), TLS_KEY_FILE: join(dir, 'key.pem') });
+
+      expect(problems).toEqual([expect.stringMatching(/^TLS_CERT_FILE: cannot read ".*nope\.pem" \(ENOENT\)$/)]);
+    });
+  });
+
+  it('reports every bad variable at once, one problem each, each led by its name', () => {
+    const env = {
+      NODE_ENV: 'production',
+      ADMIN_TOKEN: 'short',
+      REDIS_URL: 'redis://cache:6379',
+      PORT: '70000',
+      DATABASE_URL: 'mysql://app:DbPassw0rd@db/push',
+      TOKEN_IDLE_TTL: 'forever',
+      SOCKET_LEASE_TTL: '1s',
+      ENTITY_ALLOWED_CIDRS: '10.0.0.0/8, intranet',
+      TRUST_PROXY: '10.0.0.0/40',
+      HANDSHAKE_RATE_PER_SECOND: '-1',
+      HANDSHAKE_BURST: '0',
+      WS_PING_INTERVAL: '10ms',
+      WS_MAX_INBOUND_FRAME: '124',
+      WS_MAX_BUFFERED_BYTES: 'lots',
+    };
+
+    const problems = problemsLoading(env);
+
+    const named = Object.keys(env).filter((name) => name !== 'NODE_ENV');
+    expect(problems.map((problem) => problem.slice(0, problem.indexOf(':'))).sort()).toEqual([...named].sort());
+    expect(problems.join('\n')).not.toContain('DbPassw0rd');
+  });
+});

@@ -1,0 +1,271 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigurationError } from './configuration-error.js';
+import { EnvReader } from './env-reader.js';
+
+/** The problems `finish()` reports, or [] when it does not throw. */
+function problemsOf(sut: EnvReader): readonly string[] {
+  try {
+    sut.finish();
+    return [];
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as ConfigurationError).problems;
+  }
+}
+
+describe(EnvReader.name, () => {
+  describe('string', () => {
+    it('returns the trimmed value, or the fallback when unset or blank', () => {
+      const sut = new EnvReader({ A: '  value ', B: '   ', C: '' });
+
+      expect(sut.string('A')).toBe('value');
+      expect(sut.string('B', 'fallback')).toBe('fallback');
+      expect(sut.string('C', 'fallback')).toBe('fallback');
+      expect(sut.string('MISSING')).toBeUndefined();
+      expect(problemsOf(sut)).toEqual([]);
+    });
+  });
+
+  describe('integer', () => {
+    const port = { min: 0, max: 65_535 };
+
+    it('reads whole numbers inside the range, bounds included', () => {
+      const sut = new EnvReader({ LOW: '0', HIGH: '65535', MID: ' 8080 ', NEG: '-5' });
+
+      expect(sut.integer('LOW', 1, port)).toBe(0);
+      expect(sut.integer('HIGH', 1, port)).toBe(65_535);
+      expect(sut.integer('MID', 1, port)).toBe(8080);
+      expect(sut.integer('NEG', 0, { min: -10, max: 10 })).toBe(-5);
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it('uses the fallback when unset', () => {
+      const sut = new EnvReader({});
+
+      expect(sut.integer('PORT', 3000, port)).toBe(3000);
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it.each([['65536'], ['-1'], ['80.5'], ['1e3'], ['abc'], ['0x50'], ['99999999999999999999']])(
+      'reports "%s" as out of range or not a whole number',
+      (raw) => {
+        const sut = new EnvReader({ PORT: raw });
+
+        expect(sut.integer('PORT', 3000, port)).toBe(3000);
+        expect(problemsOf(sut)).toEqual([`PORT: must be a whole number from 0 to 65535 (got "${raw}")`]);
+      },
+    );
+  });
+
+  describe('duration', () => {
+    it.each([
+      ['30d', 30 * 86_400_000],
+      ['12h', 12 * 3_600_000],
+      ['15m', 15 * 60_000],
+      ['90s', 90_000],
+      ['500ms', 500],
+      ['45', 45_000],
+    ])('reads %s as %i ms', (raw, ms) => {
+      const sut = new EnvReader({ TTL: raw });
+
+      expect(sut.duration('TTL', '1s', { minMs: 1 })).toBe(ms);
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it('parses the fallback when unset', () => {
+      const sut = new EnvReader({});
+
+      expect(sut.duration('TTL', '30d', { minMs: 1_000 })).toBe(30 * 86_400_000);
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it.each([['soon'], ['10 s'], ['-5s'], ['1.5h'], ['3w'], ['s']])('reports garbage "%s"', (raw) => {
+      const sut = new EnvReader({ TTL: raw });
+
+      sut.duration('TTL', '30d', { minMs: 1_000 });
+
+      expect(problemsOf(sut)).toEqual([
+        `TTL: must be a duration of at least 1000 ms such as 30d, 12h, 15m or 45s (got "${raw}")`,
+      ]);
+    });
+
+    it('reports a duration below the minimum', () => {
+      const sut = new EnvReader({ TTL: '500ms' });
+
+      sut.duration('TTL', '30d', { minMs: 1_000 });
+
+      expect(problemsOf(sut)).toEqual([expect.stringMatching(/^TTL: must be a duration of at least 1000 ms/)]);
+    });
+  });
+
+  describe('addressList', () => {
+    it('parses a comma-separated list of blocks and addresses', () => {
+      const sut = new EnvReader({ CIDRS: '10.0.0.0/8, ::1/128,192.168.1.7' });
+
+      const list = sut.addressList('CIDRS', '');
+
+      expect(list.entries).toEqual(['10.0.0.0/8', '::1/128', '192.168.1.7']);
+      expect(list.contains('10.20.30.40')).toBe(true);
+      expect(list.contains('192.168.1.8')).toBe(false);
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it('parses the fallback when unset', () => {
+      const sut = new EnvReader({});
+
+      expect(sut.addressList('CIDRS', '127.0.0.1/32').contains('127.0.0.1')).toBe(true);
+    });
+
+    it('reports a bad entry by name and returns an empty list', () => {
+      const sut = new EnvReader({ CIDRS: '10.0.0.0/8, not-an-ip' });
+
+      const list = sut.addressList('CIDRS', '');
+
+      expect(list.isEmpty).toBe(true);
+      expect(list.contains('10.0.0.1')).toBe(false);
+      expect(problemsOf(sut)).toEqual(['CIDRS: "not-an-ip" is not an address or CIDR block']);
+    });
+  });
+
+  describe('url', () => {
+    const postgres = ['postgres:', 'postgresql:'] as const;
+
+    it('reads a URL with an accepted protocol', () => {
+      const sut = new EnvReader({ DATABASE_URL: 'postgres://app:pw@db.internal:5432/push' });
+
+      expect(sut.url('DATABASE_URL', postgres)?.hostname).toBe('db.internal');
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it('is undefined when unset', () => {
+      const sut = new EnvReader({});
+
+      expect(sut.url('DATABASE_URL', postgres)).toBeUndefined();
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it.each([
+      ['an unparsable URL', 'postgres://app:S3cretPassw0rd@db:notaport/push'],
+      ['a URL with the wrong protocol', 'mysql://app:S3cretPassw0rd@db/push'],
+    ])('reports %s without echoing its password', (_, raw) => {
+      const sut = new EnvReader({ DATABASE_URL: raw });
+
+      expect(sut.url('DATABASE_URL', postgres)).toBeUndefined();
+
+      const problems = problemsOf(sut);
+      expect(problems).toEqual(['DATABASE_URL: must be a URL starting with postgres:// or postgresql://']);
+      expect(problems.join('\n')).not.toContain('S3cretPassw0rd');
+    });
+  });
+
+  describe('secret', () => {
+    it('returns a value long enough', () => {
+      const sut = new EnvReader({ TOKEN: '0123456789abcdef' });
+
+      expect(sut.secret('TOKEN', 16)).toBe('0123456789abcdef');
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it('is undefined when unset or empty', () => {
+      const sut = new EnvReader({ EMPTY: '' });
+
+      expect(sut.secret('EMPTY', 16)).toBeUndefined();
+      expect(sut.secret('MISSING', 16)).toBeUndefined();
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it('reports a value too short without echoing it', () => {
+      const sut = new EnvReader({ TOKEN: 'hunter2' });
+
+      expect(sut.secret('TOKEN', 16)).toBeUndefined();
+
+      const problems = problemsOf(sut);
+      expect(problems).toEqual(['TOKEN: must be at least 16 characters long']);
+      expect(problems.join('\n')).not.toContain('hunter2');
+    });
+  });
+
+  describe('oneOf', () => {
+    it('accepts an allowed value and reports any other', () => {
+      const sut = new EnvReader({ GOOD: 'debug', BAD: 'loud' });
+
+      expect(sut.oneOf('GOOD', 'info', ['info', 'debug'])).toBe('debug');
+      expect(sut.oneOf('BAD', 'info', ['info', 'debug'])).toBe('info');
+      expect(problemsOf(sut)).toEqual(['BAD: must be one of info, debug (got "loud")']);
+    });
+  });
+
+  describe('file', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'env-reader-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the file a variable names', () => {
+      const path = join(dir, 'cert.pem');
+      writeFileSync(path, 'PEM');
+      const sut = new EnvReader({ CERT: path });
+
+      expect(sut.file('CERT')?.toString()).toBe('PEM');
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it('is undefined when unset', () => {
+      const sut = new EnvReader({});
+
+      expect(sut.file('CERT')).toBeUndefined();
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it('reports a missing file with its path and error code', () => {
+      const path = join(dir, 'missing.pem');
+      const sut = new EnvReader({ CERT: path });
+
+      expect(sut.file('CERT')).toBeUndefined();
+      expect(problemsOf(sut)).toEqual([`CERT: cannot read "${path}" (ENOENT)`]);
+    });
+  });
+
+  describe('finish', () => {
+    it('does nothing when every value was good', () => {
+      const sut = new EnvReader({ PORT: '80' });
+      sut.integer('PORT', 3000, { min: 0, max: 65_535 });
+
+      expect(() => sut.finish()).not.toThrow();
+    });
+
+    it('throws one ConfigurationError listing every problem, one per variable, each led by its name', () => {
+      const sut = new EnvReader({
+        PORT: '70000',
+        TTL: 'forever',
+        CIDRS: '300.0.0.1',
+        DATABASE_URL: 'http://u:pw@x/db',
+        TOKEN: 'short',
+      });
+      sut.integer('PORT', 3000, { min: 0, max: 65_535 });
+      sut.duration('TTL', '30d', { minMs: 1_000 });
+      sut.addressList('CIDRS', '');
+      sut.url('DATABASE_URL', ['postgres:']);
+      sut.secret('TOKEN', 16);
+      sut.problem('REDIS_URL', 'not supported');
+
+      let thrown: unknown;
+      try {
+        sut.finish();
+      } catch (error) {
+        thrown = error;
+      }
+
+      expect(thrown).toBeInstanceOf(ConfigurationError);
+      const { problems, message } = thrown as ConfigurationError;
+      const names = ['PORT', 'TTL', 'CIDRS', 'DATABASE_URL', 'TOKEN', 'REDIS_URL'];
+      expect(problems).toHaveLength(names.length);
+      problems.forEach((problem, i) => expect(problem.startsWith(`${names[i]}: `)).toBe(true));
+      // the message an operator reads carries every problem on its own line
+      for (const problem of problems) expect(message.split('\n')).toContain(`  ${problem}`);
+    });
+  });
+});

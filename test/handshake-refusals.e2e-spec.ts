@@ -1,0 +1,173 @@
+import { connect as tcpConnect } from 'node:net';
+import { createConsumer, startExperienceApi, type RunningExperienceApi } from './support/experience-api.js';
+import { consumerHeaders, TestSocket } from './support/ws-client.js';
+
+/** Sends a raw upgrade request and returns the status line and body, proving no upgrade happened. */
+function rawUpgrade(port: number, path: string, headers: Record<string, string>): Promise<{ statusLine: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(port, '127.0.0.1', () => {
+      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+      socket.write([`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...lines, '', ''].join('\r\n'));
+    });
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('close', () => {
+      const [head, body = ''] = text.split('\r\n\r\n');
+      resolve({ statusLine: head.split('\r\n')[0], body });
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('handshakes refused before the upgrade', () => {
+  let api: RunningExperienceApi;
+  let url: string;
+
+  beforeAll(async () => {
+    api = await startExperienceApi({ TOKEN_IDLE_TTL: '2s' });
+    url = `${api.wsUrl}/ws/publish`;
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const port = () => Number(new URL(api.httpUrl).port);
+
+  it('answers a bad token with a plain HTTP 401 and a JSON body, never a 101', async () => {
+    const consumer = await createConsumer(api);
+    const answer = await rawUpgrade(port(), '/ws/publish', {
+      Upgrade: 'websocket',
+      Connection: 'Upgrade',
+      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version': '13',
+      client_id: consumer.clientId,
+      Authorization: `Bearer ${'x'.repeat(43)}`,
+    });
+    expect(answer.statusLine).toBe('HTTP/1.1 401 Unauthorized');
+    expect(JSON.parse(answer.body)).toEqual({ error: 'unauthorized', message: 'missing, unknown or expired token' });
+  });
+
+  it.each([
+    ['no credentials at all', () => ({})],
+    ['a client_id without a token', (c: { clientId: string; token: string }) => ({ client_id: c.clientId })],
+    ['a token without a client_id', (c: { clientId: string; token: string }) => ({ Authorization: `Bearer ${c.token}` })],
+    ['a truncated token', (c: { clientId: string; token: string }) => consumerHeaders(c.clientId, c.token.slice(0, 20))],
+    ['a token with a character changed', (c: { clientId: string; token: string }) =>
+      consumerHeaders(c.clientId, `${c.token.slice(0, -1)}${c.token.endsWith('A') ? 'B' : 'A'}`)],
+    ['an unknown client_id', (c: { clientId: string; token: string }) => consumerHeaders(`${c.clientId}-nobody`, c.token)],
+    ['the token in the wrong header', (c: { clientId: string; token: string }) => ({ client_id: c.clientId, token: c.token })],
+    ['a token without the Bearer scheme', (c: { clientId: string; token: string }) => ({ client_id: c.clientId, Authorization: c.token })],
+  ])('refuses %s with 401', async (_case, headersFor) => {
+    const consumer = await createConsumer(api);
+    const refusal = await TestSocket.refusal(url, { headers: headersFor(consumer) });
+    expect(refusal.status).toBe(401);
+    expect(refusal.body.error).toBe('unauthorized');
+  });
+
+  it("refuses another client's token with 401", async () => {
+    const [mine, theirs] = await Promise.all([createConsumer(api), createConsumer(api)]);
+    const refusal = await TestSocket.refusal(url, { headers: consumerHeaders(mine.clientId, theirs.token) });
+    expect(refusal.status).toBe(401);
+  });
+
+  it('refuses a rotated token once the client registered again, and accepts the new one', async () => {
+    const consumer = await createConsumer(api);
+    const rotated = await api.http
+      .post('/consumers')
+      .set('client_id', consumer.clientId)
+      .set('client_secret', consumer.clientSecret)
+      .expect(201);
+    expect(rotated.body.token).not.toBe(consumer.token);
+
+    expect((await TestSocket.refusal(url, { headers: consumerHeaders(consumer.clientId, consumer.token) })).status).toBe(401);
+    const socket = await TestSocket.open(url, { headers: consumerHeaders(consumer.clientId, rotated.body.token) });
+    expect((await socket.next()).type).toBe('welcome');
+    await socket.close();
+  });
+
+  it('refuses a token whose idle time ran out', async () => {
+    const consumer = await createConsumer(api);
+    await new Promise((resolve) => setTimeout(resolve, 2_300));
+    const refusal = await TestSocket.refusal(url, { headers: consumerHeaders(consumer.clientId, consumer.token) });
+    expect(refusal.status).toBe(401);
+  });
+
+  it('refuses a second connection for the same client with 409 and keeps the first', async () => {
+    const consumer = await createConsumer(api);
+    const first = await TestSocket.open(url, { headers: consumerHeaders(consumer.clientId, consumer.token) });
+    await first.next();
+
+    const refusal = await TestSocket.refusal(url, { headers: consumerHeaders(consumer.clientId, consumer.token) });
+    expect(refusal.status).toBe(409);
+    expect(refusal.body).toEqual({ error: 'conflict', message: 'this client already has an open connection' });
+
+    const published = await api.http.post('/entity').send({ data: 'still here' }).expect(202);
+    expect((await first.next()).id).toBe(published.body.id);
+    await first.close();
+  });
+
+  it('lets exactly one of many simultaneous connections for one client win', async () => {
+    const consumer = await createConsumer(api);
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 8 }, () => TestSocket.open(url, { headers: consumerHeaders(consumer.clientId, consumer.token) })),
+    );
+    const opened = attempts.filter((a): a is PromiseFulfilledResult<TestSocket> => a.status === 'fulfilled');
+    const refused = attempts.filter((a) => a.status === 'rejected').map((a) => (a as PromiseRejectedResult).reason.status);
+    expect(opened).toHaveLength(1);
+    expect(refused).toEqual(Array(7).fill(409));
+    await opened[0].value.close();
+  });
+
+  it('answers 404 with a JSON body on a path that has no WebSocket endpoint', async () => {
+    const consumer = await createConsumer(api);
+    const refusal = await TestSocket.refusal(`${api.wsUrl}/ws/elsewhere`, { headers: consumerHeaders(consumer.clientId, consumer.token) });
+    expect(refusal.status).toBe(404);
+    expect(refusal.body.error).toBe('not_found');
+  });
+
+  it('answers 400 to an upgrade request that is not a valid WebSocket handshake', async () => {
+    const consumer = await createConsumer(api);
+    const answer = await rawUpgrade(port(), '/ws/publish', {
+      Upgrade: 'websocket',
+      Connection: 'Upgrade',
+      'Sec-WebSocket-Key': 'too-short',
+      'Sec-WebSocket-Version': '13',
+      ...consumerHeaders(consumer.clientId, consumer.token),
+    });
+    expect(answer.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(JSON.parse(answer.body).error).toBe('bad_request');
+  });
+
+  it('refuses browser credentials that do not offer the push.v1 subprotocol', async () => {
+    const consumer = await createConsumer(api);
+    const refusal = await TestSocket.refusal(url, { protocols: [`bearer.${consumer.token}`, `client_id.${consumer.clientId}`] });
+    expect(refusal.status).toBe(400);
+  });
+
+  it('refuses malformed handshake groups with 400', async () => {
+    const consumer = await createConsumer(api);
+    const refusal = await TestSocket.refusal(url, { headers: { ...consumerHeaders(consumer.clientId, consumer.token), groups: 'ok, not ok!' } });
+    expect(refusal.status).toBe(400);
+  });
+});
+
+describe('handshake rate limit per address', () => {
+  let api: RunningExperienceApi;
+
+  beforeAll(async () => {
+    api = await startExperienceApi({ HANDSHAKE_RATE_PER_SECOND: '1', HANDSHAKE_BURST: '3' });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('answers 429 with Retry-After once an address has used its burst', async () => {
+    const url = `${api.wsUrl}/ws/publish`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await TestSocket.refusal(url, { headers: consumerHeaders('nobody', 'x'.repeat(43)) })).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    const limited = await TestSocket.refusal(url, { headers: consumerHeaders('nobody', 'x'.repeat(43)) });
+    expect(limited.body.error).toBe('too_many_requests');
+    expect(limited.headers['retry-after']).toBe('1');
+  });
+});

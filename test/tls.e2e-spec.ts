@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigurationError } from '@app/platform';
+import { loadExperienceConfig } from '../apps/experience-api/src/config/experience.config.js';
+import { ADMIN_TOKEN, startExperienceApi, uniqueClientId, type RunningExperienceApi } from './support/experience-api.js';
+import { serviceAvailable } from './support/services.js';
+import { consumerHeaders, TestSocket } from './support/ws-client.js';
+
+function opensslAnswers(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A plain-HTTP GET: its status, or the error the connection ended with. */
+function plainHttpGet(url: string): Promise<{ status?: number; error?: string }> {
+  return new Promise((resolve) => {
+    const request = httpGet(url, { timeout: 5_000 }, (response) => {
+      response.resume();
+      resolve({ status: response.statusCode });
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+  });
+}
+
+describe('TLS configuration', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'push-tls-config-'));
+    writeFileSync(join(dir, 'cert.pem'), 'not read for its content');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['TLS_CERT_FILE', 'TLS_KEY_FILE'],
+    ['TLS_KEY_FILE', 'TLS_CERT_FILE'],
+  ])('refuses %s without %s, naming the missing variable', (given, missing) => {
+    let thrown: unknown;
+    try {
+      loadExperienceConfig({ ADMIN_TOKEN, [given]: join(dir, 'cert.pem') });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigurationError);
+    const problems = (thrown as ConfigurationError).problems;
+    expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${missing}: `)));
+    expect(problems).not.toContainEqual(expect.stringMatching(new RegExp(`^${given}: `)));
+  });
+});
+
+const available = serviceAvailable('openssl', opensslAnswers());
+const describeWithOpenssl = available ? describe : describe.skip;
+
+describeWithOpenssl('HTTPS and WSS on one port with TLS_CERT_FILE and TLS_KEY_FILE', () => {
+  let dir: string;
+  let cert: Buffer;
+  let api: RunningExperienceApi;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'push-tls-'));
+    const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      { stdio: 'pipe' },
+    );
+    cert = readFileSync(certFile);
+    api = await startExperienceApi({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile });
+  });
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.socket.terminate();
+  });
+  afterAll(async () => {
+    await api?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers /health over HTTPS with the configured certificate', async () => {
+    expect(api.httpUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    await api.http.get('/health').ca(cert).expect(200, { status: 'ok', checks: { database: { status: 'up' } } });
+  });
+
+  it('gives plain HTTP on the same port no 200', async () => {
+    const outcome = await plainHttpGet(`${api.httpUrl.replace(/^https:/, 'http:')}/health`);
+    console.log(outcome);
+    expect(outcome.status ?? outcome.error).toBeDefined();
+    expect(outcome.status).not.toBe(200);
+  });
+
+  it('welcomes a wss:// consumer and pushes it an entity published over HTTPS', async () => {
+    const clientId = uniqueClientId('tls');
+    const created = await api.http.post('/admin/clients').ca(cert).set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ client_id: clientId }).expect(201);
+    const registered = await api.http
+      .post('/consumers')
+      .ca(cert)
+      .set('client_id', clientId)
+      .set('client_secret', created.body.client_secret)
+      .expect(201);
+
+    expect(api.wsUrl).toMatch(/^wss:\/\//);
+    const socket = await TestSocket.open(`${api.wsUrl}/ws/publish`, { headers: consumerHeaders(clientId, registered.body.token), ca: cert });
+    sockets.push(socket);
+    expect(await socket.next()).toEqual({ type: 'welcome', socket_id: expect.any(String), client_id: clientId, groups: [] });
+
+    const published = await api.http.post('/entity').ca(cert).send({ data: { secure: true } }).expect(202);
+    expect(await socket.next()).toMatchObject({ type: 'entity', id: published.body.id, seq: published.body.seq, data: { secure: true } });
+  });
+
+  it('is refused by a wss:// client that does not trust the certificate', async () => {
+    await expect(TestSocket.open(`${api.wsUrl}/ws/publish`, { headers: consumerHeaders('anyone', 'any-token') })).rejects.toThrow(/self[- ]signed/i);
+  });
+});
