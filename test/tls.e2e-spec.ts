@@ -91,7 +91,6 @@ describeWithOpenssl('HTTPS and WSS on one port with TLS_CERT_FILE and TLS_KEY_FI
 
   it('gives plain HTTP on the same port no 200', async () => {
     const outcome = await plainHttpGet(`${api.httpUrl.replace(/^https:/, 'http:')}/health`);
-    console.log(outcome);
     expect(outcome.status ?? outcome.error).toBeDefined();
     expect(outcome.status).not.toBe(200);
   });

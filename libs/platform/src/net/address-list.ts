@@ -26,7 +26,7 @@ export class AddressList {
       const [address, prefixText, extra] = entry.split('/');
       const family = isIP(address);
       const maxPrefix = family === 4 ? 32 : 128;
-      const prefix = prefixText === undefined ? maxPrefix : Number(prefixText);
+      const prefix = prefixText === undefined ? maxPrefix : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
       if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix) {
         throw new Error(`"${entry}" is not an address or CIDR block`);
       }

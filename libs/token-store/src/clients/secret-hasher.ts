@@ -28,9 +28,10 @@ export class SecretHasher {
     const [scheme, n, r, p, salt, key] = (stored ?? (await this.decoy)).split('$');
     if (scheme !== 'scrypt' || key === undefined) return false;
     const expected = Buffer.from(key, 'base64');
+    // a corrupted stored hash is a failed login, not a crash
     const actual = await derive(secret, Buffer.from(salt, 'base64'), {
       N: Number(n), r: Number(r), p: Number(p), maxmem: PARAMS.maxmem,
-    });
-    return stored !== undefined && actual.length === expected.length && timingSafeEqual(actual, expected);
+    }).catch(() => undefined);
+    return stored !== undefined && actual !== undefined && actual.length === expected.length && timingSafeEqual(actual, expected);
   }
 }

@@ -1,0 +1,211 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
+import { DatabaseModule } from '@app/database';
+import { ClientService } from './clients/client.service.js';
+import { TOKEN_STORE_ENTITIES, TOKEN_STORE_MIGRATIONS } from './index.js';
+import { LiveSocketService } from './live-sockets/live-socket.service.js';
+import { TokenStoreModule } from './token-store.module.js';
+import { ClientAlreadyExistsError, ClientNotFoundError, InvalidClientCredentialsError, TokenRejectedError } from './token-store.errors.js';
+import { ConsumerTokenService } from './tokens/consumer-token.service.js';
+
+// Runs on in-memory PGlite, or on the Postgres named by DATABASE_URL: the same migrations either way.
+async function openTokenStore(options: { tokenIdleTtlMs?: number; instanceId?: string } = {}): Promise<TestingModule> {
+  const databaseUrl = process.env.DATABASE_URL;
+  return Test.createTestingModule({
+    imports: [
+      DatabaseModule.forRoot({
+        url: databaseUrl ? new URL(databaseUrl) : undefined,
+        pgliteDataDir: 'memory://',
+        applicationName: 'token-store-spec',
+        entities: TOKEN_STORE_ENTITIES,
+        migrations: TOKEN_STORE_MIGRATIONS,
+      }),
+      TokenStoreModule.forRoot({
+        tokenIdleTtlMs: options.tokenIdleTtlMs ?? 60_000,
+        socketLeaseMs: 10_000,
+        instanceId: options.instanceId ?? `spec-${process.pid}-${Math.random().toString(36).slice(2)}`,
+      }),
+    ],
+  }).compile();
+}
+
+let next = 0;
+const uniqueId = () => `ts-${process.pid}-${Date.now().toString(36)}-${next++}`;
+
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => (error instanceof TokenRejectedError ? error.reason : error),
+  );
+
+describe('token store', () => {
+  let module: TestingModule;
+  let clients: ClientService;
+  let tokens: ConsumerTokenService;
+  let liveSockets: LiveSocketService;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    module = await openTokenStore();
+    await module.init();
+    clients = module.get(ClientService);
+    tokens = module.get(ConsumerTokenService);
+    liveSockets = module.get(LiveSocketService);
+    dataSource = module.get(DataSource);
+  });
+  afterAll(async () => {
+    await module.close();
+  });
+
+  describe(ClientService.name, () => {
+    it('creates a client whose secret is kept only as a scrypt hash', async () => {
+      const sut = clients;
+      const clientId = uniqueId();
+      const created = await sut.create({ clientId, clientSecret: 'the-secret-value-1', groups: ['a'] });
+      expect(created).toEqual({ clientId, clientSecret: 'the-secret-value-1' });
+      const [row] = await dataSource.query('SELECT secret_hash, default_groups FROM clients WHERE client_id = $1', [clientId]);
+      expect(row.secret_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
+      expect(row.secret_hash).not.toContain('the-secret-value-1');
+      expect(row.default_groups).toEqual(['a']);
+    });
+
+    it('refuses an id that exists', async () => {
+      const sut = clients;
+      const clientId = uniqueId();
+      await sut.create({ clientId });
+      await expect(sut.create({ clientId })).rejects.toBeInstanceOf(ClientAlreadyExistsError);
+    });
+
+    it('gives the same error for a wrong secret and an unknown client', async () => {
+      const sut = clients;
+      const clientId = uniqueId();
+      const { clientSecret } = await sut.create({ clientId });
+      await expect(sut.verifyCredentials(clientId, clientSecret)).resolves.toMatchObject({ clientId });
+      await expect(sut.verifyCredentials(clientId, `${clientSecret}x`)).rejects.toBeInstanceOf(InvalidClientCredentialsError);
+      await expect(sut.verifyCredentials(`${clientId}-unknown`, clientSecret)).rejects.toBeInstanceOf(InvalidClientCredentialsError);
+    });
+
+    it('refuses to remove a client that does not exist', async () => {
+      await expect(clients.remove(uniqueId())).rejects.toBeInstanceOf(ClientNotFoundError);
+    });
+  });
+
+  describe(ConsumerTokenService.name, () => {
+    it('issues a token stored only as its SHA-256 and accepts it in a handshake', async () => {
+      const sut = tokens;
+      const clientId = uniqueId();
+      const { clientSecret } = await clients.create({ clientId, groups: ['eu'] });
+      const issued = await sut.register(clientId, clientSecret);
+
+      expect(issued.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const [row] = await dataSource.query(`SELECT encode(token_hash, 'hex') AS hash FROM consumer_tokens WHERE client_id = $1`, [clientId]);
+      expect(row.hash).toHaveLength(64);
+      expect(row.hash).not.toContain(Buffer.from(issued.token).toString('hex'));
+      await expect(sut.authenticate(clientId, issued.token)).resolves.toEqual({ clientId, defaultGroups: ['eu'] });
+    });
+
+    it('rotates: registering again kills the earlier token', async () => {
+      const sut = tokens;
+      const clientId = uniqueId();
+      const { clientSecret } = await clients.create({ clientId });
+      const first = await sut.register(clientId, clientSecret);
+      const second = await sut.register(clientId, clientSecret);
+
+      expect(await rejection(sut.authenticate(clientId, first.token))).toBe('mismatch');
+      await expect(sut.authenticate(clientId, second.token)).resolves.toMatchObject({ clientId });
+    });
+
+    it('replaces default groups when registration names them', async () => {
+      const sut = tokens;
+      const clientId = uniqueId();
+      const { clientSecret } = await clients.create({ clientId, groups: ['old'] });
+      const issued = await sut.register(clientId, clientSecret, ['new', 'other']);
+      await expect(sut.authenticate(clientId, issued.token)).resolves.toEqual({ clientId, defaultGroups: ['new', 'other'] });
+    });
+
+    it('tells missing, malformed, unknown and foreign tokens apart for the logs', async () => {
+      const sut = tokens;
+      const [mine, theirs] = [uniqueId(), uniqueId()];
+      const mySecret = (await clients.create({ clientId: mine })).clientSecret;
+      const theirSecret = (await clients.create({ clientId: theirs })).clientSecret;
+      await sut.register(mine, mySecret);
+      const theirToken = (await sut.register(theirs, theirSecret)).token;
+
+      expect(await rejection(sut.authenticate(undefined, theirToken))).toBe('missing');
+      expect(await rejection(sut.authenticate(mine, undefined))).toBe('missing');
+      expect(await rejection(sut.authenticate(mine, theirToken.slice(1)))).toBe('malformed');
+      expect(await rejection(sut.authenticate('not valid!', theirToken))).toBe('malformed');
+      expect(await rejection(sut.authenticate(uniqueId(), theirToken))).toBe('unknown');
+      expect(await rejection(sut.authenticate(mine, theirToken))).toBe('mismatch');
+    });
+
+    it('kills a token when its client is removed', async () => {
+      const clientId = uniqueId();
+      const { clientSecret } = await clients.create({ clientId });
+      const issued = await tokens.register(clientId, clientSecret);
+      await clients.remove(clientId);
+      expect(await rejection(tokens.authenticate(clientId, issued.token))).toBe('unknown');
+    });
+  });
+
+  describe(LiveSocketService.name, () => {
+    it('lets one socket claim a client, refuses a second, and frees it on release', async () => {
+      const sut = liveSockets;
+      const clientId = uniqueId();
+      await clients.create({ clientId });
+
+      expect(await sut.claim(clientId, 'socket-1')).toBe(true);
+      expect(await sut.claim(clientId, 'socket-2')).toBe(false);
+      await sut.release(clientId, 'socket-2');
+      expect(await sut.claim(clientId, 'socket-3')).toBe(false);
+      await sut.release(clientId, 'socket-1');
+      expect(await sut.claim(clientId, 'socket-3')).toBe(true);
+    });
+
+    it('hands a client over once the holder lease has run out', async () => {
+      const sut = liveSockets;
+      const clientId = uniqueId();
+      await clients.create({ clientId });
+      await dataSource.query(
+        `INSERT INTO live_sockets VALUES ($1, 'gone', 'dead-instance', now(), now() - interval '1 second')`,
+        [clientId],
+      );
+      expect(await sut.claim(clientId, 'fresh')).toBe(true);
+    });
+
+    it('releases all of its claims when the app stops', async () => {
+      const other = await openTokenStore({ instanceId: `stopping-${uniqueId()}` });
+      await other.init();
+      const clientId = uniqueId();
+      await clients.create({ clientId });
+      expect(await other.get(LiveSocketService).claim(clientId, 'held')).toBe(true);
+
+      await other.get(LiveSocketService).beforeApplicationShutdown();
+
+      expect(await liveSockets.claim(clientId, 'next')).toBe(true);
+      await other.close();
+    });
+  });
+});
+
+describe('token idle time', () => {
+  it('refuses a token once its idle time has passed since registration or last connection', async () => {
+    const module = await openTokenStore({ tokenIdleTtlMs: 1_000 });
+    try {
+      const clientId = uniqueId();
+      const { clientSecret } = await module.get(ClientService).create({ clientId });
+      const sut = module.get(ConsumerTokenService);
+      const issued = await sut.register(clientId, clientSecret);
+
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await sut.touch(clientId);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await expect(sut.authenticate(clientId, issued.token)).resolves.toMatchObject({ clientId });
+
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await rejection(sut.authenticate(clientId, issued.token))).toBe('expired');
+    } finally {
+      await module.close();
+    }
+  });
+});
