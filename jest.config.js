@@ -4,7 +4,7 @@
  * so jest runs in its native ESM mode and ts-jest emits ESM.
  */
 const aliases = {
-  '^@app/(database|platform|token-store|socket-registry)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@app/(alerting|database|platform|token-store|socket-registry)$': '<rootDir>/libs/$1/src/index.ts',
 };
 
 export default {

@@ -1,4 +1,5 @@
 import { localPostgresUrl, postgresAnswers, serviceAvailable } from './support/services.js';
+import { eventually } from './support/eventually.js';
 import { createConsumer, startExperienceApi, type RunningExperienceApi } from './support/experience-api.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
@@ -6,13 +7,6 @@ import { consumerHeaders, TestSocket } from './support/ws-client.js';
 const target = new URL(localPostgresUrl);
 const available = serviceAvailable(`Postgres at ${target.host}`, await postgresAnswers(localPostgresUrl));
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 (available ? describe : describe.skip)('the database goes away while consumers are connected', () => {
   let proxy: TcpProxy;

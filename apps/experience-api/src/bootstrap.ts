@@ -4,7 +4,6 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ExperienceConfig } from './config/experience.config.js';
 import { ExperienceApiModule } from './experience-api.module.js';
 import { GuardedWsAdapter } from './gateway/guarded-ws.adapter.js';
-import { ApiErrorFilter } from './http/api-error.filter.js';
 import { jsonBody } from './http/json-body.js';
 import { apiValidationPipe } from './http/validation.pipe.js';
 
@@ -24,7 +23,6 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
   });
   app.disable('x-powered-by');
   app.use(jsonBody(MAX_BODY_BYTES));
-  app.useGlobalFilters(new ApiErrorFilter());
   app.useGlobalPipes(apiValidationPipe());
   app.useWebSocketAdapter(new GuardedWsAdapter(app, { maxPayload: config.maxInboundFrameBytes, perMessageDeflate: false }));
   app.enableShutdownHooks();

@@ -1,4 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AlertingModule } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
 import { SocketRegistryModule } from '@app/socket-registry';
 import { TOKEN_STORE_ENTITIES, TOKEN_STORE_MIGRATIONS, TokenStoreModule } from '@app/token-store';
@@ -7,7 +9,9 @@ import type { ExperienceConfig } from './config/experience.config.js';
 import { EXPERIENCE_CONFIG } from './config/experience-config.token.js';
 import { ConsumersController } from './consumers/consumers.controller.js';
 import { GatewayModule } from './gateway/gateway.module.js';
+import { DatabaseMonitor } from './health/database-monitor.service.js';
 import { HealthController } from './health/health.controller.js';
+import { ApiErrorFilter } from './http/api-error.filter.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { CreatePublications1763776900000 } from './publishing/migrations/1763776900000-create-publications.js';
 import { PublicationEntity } from './publishing/publication.entity.js';
@@ -33,6 +37,7 @@ export class ExperienceApiModule {
           migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000],
         }),
         tokenStore,
+        AlertingModule.forRoot({ app: 'experience-api', instanceId: config.instanceId, ...config.alerts }),
         SocketRegistryModule.forRoot({ maxBufferedBytes: config.maxBufferedBytes }),
         MetricsModule,
         AdminModule,
@@ -40,7 +45,7 @@ export class ExperienceApiModule {
         PublishingModule,
       ],
       controllers: [ConsumersController, HealthController],
-      providers: [{ provide: EXPERIENCE_CONFIG, useValue: config }],
+      providers: [{ provide: EXPERIENCE_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: ApiErrorFilter }, DatabaseMonitor],
       exports: [EXPERIENCE_CONFIG, tokenStore],
     };
   }

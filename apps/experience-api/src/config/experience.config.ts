@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { AddressList, EnvReader, randomCredential } from '@app/platform';
 
 export interface TlsFiles {
@@ -27,6 +28,19 @@ export interface ExperienceConfig {
   readonly pingIntervalMs: number;
   readonly maxInboundFrameBytes: number;
   readonly maxBufferedBytes: number;
+  readonly alerts: AlertSettings;
+  /** How often the database is probed, to alert when it becomes unreachable and when it is back. */
+  readonly healthCheckIntervalMs: number;
+}
+
+export interface AlertSettings {
+  /** Undefined: alerts are logged only. */
+  readonly smtpUrl?: URL;
+  readonly smtpCa?: Buffer;
+  readonly to: string[];
+  readonly from: string;
+  readonly foldWindowMs: number;
+  readonly maxMailsPerHour: number;
 }
 
 /**
@@ -49,6 +63,12 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
   if ((certFile === undefined) !== (keyFile === undefined)) {
     read.problem(certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
+  const smtpUrl = read.url('SMTP_URL', ['smtp:', 'smtps:']);
+  const alertTo = read.emailList('ALERT_EMAIL_TO');
+  if (smtpUrl !== undefined && read.string('ALERT_EMAIL_TO') === undefined) {
+    read.problem('ALERT_EMAIL_TO', 'is required when SMTP_URL is set: the addresses that receive alerts');
+  }
+
   const cert = read.file('TLS_CERT_FILE');
   const key = read.file('TLS_KEY_FILE');
 
@@ -70,6 +90,15 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     pingIntervalMs: read.duration('WS_PING_INTERVAL', '30s', { minMs: 100 }),
     maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
     maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
+    alerts: {
+      smtpUrl,
+      smtpCa: read.file('SMTP_CA_FILE'),
+      to: alertTo,
+      from: read.email('ALERT_EMAIL_FROM', `push-gateway@${hostname()}`),
+      foldWindowMs: read.duration('ALERT_FOLD_WINDOW', '5m', { minMs: 100 }),
+      maxMailsPerHour: read.integer('ALERT_MAX_PER_HOUR', 30, { min: 1, max: 10_000 }),
+    },
+    healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100 }),
   };
   read.finish();
   return config;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AlertService } from '@app/alerting';
 import { isDatabaseUnavailable } from '@app/database';
 import { resolveClientAddress } from '@app/platform';
 import { ConsumerTokenService, GROUP_PATTERN, LiveSocketService, MAX_GROUPS, TokenRejectedError } from '@app/token-store';
@@ -34,6 +35,7 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
     private readonly tokens: ConsumerTokenService,
     private readonly liveSockets: LiveSocketService,
     private readonly metrics: GatewayMetrics,
+    private readonly alerts: AlertService,
   ) {
     this.limiter = new HandshakeRateLimiter(config.handshakeRatePerSecond, config.handshakeBurst);
   }
@@ -47,9 +49,15 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
     } catch (error) {
       const refusal = this.toRefusal(error);
       this.metrics.handshakes.inc({ outcome: refusal.code });
-      if (refusal.status === 401 || refusal.status === 409) {
+      if (refusal.status === 401 || refusal.status === 409 || refusal.status === 429) {
         const clientId = readHandshakeCredentials(request.headers).clientId;
         this.logger.warn(`refused handshake from ${remoteAddress}: ${refusal.code} (client_id ${clientId ?? '-'})`);
+        this.alerts.raise({
+          kind: 'handshake_refused',
+          severity: 'warning',
+          subject: 'refused handshakes',
+          details: { reason: refusal.code, client_id: clientId?.slice(0, 64), remote_address: remoteAddress },
+        });
       }
       throw refusal;
     }
@@ -90,6 +98,12 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
       return new HandshakeRefusedError(503, 'service_unavailable', 'the database is unavailable; try again shortly', { 'Retry-After': '5' });
     }
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    this.alerts.raise({
+      kind: 'internal_error',
+      severity: 'error',
+      subject: 'internal errors',
+      details: { where: 'consumer handshake', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+    });
     return new HandshakeRefusedError(500, 'internal_server_error', 'internal error');
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
+import { AlertService } from '@app/alerting';
 import { RegisteredSocket, SocketRegistry } from '@app/socket-registry';
 import { ConsumerTokenService, LiveSocketService } from '@app/token-store';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
@@ -25,6 +26,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     private readonly tokens: ConsumerTokenService,
     private readonly liveSockets: LiveSocketService,
     private readonly metrics: GatewayMetrics,
+    private readonly alerts: AlertService,
   ) {}
 
   open(socket: WebSocket, consumer: ConsumerAuthorization): void {
@@ -43,6 +45,12 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     if (entry.socket.readyState !== entry.socket.OPEN) return;
     this.metrics.consumerViolations.inc();
     this.logger.warn(`consumer ${entry.clientId} sent a message on ${CONSUMER_PATH}; closing socket ${entry.id} with 1008`);
+    this.alerts.raise({
+      kind: 'consumer_message',
+      severity: 'warning',
+      subject: 'consumers sent messages on /ws/publish',
+      details: { client_id: entry.clientId, socket_id: entry.id, remote_address: entry.remoteAddress },
+    });
     entry.socket.send(
       JSON.stringify({ type: 'error', code: 'messages_not_allowed', message: `consumers may not send messages on ${CONSUMER_PATH}` }),
     );

@@ -1,5 +1,6 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AlertService } from '@app/alerting';
 import { isDatabaseUnavailable } from '@app/database';
 import {
   ClientAlreadyExistsError,
@@ -9,19 +10,26 @@ import {
 import { PublisherBusyError } from '../publishing/entity-publisher.service.js';
 import { type ApiErrorBody, errorCode } from './api-error.js';
 
-/** Turns every error that reaches the edge into a status and an `{error, message}` body. */
+/**
+ * Turns every error that reaches the edge into a status and an `{error, message}`
+ * body; an error nobody anticipated is logged and alerted.
+ */
 @Catch()
+@Injectable()
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ApiErrorFilter.name);
 
+  constructor(private readonly alerts: AlertService) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const [status, body] = this.describe(exception);
+    const request = host.switchToHttp().getRequest<Request>();
+    const [status, body] = this.describe(exception, `${request.method} ${request.path}`);
     if (response.headersSent) return;
     response.status(status).json(body);
   }
 
-  private describe(exception: unknown): [number, ApiErrorBody] {
+  private describe(exception: unknown, where: string): [number, ApiErrorBody] {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const answer = exception.getResponse();
@@ -47,7 +55,13 @@ export class ApiErrorFilter implements ExceptionFilter {
       this.logger.warn(`request failed, database unavailable: ${(exception as Error).message}`);
       return [HttpStatus.SERVICE_UNAVAILABLE, { error: 'service_unavailable', message: 'the database is unavailable; try again shortly' }];
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(`${where}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
+    this.alerts.raise({
+      kind: 'internal_error',
+      severity: 'error',
+      subject: 'internal errors',
+      details: { where, error: exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception) },
+    });
     return [HttpStatus.INTERNAL_SERVER_ERROR, { error: 'internal_server_error', message: 'internal error' }];
   }
 }

@@ -5,6 +5,7 @@ import { ConfigurationError } from './configuration-error.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
 const DURATION = /^(\d+)(ms|s|m|h|d)?$/;
+const EMAIL = /^[^\s@<>,]+@[^\s@<>,]+$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
@@ -69,6 +70,19 @@ export class EnvReader {
       return this.fail(name, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`, undefined);
     }
     return url;
+  }
+
+  /** A comma-separated list of e-mail addresses. */
+  emailList(name: string): string[] {
+    const list = (this.string(name) ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    const bad = list.find((entry) => !EMAIL.test(entry));
+    if (bad !== undefined) return this.fail(name, `"${bad}" is not an e-mail address`, []);
+    return list;
+  }
+
+  email(name: string, fallback: string): string {
+    const raw = this.string(name) ?? fallback;
+    return EMAIL.test(raw) ? raw : this.fail(name, `"${raw}" is not an e-mail address`, fallback);
   }
 
   secret(name: string, minLength: number): string | undefined {

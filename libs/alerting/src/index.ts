@@ -1,0 +1,4 @@
+export type { Alert, AlertSeverity } from './alert.js';
+export { AlertService } from './alert.service.js';
+export { AlertingModule } from './alerting.module.js';
+export type { AlertingOptions } from './alerting.options.js';
