@@ -1,6 +1,7 @@
 import { localPostgresUrl, postgresAnswers, serviceAvailable } from './support/services.js';
 import { eventually } from './support/eventually.js';
 import { createConsumer, startExperienceApi, type RunningExperienceApi } from './support/experience-api.js';
+import { MailCatcher } from './support/mail-catcher.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
@@ -11,20 +12,28 @@ const available = serviceAvailable(`Postgres at ${target.host}`, await postgresA
 (available ? describe : describe.skip)('the database goes away while consumers are connected', () => {
   let proxy: TcpProxy;
   let api: RunningExperienceApi;
+  let smtp: MailCatcher;
 
   beforeAll(async () => {
+    smtp = await MailCatcher.start();
     proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
     await proxy.start();
     const viaProxy = new URL(localPostgresUrl);
     viaProxy.port = String(proxy.port);
-    api = await startExperienceApi({ DATABASE_URL: viaProxy.toString() });
+    api = await startExperienceApi({
+      DATABASE_URL: viaProxy.toString(),
+      HEALTH_CHECK_INTERVAL: '200ms',
+      SMTP_URL: smtp.url(),
+      ALERT_EMAIL_TO: 'oncall@example.test',
+    });
   });
   afterAll(async () => {
     await api.close();
     await proxy.cut();
+    await smtp.stop();
   });
 
-  it('says so in health, fails requests cleanly, keeps sockets open, and resumes when it returns', async () => {
+  it('says so in health, fails requests cleanly, keeps sockets open, alerts, and resumes when it returns', async () => {
     const [consumer, waiting] = await Promise.all([createConsumer(api), createConsumer(api)]);
     const socket = await TestSocket.open(`${api.wsUrl}/ws/publish`, { headers: consumerHeaders(consumer.clientId, consumer.token) });
     await socket.next();
@@ -50,5 +59,9 @@ const available = serviceAvailable(`Postgres at ${target.host}`, await postgresA
     expect((await late.next()).type).toBe('welcome');
     await late.close();
     await socket.close();
+
+    const mails = await smtp.waitFor(2);
+    expect(mails.map((mail) => mail.subject)).toEqual(['[experience-api] database unreachable', '[experience-api] resolved: database unreachable']);
+    expect(mails[0].text).toContain('severity: critical');
   });
 });

@@ -1,24 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '@app/platform';
 import { loadExperienceConfig } from '../apps/experience-api/src/config/experience.config.js';
 import { ADMIN_TOKEN, startExperienceApi, uniqueClientId, type RunningExperienceApi } from './support/experience-api.js';
+import { opensslAnswers, selfSignedCertificate, type SelfSigned } from './support/self-signed.js';
 import { serviceAvailable } from './support/services.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
-function opensslAnswers(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A plain-HTTP GET: its status, or the error the connection ended with. */
 function plainHttpGet(url: string): Promise<{ status?: number; error?: string }> {
   return new Promise((resolve) => {
     const request = httpGet(url, { timeout: 5_000 }, (response) => {
@@ -60,28 +50,22 @@ const available = serviceAvailable('openssl', opensslAnswers());
 const describeWithOpenssl = available ? describe : describe.skip;
 
 describeWithOpenssl('HTTPS and WSS on one port with TLS_CERT_FILE and TLS_KEY_FILE', () => {
-  let dir: string;
+  let certificate: SelfSigned;
   let cert: Buffer;
   let api: RunningExperienceApi;
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'push-tls-'));
-    const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-      { stdio: 'pipe' },
-    );
-    cert = readFileSync(certFile);
-    api = await startExperienceApi({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile });
+    certificate = selfSignedCertificate();
+    cert = certificate.cert;
+    api = await startExperienceApi({ TLS_CERT_FILE: certificate.certFile, TLS_KEY_FILE: certificate.keyFile });
   });
   afterEach(() => {
     for (const socket of sockets.splice(0)) socket.socket.terminate();
   });
   afterAll(async () => {
     await api?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    certificate?.remove();
   });
 
   it('answers /health over HTTPS with the configured certificate', async () => {

@@ -5,6 +5,8 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 /** A real SMTP server in the test process that keeps every mail it accepts, parsed. */
 export class MailCatcher {
   readonly mails: ParsedMail[] = [];
+  /** Per accepted mail: whether its session was encrypted. */
+  readonly sessions: Array<{ secure: boolean }> = [];
   private waiters: Array<() => void> = [];
 
   private constructor(
@@ -26,9 +28,10 @@ export class MailCatcher {
         if (options.users && options.users[auth.username ?? ''] === auth.password) return callback(null, { user: auth.username });
         callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
       },
-      onData(stream, _session, callback) {
+      onData(stream, session, callback) {
         simpleParser(stream)
           .then((mail) => {
+            catcher!.sessions.push({ secure: session.secure });
             catcher!.mails.push(mail);
             for (const wake of catcher!.waiters.splice(0)) wake();
             callback();

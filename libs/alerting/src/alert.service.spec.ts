@@ -1,6 +1,8 @@
 import { Test } from '@nestjs/testing';
 import { eventually } from '../../../test/support/eventually.js';
 import { freePort, MailCatcher } from '../../../test/support/mail-catcher.js';
+import { opensslAnswers, selfSignedCertificate } from '../../../test/support/self-signed.js';
+import { serviceAvailable } from '../../../test/support/services.js';
 import type { Alert } from './alert.js';
 import { AlertService } from './alert.service.js';
 import { AlertingModule } from './alerting.module.js';
@@ -205,6 +207,27 @@ describe(AlertService.name, () => {
     await close();
     for (const socket of held) socket.destroy();
     await new Promise((resolve) => silent.close(resolve));
+  });
+});
+
+(serviceAvailable('openssl', opensslAnswers()) ? describe : describe.skip)(`${AlertService.name} over TLS`, () => {
+  it.each([
+    ['smtps:// (TLS from the first byte)', true, 'smtps'],
+    ['smtp:// upgraded with STARTTLS', false, 'smtp'],
+  ])('delivers over %s, trusting SMTP_CA_FILE', async (_how, secure, scheme) => {
+    const certificate = selfSignedCertificate();
+    const smtp = await MailCatcher.start({ tls: { key: certificate.key, cert: certificate.cert }, secure });
+    const { sut, close } = await alerting({ smtpUrl: new URL(`${scheme}://127.0.0.1:${smtp.port}`), smtpCa: certificate.cert });
+    try {
+      sut.raise(refused('192.0.2.1'));
+      const [mail] = await smtp.waitFor(1);
+      expect(mail.subject).toBe('[experience-api] refused handshakes');
+      expect(smtp.sessions.every((session) => session.secure)).toBe(true);
+    } finally {
+      await close();
+      await smtp.stop();
+      certificate.remove();
+    }
   });
 });
 

@@ -159,6 +159,37 @@ describe(loadExperienceConfig.name, () => {
     });
   });
 
+  describe('alert mail', () => {
+    it('logs alerts only when SMTP_URL is not set', () => {
+      expect(loadExperienceConfig({}).alerts).toMatchObject({ smtpUrl: undefined, to: [], foldWindowMs: 300_000, maxMailsPerHour: 30 });
+    });
+
+    it('reads the SMTP server, the recipients, the sender and the folding settings', () => {
+      const config = loadExperienceConfig({
+        SMTP_URL: 'smtps://alerts:Sm7pPass@mail.example.test:465',
+        ALERT_EMAIL_TO: 'oncall@example.test, lead@example.test',
+        ALERT_EMAIL_FROM: 'gateway@example.test',
+        ALERT_FOLD_WINDOW: '2m',
+        ALERT_MAX_PER_HOUR: '12',
+      });
+      expect(config.alerts).toMatchObject({
+        to: ['oncall@example.test', 'lead@example.test'],
+        from: 'gateway@example.test',
+        foldWindowMs: 120_000,
+        maxMailsPerHour: 12,
+      });
+      expect(config.alerts.smtpUrl?.host).toBe('mail.example.test:465');
+    });
+
+    it('needs ALERT_EMAIL_TO with SMTP_URL, and refuses what is not an address, never echoing the SMTP password', () => {
+      const missing = problemsLoading({ SMTP_URL: 'smtp://alerts:Sm7pPass@mail.example.test' });
+      expect(missing).toEqual([expect.stringMatching(/^ALERT_EMAIL_TO: is required/)]);
+      const bad = problemsLoading({ SMTP_URL: 'http://alerts:Sm7pPass@mail.example.test', ALERT_EMAIL_TO: 'oncall', ALERT_EMAIL_FROM: 'me' });
+      expect(bad.map((problem) => problem.split(':')[0]).sort()).toEqual(['ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO', 'SMTP_URL']);
+      expect([...missing, ...bad].join('\n')).not.toContain('Sm7pPass');
+    });
+  });
+
   it('reports every bad variable at once, one problem each, each led by its name', () => {
     const env = {
       NODE_ENV: 'production',
