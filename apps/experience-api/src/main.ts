@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
+import { AlertService } from '@app/alerting';
 import { ConfigurationError } from '@app/platform';
 import { createExperienceApp } from './bootstrap.js';
 import { type ExperienceConfig, loadExperienceConfig } from './config/experience.config.js';
@@ -20,6 +21,13 @@ async function main(): Promise<void> {
   const app = await createExperienceApp(config);
   await app.listen(config.port);
   const logger = new Logger('experience-api');
+  const alerts = app.get(AlertService);
+  // a promise nobody awaited must not take every consumer down with it
+  process.on('unhandledRejection', (reason) => {
+    const error = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+    logger.error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? error) : error}`);
+    alerts.raise({ kind: 'internal_error', severity: 'error', subject: 'internal errors', details: { where: 'unhandled rejection', error } });
+  });
   const scheme = config.tls ? 'https' : 'http';
   const base = `${scheme}://127.0.0.1:${config.port}`;
   logger.log(`listening on ${base} (WebSocket: ${config.tls ? 'wss' : 'ws'}://127.0.0.1:${config.port}/ws/publish)`);
