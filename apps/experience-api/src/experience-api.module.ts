@@ -33,6 +33,7 @@ export class ExperienceApiModule {
           url: config.databaseUrl,
           pgliteDataDir: config.pgliteDataDir,
           applicationName: 'experience-api',
+          migrationsTableName: 'schema_migrations',
           entities: [...TOKEN_STORE_ENTITIES, PublicationEntity],
           migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000],
         }),

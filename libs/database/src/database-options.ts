@@ -7,6 +7,8 @@ export interface DatabaseOptions {
   readonly pgliteDataDir: string;
   /** Shown in `pg_stat_activity`, so operators can tell the apps apart. */
   readonly applicationName: string;
+  /** Each app keeps its own record of applied migrations, so that two apps may share a database. */
+  readonly migrationsTableName: string;
   // TypeORM takes classes here, typed by it as plain functions
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   readonly entities: MixedList<Function>;

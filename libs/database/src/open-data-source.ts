@@ -30,7 +30,7 @@ export async function openDataSource(options: DatabaseOptions): Promise<DataSour
       : { driver: pgliteDriver(options.pgliteDataDir) }),
     entities: options.entities,
     migrations: options.migrations,
-    migrationsTableName: 'schema_migrations',
+    migrationsTableName: options.migrationsTableName,
     synchronize: false,
     logging: false,
   });

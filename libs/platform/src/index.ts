@@ -3,3 +3,4 @@ export { EnvReader } from './config/env-reader.js';
 export { AddressList, normalizeAddress } from './net/address-list.js';
 export { resolveClientAddress } from './net/client-address.js';
 export { digestsEqual, randomCredential, secretsEqual, sha256 } from './crypto/secrets.js';
+export { readTlsFiles, type TlsFiles } from './config/tls-files.js';

@@ -17,6 +17,7 @@ async function openTokenStore(options: { tokenIdleTtlMs?: number; instanceId?: s
         url: databaseUrl ? new URL(databaseUrl) : undefined,
         pgliteDataDir: 'memory://',
         applicationName: 'token-store-spec',
+        migrationsTableName: 'schema_migrations',
         entities: TOKEN_STORE_ENTITIES,
         migrations: TOKEN_STORE_MIGRATIONS,
       }),

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import { AddressList, EnvReader, randomCredential } from '@app/platform';
-
-export interface TlsFiles {
-  readonly cert: Buffer;
-  readonly key: Buffer;
-}
+import { type AlertSettings, readAlertSettings } from '@app/alerting';
+import { AddressList, EnvReader, randomCredential, readTlsFiles, type TlsFiles } from '@app/platform';
 
 /** experience-api's settings, validated once at start; nothing else reads the environment. */
 export interface ExperienceConfig {
@@ -33,15 +28,6 @@ export interface ExperienceConfig {
   readonly healthCheckIntervalMs: number;
 }
 
-export interface AlertSettings {
-  /** Undefined: alerts are logged only. */
-  readonly smtpUrl?: URL;
-  readonly smtpCa?: Buffer;
-  readonly to: string[];
-  readonly from: string;
-  readonly foldWindowMs: number;
-  readonly maxMailsPerHour: number;
-}
 
 /**
  * Builds the configuration from environment variables (contract section 1),
@@ -84,20 +70,13 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     socketLeaseMs: read.duration('SOCKET_LEASE_TTL', '45s', { minMs: 3_000 }),
     entityAllowedCidrs: read.addressList('ENTITY_ALLOWED_CIDRS', '127.0.0.1/32,::1/128'),
     trustProxy: read.addressList('TRUST_PROXY', ''),
-    tls: cert && key ? { cert, key } : undefined,
+    tls: readTlsFiles(read),
     handshakeRatePerSecond: read.integer('HANDSHAKE_RATE_PER_SECOND', 50, { min: 0, max: 1_000_000 }),
     handshakeBurst: read.integer('HANDSHAKE_BURST', 200, { min: 1, max: 1_000_000 }),
     pingIntervalMs: read.duration('WS_PING_INTERVAL', '30s', { minMs: 100 }),
     maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
     maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
-    alerts: {
-      smtpUrl,
-      smtpCa: read.file('SMTP_CA_FILE'),
-      to: alertTo,
-      from: read.email('ALERT_EMAIL_FROM', `push-gateway@${hostname()}`),
-      foldWindowMs: read.duration('ALERT_FOLD_WINDOW', '5m', { minMs: 100 }),
-      maxMailsPerHour: read.integer('ALERT_MAX_PER_HOUR', 30, { min: 1, max: 10_000 }),
-    },
+    alerts: readAlertSettings(read),
     healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100 }),
   };
   read.finish();

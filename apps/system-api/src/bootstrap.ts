@@ -1,0 +1,19 @@
+import type { INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { SystemConfig } from './config/system.config.js';
+import { loadSourcesFile } from './sources/sources-file.js';
+import { SystemApiModule } from './system-api.module.js';
+
+/** Builds system-api, ready to `listen`, with the sources of SOURCES_FILE (validated: it throws SourcesFileError). */
+export async function createSystemApp(config: SystemConfig, logLevels?: LogLevel[]): Promise<INestApplication> {
+  const sources = config.sourcesFile ? loadSourcesFile(config.sourcesFile, config.env) : [];
+  const app = await NestFactory.create<NestExpressApplication>(SystemApiModule.forRoot(config, sources), {
+    bodyParser: false,
+    httpsOptions: config.tls ? { cert: config.tls.cert, key: config.tls.key } : undefined,
+    logger: logLevels ?? ['log', 'warn', 'error'],
+  });
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { type AlertSettings, readAlertSettings } from '@app/alerting';
+import { EnvReader, readTlsFiles, type TlsFiles } from '@app/platform';
+
+/** system-api's settings, validated once at start; nothing else reads the environment. */
+export interface SystemConfig {
+  readonly port: number;
+  readonly instanceId: string;
+  readonly databaseUrl?: URL;
+  readonly pgliteDataDir: string;
+  readonly tls?: TlsFiles;
+  /** Where `POST /entity` lives. */
+  readonly experienceApiUrl: URL;
+  /** Undefined: no sources file was given and `./sources.yaml` does not exist. */
+  readonly sourcesFile?: string;
+  readonly alerts: AlertSettings;
+  /** Items forwarded per round, per source. */
+  readonly forwardBatch: number;
+  readonly forwardRetryMaxMs: number;
+  /** experience-api unreachable this long raises an alert. */
+  readonly experienceApiAlertAfterMs: number;
+  /** Delivered items are kept this long, then pruned. */
+  readonly outboxRetentionMs: number;
+  /** How long this instance's hold on a source lasts without renewal. */
+  readonly sourceLeaseMs: number;
+  readonly healthCheckIntervalMs: number;
+  /** The environment, for sources that name variables holding their credentials. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export function loadSystemConfig(env: Readonly<Record<string, string | undefined>>): SystemConfig {
+  const read = new EnvReader(env);
+  const experienceApiUrl = read.url('EXPERIENCE_API_URL', ['http:', 'https:']) ?? new URL('http://127.0.0.1:3000');
+  const sourcesFile = read.string('SOURCES_FILE') ?? (existsSync('./sources.yaml') ? './sources.yaml' : undefined);
+  if (sourcesFile !== undefined && !existsSync(sourcesFile)) read.problem('SOURCES_FILE', `"${sourcesFile}" does not exist`);
+  const config: SystemConfig = {
+    port: read.integer('PORT', 3001, { min: 0, max: 65_535 }),
+    instanceId: read.string('INSTANCE_ID', randomUUID()),
+    databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    pgliteDataDir: read.string('PGLITE_DATA_DIR', './data/system-api'),
+    tls: readTlsFiles(read),
+    experienceApiUrl,
+    sourcesFile,
+    alerts: readAlertSettings(read),
+    forwardBatch: read.integer('FORWARD_BATCH', 100, { min: 1, max: 10_000 }),
+    forwardRetryMaxMs: read.duration('FORWARD_RETRY_MAX', '30s', { minMs: 100 }),
+    experienceApiAlertAfterMs: read.duration('EXPERIENCE_API_ALERT_AFTER', '60s', { minMs: 100 }),
+    outboxRetentionMs: read.duration('OUTBOX_RETENTION', '7d', { minMs: 1_000 }),
+    sourceLeaseMs: read.duration('SOURCE_LEASE_TTL', '30s', { minMs: 1_000 }),
+    healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100 }),
+    env,
+  };
+  read.finish();
+  return config;
+}

@@ -1,0 +1,158 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { AlertService } from '@app/alerting';
+import type { SystemConfig } from '../config/system.config.js';
+import { SYSTEM_CONFIG } from '../config/system-config.token.js';
+import { SystemMetrics } from '../metrics/system-metrics.js';
+import { sleep } from '../sources/retry.js';
+import { SourceLeases } from '../sources/source-leases.js';
+import { ExperienceApiClient } from './experience-api.client.js';
+import { OutboxRepository, type PendingItem } from './outbox.repository.js';
+
+const UNREACHABLE = 'experience_api_unreachable';
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Sends outbox items to experience-api until each is accepted: in order within
+ * a source (sources in parallel), only for sources this instance holds, and
+ * retrying with backoff for as long as experience-api is away. Items are
+ * marked delivered one by one, so a crash re-sends at most the one in flight,
+ * and experience-api's idempotency on `id` absorbs that.
+ */
+@Injectable()
+export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OutboxForwarder.name);
+  private readonly stop = new AbortController();
+  private nudged?: AbortController;
+  private running?: Promise<void>;
+  private delayMs = 250;
+  private unreachableSince?: number;
+  private alerted = false;
+  private pruneTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly client: ExperienceApiClient,
+    private readonly leases: SourceLeases,
+    private readonly alerts: AlertService,
+    private readonly metrics: SystemMetrics,
+    @Inject(SYSTEM_CONFIG) private readonly config: SystemConfig,
+  ) {}
+
+  /** Whether experience-api answered the last attempt; undefined before any. */
+  get experienceApiReachable(): boolean {
+    return this.unreachableSince === undefined;
+  }
+
+  /** New items are in the outbox: stop waiting. */
+  nudge(): void {
+    this.nudged?.abort();
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = this.loop();
+    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    this.stop.abort();
+    this.nudge();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stop.signal.aborted) {
+      let items: PendingItem[];
+      try {
+        items = await this.outbox.pending(this.leases.held(), this.config.forwardBatch);
+      } catch (error) {
+        this.logger.warn(`cannot read the outbox: ${(error as Error).message}`);
+        await sleep(1_000, this.stop.signal);
+        continue;
+      }
+      if (items.length === 0) {
+        await this.idle(1_000);
+        continue;
+      }
+      const bySource = new Map<string, PendingItem[]>();
+      for (const item of items) bySource.set(item.source, [...(bySource.get(item.source) ?? []), item]);
+      const outcomes = await Promise.all([...bySource.values()].map((queue) => this.forward(queue)));
+      if (outcomes.includes('retry')) {
+        await sleep(this.delayMs, this.stop.signal);
+        this.delayMs = Math.min(this.delayMs * 2, this.config.forwardRetryMaxMs);
+      } else {
+        this.delayMs = 250;
+      }
+    }
+  }
+
+  /** Sends one source's items in order; stops at the first that must wait. */
+  private async forward(queue: PendingItem[]): Promise<'done' | 'retry'> {
+    for (const item of queue) {
+      if (this.stop.signal.aborted) return 'done';
+      const outcome = await this.client.publish(item);
+      try {
+        if (outcome.kind === 'accepted') {
+          await this.outbox.markDelivered(item.position);
+          this.metrics.forwarded.inc({ source: item.source });
+          this.reachable();
+        } else if (outcome.kind === 'rejected') {
+          await this.outbox.markFailed(item.position, outcome.reason);
+          this.metrics.deadLetters.inc({ source: item.source });
+          this.reachable();
+          this.logger.error(`experience-api refused item ${item.id} of ${item.source} for good: ${outcome.reason}`);
+          this.alerts.raise({ kind: 'item_rejected', severity: 'error', subject: 'items refused by experience-api', details: { source: item.source, item_id: item.id, reason: outcome.reason } });
+        } else {
+          await this.outbox.noteAttempt(item.position, outcome.reason);
+          this.unreachable(outcome.reason);
+          return 'retry';
+        }
+      } catch (error) {
+        this.logger.warn(`cannot update the outbox: ${(error as Error).message}`);
+        return 'retry';
+      }
+    }
+    return 'done';
+  }
+
+  private reachable(): void {
+    if (this.unreachableSince === undefined) return;
+    this.logger.log('experience-api reachable again; forwarding resumes');
+    this.unreachableSince = undefined;
+    if (this.alerted) this.alerts.resolve(UNREACHABLE, 'experience-api unreachable');
+    this.alerted = false;
+  }
+
+  private unreachable(reason: string): void {
+    const now = Date.now();
+    if (this.unreachableSince === undefined) {
+      this.unreachableSince = now;
+      this.logger.warn(`experience-api unavailable (${reason}); items are kept and retried`);
+    }
+    if (!this.alerted && now - this.unreachableSince >= this.config.experienceApiAlertAfterMs) {
+      this.alerted = true;
+      this.logger.error(`experience-api unavailable for ${Math.round((now - this.unreachableSince) / 1000)} s: ${reason}`);
+      this.alerts.raise({
+        kind: UNREACHABLE,
+        severity: 'critical',
+        subject: 'experience-api unreachable',
+        details: { url: this.config.experienceApiUrl.origin, reason },
+      });
+    }
+  }
+
+  private async idle(ms: number): Promise<void> {
+    this.nudged = new AbortController();
+    await sleep(ms, AbortSignal.any([this.stop.signal, this.nudged.signal]));
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      const pruned = await this.outbox.prune(this.config.outboxRetentionMs);
+      if (pruned > 0) this.logger.log(`pruned ${pruned} delivered item(s) past retention`);
+    } catch (error) {
+      this.logger.warn(`could not prune the outbox: ${(error as Error).message}`);
+    }
+  }
+}

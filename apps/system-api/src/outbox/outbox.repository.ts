@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { OutboxItem } from '../sources/item-mapper.js';
+
+export interface PendingItem {
+  readonly position: string;
+  readonly source: string;
+  readonly id: string;
+  readonly groups: string[] | null;
+  readonly data: unknown;
+}
+
+export interface OutboxDepth {
+  readonly pending: number;
+  readonly deadLetters: number;
+}
+
+/**
+ * The durable outbox, with the cursors and leases that go with it. Writes that
+ * must be atomic are single statements, which both Postgres and PGlite run
+ * atomically without a transaction spanning round trips.
+ */
+@Injectable()
+export class OutboxRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Stores items in order, skipping ids already stored for the source, and moves the cursor, all at once. */
+  async store(source: string, items: readonly OutboxItem[], cursor: unknown): Promise<number> {
+    const [row] = await this.dataSource.query(
+      `WITH incoming AS (
+         SELECT * FROM json_to_recordset($2::json) AS t(ord int, id text, groups jsonb, data json)
+       ), stored AS (
+         INSERT INTO outbox (source, item_id, groups, data)
+         SELECT $1, id, groups, data FROM incoming ORDER BY ord
+         ON CONFLICT (source, item_id) DO NOTHING
+         RETURNING 1
+       ), moved AS (
+         INSERT INTO source_cursors (source, cursor, updated_at)
+         SELECT $1, $3::jsonb, now() WHERE $3::jsonb IS NOT NULL
+         ON CONFLICT (source) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM moved) AS moved`,
+      [
+        source,
+        JSON.stringify(items.map((item, ord) => ({ ord, id: item.id, groups: item.groups ?? null, data: item.data }))),
+        cursor === undefined ? null : JSON.stringify(cursor),
+      ],
+    );
+    return Number(row.stored);
+  }
+
+  async deadLetter(source: string, item: string, reason: string): Promise<void> {
+    await this.dataSource.query('INSERT INTO dead_letters (source, item, reason) VALUES ($1, $2, $3)', [source, item.slice(0, 1_048_576), reason]);
+  }
+
+  async cursor(source: string): Promise<unknown> {
+    const [row] = await this.dataSource.query('SELECT cursor FROM source_cursors WHERE source = $1', [source]);
+    return row?.cursor;
+  }
+
+  /** The oldest undelivered items of each source, in order. */
+  async pending(sources: readonly string[], perSource: number): Promise<PendingItem[]> {
+    if (sources.length === 0) return [];
+    const rows: Array<{ position: string; source: string; item_id: string; groups: string[] | null; data: unknown }> = await this.dataSource.query(
+      `SELECT p.position, p.source, p.item_id, p.groups, p.data
+         FROM unnest($1::text[]) AS s(name)
+         CROSS JOIN LATERAL (
+           SELECT position, source, item_id, groups, data FROM outbox
+            WHERE source = s.name AND delivered_at IS NULL AND failed_at IS NULL
+            ORDER BY position LIMIT $2) p
+        ORDER BY p.position`,
+      [sources, perSource],
+    );
+    return rows.map((row) => ({ position: row.position, source: row.source, id: row.item_id, groups: row.groups, data: row.data }));
+  }
+
+  async markDelivered(position: string): Promise<void> {
+    await this.dataSource.query('UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE position = $1', [position]);
+  }
+
+  async markFailed(position: string, error: string): Promise<void> {
+    await this.dataSource.query('UPDATE outbox SET failed_at = now(), attempts = attempts + 1, last_error = $2 WHERE position = $1', [position, error]);
+  }
+
+  async noteAttempt(position: string, error: string): Promise<void> {
+    await this.dataSource.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = $1', [position, error]);
+  }
+
+  async prune(retentionMs: number): Promise<number> {
+    const rows: unknown[] = await this.dataSource.query(
+      `DELETE FROM outbox WHERE delivered_at < now() - $1 * interval '1 millisecond' RETURNING 1`,
+      [retentionMs],
+    );
+    return rows.length;
+  }
+
+  async depth(): Promise<OutboxDepth> {
+    const [row] = await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL) AS pending,
+              (SELECT count(*) FROM dead_letters) + (SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL) AS dead_letters`,
+    );
+    return { pending: Number(row.pending), deadLetters: Number(row.dead_letters) };
+  }
+
+  /** Takes or renews this instance's lease on a source; false while another instance holds it. */
+  async holdLease(source: string, owner: string, leaseMs: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO source_leases (source, owner, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (source) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+        WHERE source_leases.owner = EXCLUDED.owner OR source_leases.expires_at <= now()
+       RETURNING 1`,
+      [source, owner, leaseMs],
+    );
+    return rows.length === 1;
+  }
+
+  async releaseLeases(owner: string): Promise<void> {
+    await this.dataSource.query('DELETE FROM source_leases WHERE owner = $1', [owner]);
+  }
+}

@@ -1,0 +1,72 @@
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { type ItemSink, type StreamingSource, SourceUnavailableError } from '../source.js';
+import type { AmqpSourceDefinition } from '../source-definition.js';
+
+/**
+ * Consumes a RabbitMQ queue. A message is acknowledged only after its item is
+ * in the outbox; one that is not JSON is set aside and acknowledged; one that
+ * cannot be stored (database away) goes back to the queue.
+ */
+export class AmqpSource implements StreamingSource {
+  readonly mode = 'streaming';
+  private connection?: ChannelModel;
+
+  constructor(
+    private readonly definition: AmqpSourceDefinition,
+    private readonly env: Readonly<Record<string, string | undefined>>,
+  ) {}
+
+  async connect(sink: ItemSink, lost: (error: Error) => void): Promise<void> {
+    let channel: Channel;
+    try {
+      this.connection = await amqp.connect(this.env[this.definition.urlEnv] ?? '', { timeout: 10_000 });
+      channel = await this.connection.createChannel();
+      await channel.checkQueue(this.definition.queue);
+      await channel.prefetch(this.definition.prefetch);
+    } catch (error) {
+      await this.close();
+      throw new SourceUnavailableError(`cannot consume ${this.definition.queue}: ${(error as Error).message}`);
+    }
+    const connection = this.connection;
+    connection.on('error', () => undefined);
+    connection.on('close', () => {
+      if (this.connection === connection) lost(new SourceUnavailableError('the RabbitMQ connection closed'));
+    });
+    channel.on('error', () => undefined);
+    channel.on('close', () => {
+      if (this.connection === connection) lost(new SourceUnavailableError(`the channel consuming ${this.definition.queue} closed`));
+    });
+    await channel.consume(this.definition.queue, (message) => {
+      if (message) void this.handle(channel, message, sink);
+    });
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.close().catch(() => undefined);
+  }
+
+  private async handle(channel: Channel, message: ConsumeMessage, sink: ItemSink): Promise<void> {
+    const text = message.content.toString('utf8');
+    let item: unknown;
+    try {
+      item = JSON.parse(text);
+    } catch {
+      try {
+        await sink.reject(text.slice(0, 4_096), 'the message is not JSON');
+        channel.ack(message);
+      } catch {
+        channel.nack(message, false, true);
+      }
+      return;
+    }
+    try {
+      await sink.store([item]);
+      channel.ack(message);
+    } catch {
+      // not stored: RabbitMQ keeps it and hands it out again
+      channel.nack(message, false, true);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import jsonata, { type Expression } from 'jsonata';
+import type { ItemShape } from './source-definition.js';
+
+/** What the outbox stores and experience-api receives. */
+export interface OutboxItem {
+  readonly id: string;
+  readonly groups?: string[];
+  readonly data: unknown;
+}
+
+/** An item that cannot become an entity; it is set aside, and the rest go on. */
+export class MalformedItemError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedItemError';
+  }
+}
+
+const PRINTABLE_ID = /^[\x21-\x7e]{1,190}$/;
+
+/** JSON with object keys sorted, so that equal content always hashes alike. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Compiles a JSONata expression, naming the field when it does not parse. */
+export function compileExpression(field: string, text: string): Expression {
+  try {
+    return jsonata(text);
+  } catch (error) {
+    throw new Error(`${field}: not a valid JSONata expression: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Turns a source's raw items into outbox items: the optional JSONata `map`,
+ * then the id (the JSONata `id` expression, or a content hash), prefixed with
+ * the source name so that two sources never collide in experience-api's
+ * idempotency window.
+ */
+export class ItemMapper {
+  private readonly map?: Expression;
+  private readonly id?: Expression;
+
+  constructor(
+    private readonly source: string,
+    private readonly shape: ItemShape,
+  ) {
+    this.map = shape.map ? compileExpression('map', shape.map) : undefined;
+    this.id = shape.id ? compileExpression('id', shape.id) : undefined;
+  }
+
+  async toItem(raw: unknown): Promise<OutboxItem> {
+    let data = raw;
+    let id: unknown;
+    let groups: unknown = this.shape.groups;
+    if (this.map) {
+      const mapped = await this.evaluate(this.map, raw, 'map');
+      if (!mapped || typeof mapped !== 'object' || Array.isArray(mapped) || !('data' in mapped)) {
+        throw new MalformedItemError('map must give an object with "data" (and optionally "id" and "groups")');
+      }
+      ({ data, id, groups = groups } = mapped as { data: unknown; id?: unknown; groups?: unknown });
+    }
+    if (id === undefined && this.id) id = await this.evaluate(this.id, raw, 'id');
+    if (data === undefined) throw new MalformedItemError('the item has no data');
+    if (groups !== undefined && (!Array.isArray(groups) || groups.length === 0 || groups.some((g) => typeof g !== 'string'))) {
+      throw new MalformedItemError('groups must be a non-empty list of strings');
+    }
+    return { id: this.entityId(id, data), groups: groups as string[] | undefined, data };
+  }
+
+  private entityId(id: unknown, data: unknown): string {
+    if (id === undefined) return `${this.source}:${createHash('sha256').update(canonical(data)).digest('hex')}`;
+    if (typeof id !== 'string' && typeof id !== 'number') throw new MalformedItemError('the id expression must give a string or a number');
+    const text = String(id);
+    if (text === '') throw new MalformedItemError('the id expression gave an empty id');
+    // experience-api takes printable ASCII ids of up to 256 characters
+    const safe = PRINTABLE_ID.test(text) ? text : `sha256-${createHash('sha256').update(text).digest('hex')}`;
+    return `${this.source}:${safe}`;
+  }
+
+  private async evaluate(expression: Expression, raw: unknown, field: string): Promise<unknown> {
+    try {
+      return await expression.evaluate(raw);
+    } catch (error) {
+      throw new MalformedItemError(`${field} failed on this item: ${(error as Error).message}`);
+    }
+  }
+}

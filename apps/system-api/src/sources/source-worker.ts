@@ -1,0 +1,201 @@
+import { Logger } from '@nestjs/common';
+import type { AlertService } from '@app/alerting';
+import type { OutboxRepository } from '../outbox/outbox.repository.js';
+import type { SystemMetrics } from '../metrics/system-metrics.js';
+import { ItemMapper, MalformedItemError, type OutboxItem } from './item-mapper.js';
+import { backoffDelay, sleep } from './retry.js';
+import type { ItemSink, Source } from './source.js';
+import type { SourceDefinition } from './source-definition.js';
+import type { SourceLeases } from './source-leases.js';
+
+export type SourceState = 'starting' | 'up' | 'down' | 'standby' | 'stopped';
+
+export interface SourceStatus {
+  readonly name: string;
+  readonly type: string;
+  readonly state: SourceState;
+  readonly last_success: string | null;
+  readonly last_error: string | null;
+  readonly consecutive_failures: number;
+}
+
+export interface WorkerParts {
+  readonly outbox: OutboxRepository;
+  readonly leases: SourceLeases;
+  readonly alerts: AlertService;
+  readonly metrics: SystemMetrics;
+  /** Called once items are stored, so that forwarding starts at once. */
+  readonly stored: () => void;
+}
+
+/**
+ * Runs one source: holds its lease, polls it on its interval (or keeps its
+ * stream connected), retries failures with backoff and jitter, and after the
+ * policy's attempts declares it down, alerts, and goes on probing at the
+ * slowest cadence until it answers again.
+ */
+export class SourceWorker implements ItemSink {
+  private readonly logger: Logger;
+  private readonly mapper: ItemMapper;
+  private readonly stopping = new AbortController();
+  private running?: Promise<void>;
+  private state: SourceState = 'starting';
+  private lastSuccess: Date | null = null;
+  private lastError: string | null = null;
+  private failures = 0;
+
+  constructor(
+    private readonly definition: SourceDefinition,
+    private readonly source: Source,
+    private readonly parts: WorkerParts,
+  ) {
+    this.logger = new Logger(`source ${definition.name}`);
+    this.mapper = new ItemMapper(definition.name, definition.item);
+  }
+
+  start(): void {
+    this.running = this.source.mode === 'polled' ? this.runPolled(this.source) : this.runStreaming(this.source);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+    await this.source.close().catch(() => undefined);
+    this.state = 'stopped';
+  }
+
+  status(): SourceStatus {
+    return {
+      name: this.definition.name,
+      type: this.definition.type,
+      state: this.state,
+      last_success: this.lastSuccess?.toISOString() ?? null,
+      last_error: this.lastError,
+      consecutive_failures: this.failures,
+    };
+  }
+
+  async store(rawItems: readonly unknown[], cursor?: unknown): Promise<void> {
+    const items: OutboxItem[] = [];
+    for (const raw of rawItems) {
+      try {
+        items.push(await this.mapper.toItem(raw));
+      } catch (error) {
+        if (!(error instanceof MalformedItemError)) throw error;
+        await this.reject(JSON.stringify(raw) ?? String(raw), error.message);
+      }
+    }
+    const stored = await this.parts.outbox.store(this.definition.name, items, cursor);
+    if (stored > 0) {
+      this.parts.metrics.stored.inc({ source: this.definition.name }, stored);
+      this.parts.stored();
+    }
+  }
+
+  async reject(raw: string, reason: string): Promise<void> {
+    this.logger.warn(`malformed item set aside: ${reason}`);
+    await this.parts.outbox.deadLetter(this.definition.name, raw, reason);
+    this.parts.metrics.deadLetters.inc({ source: this.definition.name });
+    this.parts.alerts.raise({ kind: 'item_malformed', severity: 'warning', subject: 'malformed items set aside', details: { source: this.definition.name, reason } });
+  }
+
+  private get signal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  private async runPolled(source: Extract<Source, { mode: 'polled' }>): Promise<void> {
+    while (!this.signal.aborted) {
+      if (!(await this.holdLease())) continue;
+      try {
+        await source.poll(this, await this.parts.outbox.cursor(this.definition.name));
+        this.succeeded();
+        await this.waitHolding(this.definition.intervalMs);
+      } catch (error) {
+        await this.waitHolding(this.failed(error));
+      }
+    }
+  }
+
+  private async runStreaming(source: Extract<Source, { mode: 'streaming' }>): Promise<void> {
+    while (!this.signal.aborted) {
+      if (!(await this.holdLease())) continue;
+      const lost = new AbortController();
+      try {
+        await source.connect(this, (error) => {
+          this.lastError = error.message;
+          lost.abort(error);
+        });
+        this.succeeded();
+        // connected: keep the lease while the stream lasts
+        while (!this.signal.aborted && !lost.signal.aborted) {
+          await sleep(this.parts.leases.renewEveryMs, AbortSignal.any([this.signal, lost.signal]));
+          if (!this.signal.aborted && !lost.signal.aborted && !(await this.holdLease())) break;
+        }
+        await source.close().catch(() => undefined);
+        if (lost.signal.aborted) await sleep(this.failed(lost.signal.reason), this.signal);
+      } catch (error) {
+        await source.close().catch(() => undefined);
+        await sleep(this.failed(error), this.signal);
+      }
+    }
+  }
+
+  /** Waits, renewing the lease meanwhile, so that a long interval does not let it lapse. */
+  private async waitHolding(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (!this.signal.aborted && Date.now() < until) {
+      await sleep(Math.min(until - Date.now(), this.parts.leases.renewEveryMs), this.signal);
+      if (!this.signal.aborted && Date.now() < until) await this.parts.leases.hold(this.definition.name).catch(() => false);
+    }
+  }
+
+  /** True while this instance holds the source; otherwise waits a renewal period in standby. */
+  private async holdLease(): Promise<boolean> {
+    try {
+      if (await this.parts.leases.hold(this.definition.name)) return true;
+      if (this.state !== 'standby') this.logger.log('held by another instance; standing by');
+      this.state = 'standby';
+    } catch (error) {
+      this.lastError = `database: ${(error as Error).message}`;
+    }
+    await sleep(this.parts.leases.renewEveryMs, this.signal);
+    return false;
+  }
+
+  private succeeded(): void {
+    if (this.state === 'down') {
+      this.logger.log('reachable again');
+      this.parts.alerts.resolve(this.alertKind, `source ${this.definition.name} unreachable`);
+    }
+    this.state = 'up';
+    this.failures = 0;
+    this.lastSuccess = new Date();
+  }
+
+  /** Records a failure and returns how long to wait before the next attempt. */
+  private failed(error: unknown): number {
+    const { retry, intervalMs } = this.definition;
+    this.failures++;
+    this.lastError = (error as Error)?.message ?? String(error);
+    this.parts.metrics.failures.inc({ source: this.definition.name });
+    if (this.failures < retry.attempts) {
+      this.logger.warn(`attempt ${this.failures} of ${retry.attempts} failed: ${this.lastError}`);
+      return backoffDelay(retry, this.failures);
+    }
+    if (this.state !== 'down') {
+      this.state = 'down';
+      this.logger.error(`unreachable after ${retry.attempts} attempts: ${this.lastError}; probing every ${Math.max(retry.maxDelayMs, intervalMs)} ms`);
+      this.parts.alerts.raise({
+        kind: this.alertKind,
+        severity: 'error',
+        subject: `source ${this.definition.name} unreachable`,
+        details: { source: this.definition.name, type: this.definition.type, attempts: retry.attempts, error: this.lastError },
+      });
+    }
+    return Math.max(retry.maxDelayMs, intervalMs);
+  }
+
+  private get alertKind(): string {
+    return `source_down:${this.definition.name}`;
+  }
+}

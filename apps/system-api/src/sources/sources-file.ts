@@ -1,0 +1,255 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { RetryPolicy, SourceDefinition, SourceType } from './source-definition.js';
+
+const TYPES: readonly SourceType[] = ['http', 'directory', 'postgres', 'amqp', 'websocket'];
+const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const DURATION = /^(\d+)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The sources file cannot be used; one problem per line, each naming the source and field. */
+export class SourcesFileError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid sources file:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'SourcesFileError';
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+function milliseconds(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 's'] : NaN;
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+/** Reads one source's fields, collecting problems that name the source and the field. */
+class FieldReader {
+  constructor(
+    private readonly raw: Raw,
+    private readonly where: string,
+    private readonly problems: string[],
+  ) {}
+
+  problem(field: string, text: string): void {
+    this.problems.push(`${this.where}.${field}: ${text}`);
+  }
+
+  string(field: string): string | undefined;
+  string(field: string, fallback: string): string;
+  string(field: string, fallback?: string): string | undefined {
+    const value = this.raw[field];
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== 'string' || value.trim() === '') {
+      this.problem(field, 'must be a non-empty string');
+      return fallback;
+    }
+    return value;
+  }
+
+  required(field: string): string {
+    const value = this.string(field);
+    if (value === undefined) this.problem(field, 'is required');
+    return value ?? '';
+  }
+
+  envName(field: string, required: boolean): string | undefined {
+    const value = required ? this.required(field) : this.string(field);
+    if (value !== undefined && value !== '' && !ENV_NAME.test(value)) this.problem(field, 'must name an environment variable');
+    return value;
+  }
+
+  /** `500ms`, `10s`, `5m`, `1h`, or a bare number of seconds; returns milliseconds. */
+  duration(field: string, fallback: string, min = 1): number {
+    const ms = milliseconds(String(this.raw[field] ?? fallback));
+    if (ms === undefined || ms < min) {
+      this.problem(field, `must be a duration such as 500ms, 10s or 5m, at least ${min} ms`);
+      return milliseconds(fallback) ?? min;
+    }
+    return ms;
+  }
+
+  integer(field: string, fallback: number, min: number, max: number): number {
+    const value = this.raw[field] ?? fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.problem(field, `must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  number(field: string, fallback: number, min: number): number {
+    const value = this.raw[field] ?? fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+      this.problem(field, `must be a number of at least ${min}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  url(field: string, protocols: readonly string[]): URL {
+    const value = this.required(field);
+    try {
+      const url = new URL(value);
+      if (protocols.includes(url.protocol)) return url;
+    } catch {
+      // reported below
+    }
+    if (value !== '') this.problem(field, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    return new URL(`${protocols[0]}//invalid.invalid`);
+  }
+
+  stringMap(field: string): Record<string, string> {
+    const value = this.raw[field];
+    if (value === undefined || value === null) return {};
+    if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+      this.problem(field, 'must map names to strings');
+      return {};
+    }
+    return value as Record<string, string>;
+  }
+
+  stringList(field: string): string[] | undefined {
+    const value = this.raw[field];
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !/^[A-Za-z0-9._:/-]{1,64}$/.test(v))) {
+      this.problem(field, 'must be a list of group names');
+      return undefined;
+    }
+    return value as string[];
+  }
+
+  object(field: string): Raw {
+    const value = this.raw[field];
+    if (value === undefined || value === null) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      this.problem(field, 'must be an object');
+      return {};
+    }
+    return value as Raw;
+  }
+
+  nested(field: string): FieldReader {
+    return new FieldReader(this.object(field), `${this.where}.${field}`, this.problems);
+  }
+}
+
+function retryPolicy(read: FieldReader): RetryPolicy {
+  return {
+    attempts: read.integer('attempts', 5, 1, 1_000),
+    initialDelayMs: read.duration('initial_delay', '1s'),
+    multiplier: read.number('multiplier', 2, 1),
+    maxDelayMs: read.duration('max_delay', '60s'),
+  };
+}
+
+function definition(raw: Raw, index: number, problems: string[]): SourceDefinition | undefined {
+  const name = typeof raw.name === 'string' ? raw.name : undefined;
+  const read = new FieldReader(raw, `sources[${index}]${name ? ` (${name})` : ''}`, problems);
+  if (name === undefined || !NAME.test(name)) read.problem('name', `is required and must match ${NAME.source}`);
+  const type = read.required('type') as SourceType;
+  if (!TYPES.includes(type)) {
+    read.problem('type', `must be one of ${TYPES.join(', ')}`);
+    return undefined;
+  }
+  const common = {
+    name: name ?? '',
+    intervalMs: read.duration('interval', '10s', 10),
+    retry: retryPolicy(read.nested('retry')),
+    item: { id: read.string('id'), map: read.string('map'), groups: read.stringList('groups') },
+  };
+  switch (type) {
+    case 'http': {
+      const auth = read.nested('auth');
+      const bearerEnv = auth.envName('bearer_env', false);
+      const basicUserEnv = auth.envName('basic_user_env', false);
+      const basicPasswordEnv = auth.envName('basic_password_env', false);
+      if ((basicUserEnv === undefined) !== (basicPasswordEnv === undefined)) {
+        auth.problem('basic_user_env', 'basic_user_env and basic_password_env go together');
+      }
+      const method = read.string('method', 'GET').toUpperCase();
+      if (method !== 'GET' && method !== 'POST') read.problem('method', 'must be GET or POST');
+      return {
+        ...common,
+        type,
+        url: read.url('url', ['http:', 'https:']),
+        method: method as 'GET' | 'POST',
+        headers: read.stringMap('headers'),
+        auth: bearerEnv ? { bearerEnv } : basicUserEnv && basicPasswordEnv ? { basicUserEnv, basicPasswordEnv } : undefined,
+        items: read.string('items'),
+        timeoutMs: read.duration('timeout', '10s', 100),
+      };
+    }
+    case 'directory':
+      return { ...common, type, path: read.required('path'), settleMs: read.duration('settle', '1s', 0) };
+    case 'postgres': {
+      const cursor = raw.initial_cursor ?? 0;
+      if (typeof cursor !== 'string' && typeof cursor !== 'number') read.problem('initial_cursor', 'must be a string or a number');
+      return {
+        ...common,
+        type,
+        urlEnv: read.envName('url_env', true) ?? '',
+        query: read.required('query'),
+        cursorColumn: read.required('cursor'),
+        initialCursor: typeof cursor === 'string' || typeof cursor === 'number' ? cursor : 0,
+      };
+    }
+    case 'amqp':
+      return { ...common, type, urlEnv: read.envName('url_env', true) ?? '', queue: read.required('queue'), prefetch: read.integer('prefetch', 50, 1, 10_000) };
+    case 'websocket':
+      return { ...common, type, url: read.url('url', ['ws:', 'wss:']), headers: read.stringMap('headers'), headersEnv: read.stringMap('headers_env') };
+  }
+}
+
+/**
+ * Parses a sources file, YAML or JSON: a list of sources, or `{sources: [...]}`.
+ * Every problem is collected, so that one edit fixes them all.
+ */
+export function parseSources(text: string, env: Readonly<Record<string, string | undefined>>): SourceDefinition[] {
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new SourcesFileError([`not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  const list = Array.isArray(document) ? document : (document as Raw | null)?.sources;
+  if (!Array.isArray(list)) throw new SourcesFileError(['must be a list of sources, or an object with a "sources" list']);
+  const problems: string[] = [];
+  const sources = list.flatMap((raw, index) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      problems.push(`sources[${index}]: must be an object with a name and a type`);
+      return [];
+    }
+    const source = definition(raw as Raw, index, problems);
+    return source ? [source] : [];
+  });
+  const seen = new Set<string>();
+  for (const source of sources) {
+    if (seen.has(source.name)) problems.push(`sources: the name "${source.name}" is used twice`);
+    seen.add(source.name);
+    for (const variable of requiredEnv(source)) {
+      if (!env[variable]) problems.push(`sources (${source.name}): environment variable ${variable} is not set`);
+    }
+  }
+  if (problems.length > 0) throw new SourcesFileError(problems);
+  return sources;
+}
+
+function requiredEnv(source: SourceDefinition): string[] {
+  switch (source.type) {
+    case 'http':
+      return source.auth === undefined ? [] : 'bearerEnv' in source.auth ? [source.auth.bearerEnv] : [source.auth.basicUserEnv, source.auth.basicPasswordEnv];
+    case 'postgres':
+    case 'amqp':
+      return [source.urlEnv];
+    case 'websocket':
+      return Object.values(source.headersEnv);
+    default:
+      return [];
+  }
+}
+
+export function loadSourcesFile(path: string, env: Readonly<Record<string, string | undefined>>): SourceDefinition[] {
+  return parseSources(readFileSync(path, 'utf8'), env);
+}

@@ -1,0 +1,75 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually } from './support/eventually.js';
+import { createConsumer, startExperienceApi, type RunningExperienceApi } from './support/experience-api.js';
+import { SystemApiProcess } from './support/system-api.js';
+import { consumerHeaders, TestSocket } from './support/ws-client.js';
+
+describe('system-api: a directory source', () => {
+  let experience: RunningExperienceApi;
+  let system: SystemApiProcess;
+  let consumer: TestSocket;
+  let workDir: string;
+  let inbox: string;
+
+  beforeAll(async () => {
+    experience = await startExperienceApi();
+    const credentials = await createConsumer(experience);
+    consumer = await TestSocket.open(`${experience.wsUrl}/ws/publish`, { headers: consumerHeaders(credentials.clientId, credentials.token) });
+    await consumer.next();
+    workDir = mkdtempSync(join(tmpdir(), 'system-directory-'));
+    inbox = join(workDir, 'inbox');
+    system = new SystemApiProcess({
+      workDir,
+      experienceApiUrl: experience.httpUrl,
+      sources: `
+- name: drops
+  type: directory
+  path: ${inbox}
+  interval: 200ms
+  settle: 300ms
+  id: ref
+`,
+    });
+    mkdirSync(inbox);
+    await system.start();
+  });
+  afterAll(async () => {
+    consumer?.socket.terminate();
+    await system?.stop();
+    await experience?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('delivers the items of JSON and NDJSON files once each, and moves the files to processed/', async () => {
+    writeFileSync(join(inbox, 'one.json'), JSON.stringify({ ref: 'a-1', amount: 10 }));
+    writeFileSync(join(inbox, 'many.ndjson'), `${JSON.stringify({ ref: 'a-2' })}\n${JSON.stringify({ ref: 'a-3' })}\n`);
+
+    const frames = [await consumer.next(), await consumer.next(), await consumer.next()];
+    expect(frames.map((f) => f.id).sort()).toEqual(['drops:a-1', 'drops:a-2', 'drops:a-3']);
+    expect(frames.find((f) => f.id === 'drops:a-1')?.data).toEqual({ ref: 'a-1', amount: 10 });
+    await eventually(() => readdirSync(join(inbox, 'processed')).length === 2, 5_000);
+    expect(readdirSync(inbox).filter((name) => !['processed', 'failed'].includes(name))).toEqual([]);
+  });
+
+  it('sets a malformed file aside in failed/ and goes on with the rest', async () => {
+    writeFileSync(join(inbox, 'broken.json'), '{"ref": "b-1", ');
+    writeFileSync(join(inbox, 'fine.json'), JSON.stringify({ ref: 'b-2' }));
+
+    expect((await consumer.next()).id).toBe('drops:b-2');
+    await eventually(() => readdirSync(join(inbox, 'failed')).includes('broken.json'), 5_000);
+    expect((await system.health()).outbox.dead_letters).toBe(1);
+  });
+
+  it('does not read a file that is still being written', async () => {
+    const file = join(inbox, 'slow.ndjson');
+    writeFileSync(file, `${JSON.stringify({ ref: 'c-1' })}\n{"ref": "c-`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // the writer finishes inside the settle time: the half line was never read
+    writeFileSync(file, `${JSON.stringify({ ref: 'c-1' })}\n${JSON.stringify({ ref: 'c-2' })}\n`);
+    const ids = [(await consumer.next()).id, (await consumer.next()).id];
+    expect(ids.sort()).toEqual(['drops:c-1', 'drops:c-2']);
+    expect((await system.health()).outbox.dead_letters).toBe(1);
+  });
+});
