@@ -12,5 +12,6 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
-EXPOSE 3000
+EXPOSE 3000 3001
+# experience-api by default; system-api: node dist/apps/system-api/apps/system-api/src/main.js
 CMD ["node", "dist/apps/experience-api/apps/experience-api/src/main.js"]
