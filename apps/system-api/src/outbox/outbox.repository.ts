@@ -72,7 +72,8 @@ export class OutboxRepository {
         ORDER BY p.position`,
       [sources, perSource],
     );
-    return rows.map((row) => ({ position: row.position, source: row.source, id: row.item_id, groups: row.groups, data: row.data }));
+    // pg gives bigint as a string, PGlite as a number
+    return rows.map((row) => ({ position: String(row.position), source: row.source, id: row.item_id, groups: row.groups, data: row.data }));
   }
 
   async markDelivered(position: string): Promise<void> {
