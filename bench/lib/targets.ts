@@ -1,0 +1,173 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Dialect, Endpoint } from '../load/raw-consumer.js';
+
+export type TargetName = 'gateway' | 'ws' | 'socketio';
+export const TARGETS: readonly TargetName[] = ['gateway', 'ws', 'socketio'];
+
+export interface TargetOptions {
+  readonly consumersFile: string;
+  readonly runDir: string;
+  readonly databaseUrl?: URL;
+  readonly pgliteDataDir: string;
+  readonly smtpUrl?: string;
+  /** Sample the server's CPU; `stop()` then leaves a `.cpuprofile` in the run directory. */
+  readonly profile: boolean;
+  /** Names the log and profile files. */
+  readonly label: string;
+}
+
+const GATEWAY_MAIN = resolve('dist/apps/experience-api/apps/experience-api/src/main.js');
+const BENCH_DIST = resolve('dist/bench');
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** A server under test, in a process of its own. */
+export class RunningTarget {
+  private exited = false;
+  exitCode: number | null = null;
+
+  private constructor(
+    readonly name: TargetName,
+    readonly endpoint: Endpoint,
+    readonly path: string,
+    private readonly child: ChildProcess,
+    private readonly profileFile: string | undefined,
+  ) {
+    child.once('exit', (code, signal) => {
+      this.exited = true;
+      this.exitCode = code ?? (signal ? 128 : null);
+    });
+  }
+
+  static async start(name: TargetName, options: TargetOptions): Promise<RunningTarget> {
+    const port = await freePort();
+    const log = openSync(join(options.runDir, `${options.label}.log`), 'a');
+    const profileFile = options.profile ? join(options.runDir, `${options.label}.cpuprofile`) : undefined;
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      BENCH_CONSUMERS_FILE: options.consumersFile,
+      ...(profileFile ? { BENCH_PROFILE_FILE: profileFile } : {}),
+    };
+    let script: string;
+    let dialect: Dialect = 'plain';
+    if (name === 'gateway') {
+      script = GATEWAY_MAIN;
+      Object.assign(env, {
+        NODE_ENV: 'production',
+        ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+        INSTANCE_ID: `bench-${options.label}`,
+        // every consumer of the bench comes from 127.0.0.1
+        HANDSHAKE_RATE_PER_SECOND: '0',
+        ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl.toString() } : { PGLITE_DATA_DIR: options.pgliteDataDir }),
+        ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl, ALERT_EMAIL_TO: 'oncall@bench.invalid' } : {}),
+      });
+    } else {
+      script = join(BENCH_DIST, 'servers', name === 'ws' ? 'ws-server.js' : 'socketio-server.js');
+      if (name === 'socketio') dialect = 'socketio';
+    }
+    const execArgv = profileFile ? ['--import', join(BENCH_DIST, 'lib', 'profile-hook.js')] : [];
+    const child = spawn(process.execPath, [...execArgv, script], { env, stdio: ['ignore', log, log, 'ipc'] });
+    const target = new RunningTarget(name, { host: '127.0.0.1', port, dialect }, '/ws/publish', child, profileFile);
+    await target.ready();
+    return target;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  private async ready(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (this.exited) throw new Error(`${this.name} exited during start (code ${this.exitCode}); see its log`);
+      try {
+        await this.sockets();
+        return;
+      } catch {
+        await sleep(100);
+      }
+    }
+    throw new Error(`${this.name} did not answer within 60 s`);
+  }
+
+  /** Sockets the server holds open, as it reports them itself. */
+  async sockets(): Promise<number> {
+    const base = `http://${this.endpoint.host}:${this.endpoint.port}`;
+    if (this.name === 'gateway') {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const match = /^push_gateway_sockets_open (\d+)/m.exec(text);
+      if (!match) throw new Error('no push_gateway_sockets_open in /metrics');
+      return Number(match[1]);
+    }
+    const stats = (await (await fetch(`${base}/stats`)).json()) as { sockets: number };
+    return stats.sockets;
+  }
+
+  /** Resident set size, read from the kernel, so the server does nothing to report it. */
+  rssBytes(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    return kb ? Number(kb[1]) * 1024 : Number.NaN;
+  }
+
+  /** CPU time used so far (user + system), in milliseconds. */
+  cpuMs(): number {
+    const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000) / CLOCK_TICKS_PER_SECOND;
+  }
+
+  /**
+   * Waits until the server has closed every socket and has gone quiet (less
+   * than 5% of a core over 300 ms), so that one run's cleanup never lands in
+   * the next run's figures.
+   */
+  async settle(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && (await this.sockets()) > 0) await sleep(100);
+    let before = this.cpuMs();
+    while (Date.now() < deadline) {
+      await sleep(300);
+      const now = this.cpuMs();
+      if (now - before < 15) return;
+      before = now;
+    }
+  }
+
+  async stop(): Promise<string | undefined> {
+    let profile: string | undefined;
+    if (this.profileFile && !this.exited) {
+      this.child.kill('SIGUSR2');
+      const deadline = Date.now() + 30_000;
+      while (!existsSync(this.profileFile) && Date.now() < deadline) await sleep(100);
+      profile = existsSync(this.profileFile) ? this.profileFile : undefined;
+    }
+    if (!this.exited) {
+      const exited = new Promise((done) => this.child.once('exit', done));
+      this.child.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+      if (!this.exited) this.child.kill('SIGKILL');
+    }
+    return profile;
+  }
+}

@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { distribution } from '../lib/stats.js';
+import type { FloodReport, FloodSettings } from './flood-worker.js';
+import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply } from './protocol.js';
+import { entityBody, padFor, Publisher } from './publisher.js';
+import { type ConsumerEvents, type Credentials, type Endpoint, RawConsumer } from './raw-consumer.js';
+
+/**
+ * The load generator: a process of its own, driven by the orchestrator over
+ * IPC. It holds the consumers, publishes, and times everything with one clock.
+ */
+const consumersFile = process.argv[2];
+const credentials: Credentials[] = readFileSync(consumersFile, 'utf8')
+  .split('\n')
+  .filter((line) => line !== '')
+  .map((line) => {
+    const [clientId, token] = line.split(' ');
+    return { clientId, token };
+  });
+
+const CONNECT_TIMEOUT_MS = 60_000;
+const SETTLE_TIMEOUT_MS = 30_000;
+
+let endpoint: Endpoint | undefined;
+let consumers: RawConsumer[] = [];
+let lost = 0;
+let delivered = 0;
+let onEntity: (sentAt: number) => void = () => undefined;
+let flood: Worker | undefined;
+
+const events: ConsumerEvents = {
+  welcomed: () => undefined,
+  refused: () => undefined,
+  entity: (_consumer, sentAt) => {
+    delivered++;
+    onEntity(sentAt);
+  },
+  lost: () => {
+    lost++;
+  },
+};
+
+function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<ConnectReport> {
+  endpoint = command.endpoint;
+  lost = 0;
+  const slice = credentials.slice(command.from, command.from + command.count);
+  if (slice.length < command.count) throw new Error(`only ${credentials.length} seeded consumers; asked for ${command.from + command.count}`);
+  const latencies = new Float64Array(slice.length);
+  const refused: Record<string, number> = {};
+  const opened: RawConsumer[] = [];
+  let next = 0;
+  let done = 0;
+  let connected = 0;
+  const startedAt = performance.now();
+  let lastAt = startedAt;
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      events.welcomed = () => undefined;
+      events.refused = () => undefined;
+      consumers = opened;
+      const elapsedMs = lastAt - startedAt;
+      resolve({
+        requested: slice.length,
+        connected,
+        refused,
+        elapsedMs,
+        perSecond: (connected / elapsedMs) * 1_000,
+        connectMs: distribution(latencies, connected),
+      });
+    };
+    const settle = () => {
+      done++;
+      lastAt = performance.now();
+      if (done === slice.length) finish();
+      else if (next < slice.length) start();
+    };
+    const start = () => {
+      const consumer = new RawConsumer(command.endpoint, slice[next++], events, command.path);
+      opened.push(consumer);
+    };
+    events.welcomed = (consumer) => {
+      latencies[connected++] = consumer.welcomedAt - consumer.startedAt;
+      settle();
+    };
+    events.refused = (_consumer, status) => {
+      refused[status] = (refused[status] ?? 0) + 1;
+      settle();
+    };
+    const timer = setTimeout(() => {
+      refused.timeout = slice.length - done;
+      finish();
+    }, CONNECT_TIMEOUT_MS);
+    for (let i = 0; i < Math.min(command.concurrency, slice.length); i++) start();
+  }).then((report) => {
+    consumers = consumers.filter((consumer) => consumer.open);
+    return report as ConnectReport;
+  });
+}
+
+/** Waits until `delivered` reaches `expected` less what lost consumers cannot receive, or until nothing arrives for a while. */
+function deliveriesSettled(expected: () => number): Promise<number> {
+  return new Promise((resolve) => {
+    let lastCount = -1;
+    let lastChange = performance.now();
+    const check = () => {
+      if (delivered >= expected()) return resolve(performance.now());
+      if (delivered !== lastCount) {
+        lastCount = delivered;
+        lastChange = performance.now();
+      } else if (performance.now() - lastChange > SETTLE_TIMEOUT_MS / 6) {
+        return resolve(Number.NaN);
+      }
+      setTimeout(check, 2);
+    };
+    check();
+  });
+}
+
+async function fanout(command: Extract<LoadCommand, { cmd: 'fanout' }>): Promise<FanoutReport> {
+  if (!endpoint) throw new Error('connect first');
+  const publisher = new Publisher(endpoint.host, endpoint.port, command.inFlight);
+  const pad = padFor(command.entityBytes);
+  const n = consumers.length;
+  delivered = 0;
+  lost = 0;
+  let lastDeliveryAt = 0;
+  onEntity = () => {
+    lastDeliveryAt = performance.now();
+  };
+  const publishErrors: Record<string, number> = {};
+  let accepted = 0;
+  let posted = 0;
+  const startedAt = performance.now();
+  const worker = async () => {
+    while (posted < command.entities) {
+      const id = `${command.idPrefix}-${posted++}`;
+      const status = await publisher.post(entityBody(id, performance.now(), pad));
+      if (status === 202) accepted++;
+      else publishErrors[status] = (publishErrors[status] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: command.inFlight }, worker));
+  // consumers lost mid-run stop counting toward what is expected of the rest
+  const settledAt = await deliveriesSettled(() => accepted * (n - lost));
+  onEntity = () => undefined;
+  publisher.close();
+  const elapsedMs = (Number.isNaN(settledAt) ? lastDeliveryAt : settledAt) - startedAt;
+  return {
+    consumers: n,
+    entities: command.entities,
+    accepted,
+    publishErrors,
+    expected: accepted * n,
+    delivered,
+    lost,
+    elapsedMs,
+    deliveriesPerSecond: (delivered / elapsedMs) * 1_000,
+  };
+}
+
+async function latency(command: Extract<LoadCommand, { cmd: 'latency' }>): Promise<LatencyReport> {
+  if (!endpoint) throw new Error('connect first');
+  const publisher = new Publisher(endpoint.host, endpoint.port, 4);
+  const pad = padFor(command.entityBytes);
+  const n = consumers.length;
+  const total = Math.round((command.entitiesPerSecond * command.durationMs) / 1_000);
+  const intervalMs = 1_000 / command.entitiesPerSecond;
+  const samples = new Float64Array(n * total);
+  let sampled = 0;
+  delivered = 0;
+  lost = 0;
+  const startedAt = performance.now();
+  const measureFrom = startedAt + command.warmupMs;
+  onEntity = (sentAt) => {
+    if (sentAt >= measureFrom) samples[sampled++] = performance.now() - sentAt;
+  };
+  let accepted = 0;
+  const posts: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = startedAt + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const id = `${command.idPrefix}-${i}`;
+    posts.push(
+      publisher.post(entityBody(id, performance.now(), pad)).then((status) => {
+        if (status === 202) accepted++;
+      }),
+    );
+  }
+  await Promise.all(posts);
+  await deliveriesSettled(() => accepted * (n - lost));
+  const elapsedMs = performance.now() - startedAt;
+  onEntity = () => undefined;
+  publisher.close();
+  return {
+    consumers: n,
+    sent: total,
+    accepted,
+    expected: accepted * n,
+    delivered,
+    lost,
+    deliveriesPerSecond: (delivered / elapsedMs) * 1_000,
+    latencyMs: distribution(samples, sampled),
+  };
+}
+
+async function disconnect(): Promise<{ closed: number }> {
+  const closed = consumers.length;
+  for (const consumer of consumers) consumer.close();
+  consumers = [];
+  return { closed };
+}
+
+function startFlood(command: Extract<LoadCommand, { cmd: 'flood-start' }>): null {
+  const settings: FloodSettings = {
+    endpoint: command.endpoint,
+    path: command.path,
+    concurrency: command.concurrency,
+    knownClientIds: credentials.slice(command.knownFrom, command.knownFrom + command.knownCount).map((c) => c.clientId),
+  };
+  flood = new Worker(new URL('./flood-worker.js', import.meta.url), { workerData: settings });
+  return null;
+}
+
+function stopFlood(): Promise<FloodReport> {
+  const worker = flood;
+  if (!worker) throw new Error('no flood running');
+  flood = undefined;
+  return new Promise((resolve, reject) => {
+    worker.once('message', (report: FloodReport) => {
+      void worker.terminate();
+      resolve(report);
+    });
+    worker.once('error', reject);
+    worker.postMessage('stop');
+  });
+}
+
+async function handle(command: LoadCommand): Promise<LoadReply> {
+  try {
+    switch (command.cmd) {
+      case 'connect':
+        return { ok: true, result: await connectAll(command) };
+      case 'fanout':
+        return { ok: true, result: await fanout(command) };
+      case 'latency':
+        return { ok: true, result: await latency(command) };
+      case 'disconnect':
+        return { ok: true, result: await disconnect() };
+      case 'flood-start':
+        return { ok: true, result: startFlood(command) };
+      case 'flood-stop':
+        return { ok: true, result: await stopFlood() };
+      case 'exit':
+        setImmediate(() => process.exit(0));
+        return { ok: true, result: null };
+    }
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  }
+}
+
+process.on('message', (command: LoadCommand) => {
+  void handle(command).then((reply) => process.send?.(reply));
+});
+process.on('disconnect', () => process.exit(0));

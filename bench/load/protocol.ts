@@ -1,0 +1,56 @@
+import type { Distribution } from '../lib/stats.js';
+import type { FloodReport } from './flood-worker.js';
+import type { Endpoint } from './raw-consumer.js';
+
+/** Commands the orchestrator sends the load process, one at a time, each answered by one reply. */
+export type LoadCommand =
+  | { readonly cmd: 'connect'; readonly endpoint: Endpoint; readonly path: string; readonly from: number; readonly count: number; readonly concurrency: number }
+  | { readonly cmd: 'fanout'; readonly entities: number; readonly inFlight: number; readonly idPrefix: string; readonly entityBytes: number }
+  | {
+      readonly cmd: 'latency';
+      readonly entitiesPerSecond: number;
+      readonly durationMs: number;
+      readonly warmupMs: number;
+      readonly idPrefix: string;
+      readonly entityBytes: number;
+    }
+  | { readonly cmd: 'disconnect' }
+  | { readonly cmd: 'flood-start'; readonly endpoint: Endpoint; readonly path: string; readonly concurrency: number; readonly knownFrom: number; readonly knownCount: number }
+  | { readonly cmd: 'flood-stop' }
+  | { readonly cmd: 'exit' };
+
+export interface ConnectReport {
+  readonly requested: number;
+  readonly connected: number;
+  readonly refused: Record<string, number>;
+  readonly elapsedMs: number;
+  readonly perSecond: number;
+  readonly connectMs: Distribution;
+}
+
+export interface FanoutReport {
+  readonly consumers: number;
+  readonly entities: number;
+  readonly accepted: number;
+  readonly publishErrors: Record<string, number>;
+  readonly expected: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly elapsedMs: number;
+  readonly deliveriesPerSecond: number;
+}
+
+export interface LatencyReport {
+  readonly consumers: number;
+  readonly sent: number;
+  readonly accepted: number;
+  readonly expected: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly deliveriesPerSecond: number;
+  readonly latencyMs: Distribution;
+}
+
+export type LoadReply =
+  | { readonly ok: true; readonly result: ConnectReport | FanoutReport | LatencyReport | FloodReport | { closed: number } | null }
+  | { readonly ok: false; readonly error: string };

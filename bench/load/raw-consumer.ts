@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+
+/** How a target speaks: the push contract's plain text frames, or Socket.IO (engine.io v4) over a WebSocket. */
+export type Dialect = 'plain' | 'socketio';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly dialect: Dialect;
+}
+
+export interface Credentials {
+  readonly clientId: string;
+  readonly token: string;
+}
+
+/** What every consumer reports to the scenario that runs it. */
+export interface ConsumerEvents {
+  /** The welcome frame arrived: the consumer is connected. */
+  welcomed(consumer: RawConsumer): void;
+  /** The handshake failed (`status` 0: no HTTP answer at all). */
+  refused(consumer: RawConsumer, status: number): void;
+  /** One entity frame; `sentAt` is the publisher's `performance.now()` read from the frame, NaN if absent. */
+  entity(consumer: RawConsumer, sentAt: number): void;
+  /** A welcomed consumer's connection ended without this side closing it. */
+  lost(consumer: RawConsumer): void;
+}
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+const T_FIELD = Buffer.from('"t":');
+const PLAIN_PREFIX = Buffer.from('{"type":"');
+const SIO_EVENT_PREFIX = Buffer.from('42["');
+
+const OP_CONTINUATION = 0x0;
+const OP_TEXT = 0x1;
+const OP_CLOSE = 0x8;
+const OP_PING = 0x9;
+
+/** Reads the number after `"t":` without decoding the frame; NaN when absent. */
+function readSentAt(frame: Buffer, start: number, end: number): number {
+  const at = frame.indexOf(T_FIELD, start);
+  if (at < 0 || at >= end) return Number.NaN;
+  let i = at + T_FIELD.length;
+  let value = 0;
+  let scale = 0;
+  for (; i < end; i++) {
+    const c = frame[i];
+    if (c === 0x2e) scale = 1;
+    else if (c >= 0x30 && c <= 0x39) {
+      if (scale === 0) value = value * 10 + (c - 0x30);
+      else value += (c - 0x30) / (scale *= 10);
+    } else break;
+  }
+  return value;
+}
+
+function startsWith(frame: Buffer, start: number, end: number, prefix: Buffer): boolean {
+  return end - start > prefix.length && frame.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0;
+}
+
+/**
+ * A WebSocket consumer written straight onto a TCP socket: it frames and
+ * counts without allocating per message, so that one load process can keep
+ * thousands of them fed and the load generator is not what a run measures.
+ * It speaks just enough of RFC 6455 (masked client frames, ping/pong, close)
+ * and of engine.io/Socket.IO v4 (open, namespace connect, ping, events).
+ */
+export class RawConsumer {
+  readonly socket: Socket;
+  readonly startedAt = performance.now();
+  welcomedAt = Number.NaN;
+  status = 0;
+  entities = 0;
+  open = false;
+  private closedByUs = false;
+  private handshake: Buffer | null = Buffer.alloc(0);
+  private carry: Buffer | null = null;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly credentials: Credentials,
+    private readonly events: ConsumerEvents,
+    path: string,
+  ) {
+    this.socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => {
+      this.open = false;
+      if (this.closedByUs) return;
+      if (Number.isNaN(this.welcomedAt)) this.events.refused(this, this.status);
+      else this.events.lost(this);
+    });
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const target = endpoint.dialect === 'socketio' ? '/socket.io/?EIO=4&transport=websocket' : path;
+    this.socket.write(
+      `GET ${target} HTTP/1.1\r\nHost: ${endpoint.host}:${endpoint.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+        `client_id: ${credentials.clientId}\r\nAuthorization: Bearer ${credentials.token}\r\n\r\n`,
+    );
+  }
+
+  close(): void {
+    this.closedByUs = true;
+    this.open = false;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.handshake !== null) {
+      const head = this.handshake.length === 0 ? chunk : Buffer.concat([this.handshake, chunk]);
+      const end = head.indexOf(CRLF2);
+      if (end < 0) {
+        this.handshake = head;
+        return;
+      }
+      this.handshake = null;
+      this.status = Number(head.toString('latin1', 9, 12));
+      if (this.status !== 101) {
+        this.socket.destroy();
+        return;
+      }
+      this.open = true;
+      if (head.length > end + 4) this.frames(head.subarray(end + 4));
+      return;
+    }
+    this.frames(chunk);
+  }
+
+  private frames(chunk: Buffer): void {
+    let buffer = chunk;
+    if (this.carry !== null) {
+      buffer = Buffer.concat([this.carry, chunk]);
+      this.carry = null;
+    }
+    let offset = 0;
+    const length = buffer.length;
+    while (offset + 2 <= length) {
+      const opcode = buffer[offset] & 0x0f;
+      let size = buffer[offset + 1] & 0x7f;
+      let header = 2;
+      if (size === 126) {
+        if (offset + 4 > length) break;
+        size = buffer.readUInt16BE(offset + 2);
+        header = 4;
+      } else if (size === 127) {
+        if (offset + 10 > length) break;
+        size = Number(buffer.readBigUInt64BE(offset + 2));
+        header = 10;
+      }
+      if (offset + header + size > length) break;
+      const start = offset + header;
+      const end = start + size;
+      offset = end;
+      if (opcode === OP_TEXT || opcode === OP_CONTINUATION) this.text(buffer, start, end);
+      else if (opcode === OP_PING) this.send(0xa, buffer.subarray(start, end));
+      else if (opcode === OP_CLOSE) {
+        this.socket.destroy();
+        return;
+      }
+    }
+    if (offset < length) this.carry = Buffer.from(buffer.subarray(offset));
+  }
+
+  private text(frame: Buffer, start: number, end: number): void {
+    if (this.endpoint.dialect === 'plain') {
+      if (!startsWith(frame, start, end, PLAIN_PREFIX)) return;
+      const kind = frame[start + PLAIN_PREFIX.length];
+      if (kind === 0x65 /* e */) this.onEntity(frame, start, end);
+      else if (kind === 0x77 /* w */) this.onWelcome();
+      return;
+    }
+    // engine.io: 0 open, 2 ping, 4 message; Socket.IO inside: 0 connect, 2 event
+    if (startsWith(frame, start, end, SIO_EVENT_PREFIX)) {
+      const kind = frame[start + SIO_EVENT_PREFIX.length];
+      if (kind === 0x65 /* e */) this.onEntity(frame, start, end);
+      else if (kind === 0x77 /* w */) this.onWelcome();
+    } else if (end - start === 1 && frame[start] === 0x32 /* 2: ping */) {
+      this.send(OP_TEXT, Buffer.from('3'));
+    } else if (frame[start] === 0x30 /* 0: open */) {
+      this.send(OP_TEXT, Buffer.from('40'));
+    }
+  }
+
+  private onWelcome(): void {
+    if (!Number.isNaN(this.welcomedAt)) return;
+    this.welcomedAt = performance.now();
+    this.events.welcomed(this);
+  }
+
+  private onEntity(frame: Buffer, start: number, end: number): void {
+    this.entities++;
+    this.events.entity(this, readSentAt(frame, start, end));
+  }
+
+  /** Clients must mask what they send; these frames are tiny and rare. */
+  private send(opcode: number, payload: Buffer): void {
+    if (!this.open || payload.length > 125) return;
+    const frame = Buffer.allocUnsafe(6 + payload.length);
+    frame[0] = 0x80 | opcode;
+    frame[1] = 0x80 | payload.length;
+    randomBytes(4).copy(frame, 2);
+    for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i] ^ frame[2 + (i & 3)];
+    this.socket.write(frame);
+  }
+}

@@ -1,0 +1,421 @@
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FloodReport } from './load/flood-worker.js';
+import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply } from './load/protocol.js';
+import { MailSink } from './lib/mail-sink.js';
+import { summariseProfile } from './lib/profile-summary.js';
+import { removeSeeded, seedConsumers } from './lib/seed.js';
+import { median, round } from './lib/stats.js';
+import { RunningTarget, TARGETS, type TargetName } from './lib/targets.js';
+
+const HELP = `npm run bench -- [options]
+
+Benchmarks experience-api (production build) against a bare ws server and a
+Socket.IO server that implement the same push contract, from a load generator
+in its own process. On Postgres when DATABASE_URL is set, else on PGlite.
+
+  --consumers N          consumers in fan-out, latency and flood runs    (2000)
+  --entities M           entities per fan-out run                        (200)
+  --entity-bytes B       size of each entity's data                      (200)
+  --latency-rate D       deliveries per second in latency and flood runs (20000)
+  --duration S           seconds of publishing per latency run           (6)
+  --idle-consumers K     consumers in the connections run (RSS, connect rate) (10000)
+  --connect-concurrency C  handshakes in flight while connecting         (100)
+  --flood-concurrency F  bogus handshakes in flight during the flood     (128)
+  --rounds R             rounds of fan-out, latency and flood; medians are reported (3)
+  --connection-rounds R  rounds of the connections scenario              (1)
+  --scenarios LIST       fanout,latency,connections,flood                (all)
+  --targets LIST         gateway,ws,socketio                             (all)
+  --profile              CPU-profile every server; summaries in the JSON
+  --help`;
+
+const { values: flags } = parseArgs({
+  options: {
+    consumers: { type: 'string', default: '2000' },
+    entities: { type: 'string', default: '200' },
+    'entity-bytes': { type: 'string', default: '200' },
+    'latency-rate': { type: 'string', default: '20000' },
+    duration: { type: 'string', default: '6' },
+    'idle-consumers': { type: 'string', default: '10000' },
+    'connect-concurrency': { type: 'string', default: '100' },
+    'flood-concurrency': { type: 'string', default: '128' },
+    rounds: { type: 'string', default: '3' },
+    'connection-rounds': { type: 'string', default: '1' },
+    scenarios: { type: 'string', default: 'fanout,latency,connections,flood' },
+    targets: { type: 'string', default: TARGETS.join(',') },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (flags.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+type Scenario = 'fanout' | 'latency' | 'connections' | 'flood';
+const settings = {
+  consumers: Number(flags.consumers),
+  entities: Number(flags.entities),
+  entityBytes: Number(flags['entity-bytes']),
+  latencyRate: Number(flags['latency-rate']),
+  durationMs: Number(flags.duration) * 1_000,
+  idleConsumers: Number(flags['idle-consumers']),
+  connectConcurrency: Number(flags['connect-concurrency']),
+  floodConcurrency: Number(flags['flood-concurrency']),
+  rounds: Number(flags.rounds),
+  connectionRounds: Number(flags['connection-rounds']),
+  scenarios: flags.scenarios.split(',') as Scenario[],
+  targets: flags.targets.split(',') as TargetName[],
+  profile: flags.profile,
+};
+const WARMUP_CONSUMERS = 50;
+const FANOUT_IN_FLIGHT = 32;
+
+const databaseUrl = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL) : undefined;
+const runTag = `bench-${Date.now().toString(36)}`;
+const runDir = resolve('bench/results', runTag);
+const pgliteDataDir = join(tmpdir(), `${runTag}-pglite`);
+const consumersFile = join(runDir, 'consumers.txt');
+mkdirSync(runDir, { recursive: true });
+
+const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Hands out slices of the seeded consumers: each gateway run gets clients no earlier run has claimed. */
+class ConsumerPool {
+  private next = 0;
+  take(count: number): number {
+    const from = this.next;
+    this.next += count;
+    return from;
+  }
+  get size(): number {
+    return this.next;
+  }
+}
+
+class LoadProcess {
+  private readonly child: ChildProcess;
+  private waiting?: (reply: LoadReply) => void;
+
+  constructor() {
+    this.child = fork(resolve('dist/bench/load/load.js'), [consumersFile], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (reply: LoadReply) => this.waiting?.(reply));
+    this.child.on('exit', (code) => {
+      if (this.waiting) this.waiting({ ok: false, error: `load process exited (${code})` });
+    });
+  }
+
+  async send<T>(command: LoadCommand): Promise<T> {
+    const reply = await new Promise<LoadReply>((done) => {
+      this.waiting = done;
+      this.child.send(command);
+    });
+    this.waiting = undefined;
+    if (!reply.ok) throw new Error(reply.error);
+    return reply.result as T;
+  }
+
+  async exit(): Promise<void> {
+    await this.send({ cmd: 'exit' }).catch(() => undefined);
+  }
+}
+
+/** Rotates the order of the targets each round, so no target always runs first or last. */
+function alternate<T>(items: readonly T[], round: number): T[] {
+  const shift = round % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+interface Runs {
+  fanout: Record<string, Array<{ connect: ConnectReport; fanout: FanoutReport }>>;
+  latency: Record<string, Array<{ connect: ConnectReport; latency: LatencyReport }>>;
+  connections: Record<string, Array<{ warmup: ConnectReport; connect: ConnectReport; rssBeforeBytes: number; rssAfterBytes: number; kbPerConsumer: number }>>;
+  flood: Record<string, Array<{ flooded: boolean; connect: ConnectReport; latency: LatencyReport; flood?: FloodReport; crashed: boolean }>>;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const runs: Runs = { fanout: {}, latency: {}, connections: {}, flood: {} };
+  const profiles: Record<string, unknown> = {};
+  for (const target of settings.targets) for (const scenario of Object.keys(runs) as Scenario[]) runs[scenario][target] = [];
+
+  const has = (scenario: Scenario) => settings.scenarios.includes(scenario);
+  const pool = new ConsumerPool();
+  const seeded =
+    (has('fanout') ? settings.rounds * settings.consumers : 0) +
+    (has('latency') ? settings.rounds * settings.consumers : 0) +
+    (has('flood') ? settings.rounds * 2 * settings.consumers : 0) +
+    (has('connections') ? settings.connectionRounds * (settings.idleConsumers + WARMUP_CONSUMERS) : 0);
+
+  const mail = await MailSink.start();
+  const startTarget = (name: TargetName, label: string) =>
+    RunningTarget.start(name, { consumersFile, runDir, databaseUrl, pgliteDataDir, smtpUrl: mail.url, profile: settings.profile, label });
+
+  log(`run ${runTag}: ${databaseUrl ? 'Postgres (DATABASE_URL)' : 'PGlite'}; seeding ${seeded} registered consumers (not timed)`);
+  // the gateway's first start applies its migrations; the seed then writes into its schema
+  await (await RunningTarget.start('gateway', { consumersFile, runDir, databaseUrl, pgliteDataDir, profile: false, label: 'migrate' })).stop();
+  await seedConsumers({ databaseUrl, pgliteDataDir, prefix: runTag, count: seeded, consumersFile });
+  const load = new LoadProcess();
+  const stopTarget = async (target: RunningTarget, label: string) => {
+    const profile = await target.stop();
+    if (profile) profiles[label] = summariseProfile(profile, 25);
+  };
+
+  try {
+    if (has('connections')) {
+      for (let pass = 0; pass < settings.connectionRounds; pass++) {
+        const from = pool.take(settings.idleConsumers + WARMUP_CONSUMERS);
+        for (const name of alternate(settings.targets, pass)) {
+          const label = `connections-${pass}-${name}`;
+          const target = await startTarget(name, label);
+          const warmup = await load.send<ConnectReport>({
+            cmd: 'connect', endpoint: target.endpoint, path: target.path, from, count: WARMUP_CONSUMERS, concurrency: 10,
+          });
+          await load.send({ cmd: 'disconnect' });
+          await target.settle();
+          const rssBeforeBytes = target.rssBytes();
+          const connect = await load.send<ConnectReport>({
+            cmd: 'connect', endpoint: target.endpoint, path: target.path, from: from + WARMUP_CONSUMERS,
+            count: settings.idleConsumers, concurrency: settings.connectConcurrency,
+          });
+          await sleep(3_000);
+          const rssAfterBytes = target.rssBytes();
+          const kbPerConsumer = (rssAfterBytes - rssBeforeBytes) / 1024 / connect.connected;
+          log(`connections ${name}: ${connect.connected} connected at ${round(connect.perSecond, 0)}/s, p99 ${round(connect.connectMs.p99)} ms; ` +
+            `RSS +${round(kbPerConsumer)} KB per consumer`);
+          runs.connections[name].push({ warmup, connect, rssBeforeBytes, rssAfterBytes, kbPerConsumer });
+          await load.send({ cmd: 'disconnect' });
+          await stopTarget(target, label);
+        }
+      }
+    }
+
+    const shared = new Map<TargetName, RunningTarget>();
+    if (has('fanout') || has('latency') || has('flood')) {
+      for (const name of settings.targets) shared.set(name, await startTarget(name, `shared-${name}`));
+    }
+
+    if (has('fanout')) {
+      for (let pass = 0; pass < settings.rounds; pass++) {
+        const from = pool.take(settings.consumers);
+        for (const name of alternate(settings.targets, pass)) {
+          const target = shared.get(name)!;
+          const connect = await load.send<ConnectReport>({
+            cmd: 'connect', endpoint: target.endpoint, path: target.path, from, count: settings.consumers, concurrency: settings.connectConcurrency,
+          });
+          const fanout = await load.send<FanoutReport>({
+            cmd: 'fanout', entities: settings.entities, inFlight: FANOUT_IN_FLIGHT, idPrefix: `${runTag}-f${pass}-${name}`, entityBytes: settings.entityBytes,
+          });
+          log(`fanout ${name}: ${fanout.delivered}/${fanout.expected} deliveries in ${round(fanout.elapsedMs, 0)} ms = ${round(fanout.deliveriesPerSecond, 0)}/s`);
+          runs.fanout[name].push({ connect, fanout });
+          await load.send({ cmd: 'disconnect' });
+          await target.settle();
+        }
+      }
+    }
+
+    const entitiesPerSecond = settings.latencyRate / settings.consumers;
+    const latencyRun = async (target: RunningTarget, from: number, idPrefix: string, durationMs: number) => {
+      const connect = await load.send<ConnectReport>({
+        cmd: 'connect', endpoint: target.endpoint, path: target.path, from, count: settings.consumers, concurrency: settings.connectConcurrency,
+      });
+      const latency = await load.send<LatencyReport>({
+        cmd: 'latency', entitiesPerSecond, durationMs, warmupMs: 1_000, idPrefix, entityBytes: settings.entityBytes,
+      });
+      return { connect, latency };
+    };
+
+    if (has('latency')) {
+      for (let pass = 0; pass < settings.rounds; pass++) {
+        const from = pool.take(settings.consumers);
+        for (const name of alternate(settings.targets, pass)) {
+          const target = shared.get(name)!;
+          const result = await latencyRun(target, from, `${runTag}-l${pass}-${name}`, settings.durationMs);
+          const l = result.latency.latencyMs;
+          log(`latency ${name}: ${round(result.latency.deliveriesPerSecond, 0)} deliveries/s, p50 ${round(l.p50)} ms, p99 ${round(l.p99)} ms, max ${round(l.max)} ms`);
+          runs.latency[name].push(result);
+          await load.send({ cmd: 'disconnect' });
+          await target.settle();
+        }
+      }
+    }
+
+    if (has('flood')) {
+      for (let pass = 0; pass < settings.rounds; pass++) {
+        const fromPlain = pool.take(settings.consumers);
+        const fromFlooded = pool.take(settings.consumers);
+        for (const name of alternate(settings.targets, pass)) {
+          const target = shared.get(name)!;
+          // alternate which of the pair goes first
+          const order = pass % 2 === 0 ? [false, true] : [true, false];
+          for (const flooded of order) {
+            if (flooded) {
+              await load.send({
+                cmd: 'flood-start', endpoint: target.endpoint, path: target.path, concurrency: settings.floodConcurrency,
+                knownFrom: fromFlooded, knownCount: settings.consumers,
+              });
+              await sleep(1_000);
+            }
+            const result = await latencyRun(target, flooded ? fromFlooded : fromPlain, `${runTag}-x${pass}${flooded ? 'f' : 'n'}-${name}`, settings.durationMs);
+            const flood = flooded ? await load.send<FloodReport>({ cmd: 'flood-stop' }) : undefined;
+            const crashed = !target.alive;
+            log(
+              `flood ${name} ${flooded ? `flooded (${round(flood!.perSecond, 0)} bogus/s)` : 'no flood'}: connect p99 ${round(result.connect.connectMs.p99)} ms, ` +
+                `delivery p99 ${round(result.latency.latencyMs.p99)} ms`,
+            );
+            runs.flood[name].push({ flooded, ...result, flood, crashed });
+            await load.send({ cmd: 'disconnect' });
+            if (crashed) throw new Error(`${name} crashed during the flood (exit ${target.exitCode})`);
+            await target.settle();
+          }
+        }
+      }
+    }
+
+    for (const [name, target] of shared) await stopTarget(target, `shared-${name}`);
+  } finally {
+    await load.exit();
+    await sleep(500);
+    await mail.close();
+  }
+
+  const summary = summarise(runs, mail.subjects);
+  const report = {
+    run: runTag,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    database: databaseUrl ? 'postgres' : 'pglite',
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version },
+    commit: gitCommit(),
+    settings,
+    durationSeconds: round((Date.now() - started) / 1_000, 0),
+    summary,
+    mails: mail.subjects,
+    profiles,
+    runs,
+  };
+  const file = join(runDir, 'results.json');
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  printTable(report.command, report.database, summary);
+  console.log(`\nraw figures: ${file}`);
+
+  if (databaseUrl) await removeSeeded(databaseUrl, runTag);
+  else rmSync(pgliteDataDir, { recursive: true, force: true });
+  rmSync(consumersFile, { force: true });
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+interface Row {
+  readonly metric: string;
+  readonly values: Partial<Record<TargetName, number>>;
+  /** Higher is better (throughput) or lower (latency, memory). */
+  readonly better: 'higher' | 'lower';
+  readonly target?: string;
+  readonly met?: boolean;
+  readonly digits?: number;
+}
+
+function summarise(runs: Runs, mails: string[]) {
+  const per = <T>(scenario: Record<string, T[]>, pick: (run: T) => number) =>
+    Object.fromEntries(Object.entries(scenario).filter(([, list]) => list.length > 0).map(([name, list]) => [name, median(list.map(pick))])) as Partial<
+      Record<TargetName, number>
+    >;
+  const rows: Row[] = [];
+  const ratio = (values: Partial<Record<TargetName, number>>, other: TargetName) => (values.gateway ?? Number.NaN) / (values[other] ?? Number.NaN);
+
+  if (Object.values(runs.fanout).some((list) => list.length > 0)) {
+    const values = per(runs.fanout, (run) => run.fanout.deliveriesPerSecond);
+    rows.push({
+      metric: `fan-out deliveries/s (${settings.consumers} consumers x ${settings.entities} entities)`,
+      values, better: 'higher', digits: 0,
+      target: '>= 1.0x ws, >= 1.5x socketio',
+      met: ratio(values, 'ws') >= 1.0 && ratio(values, 'socketio') >= 1.5,
+    });
+    rows.push({ metric: 'fan-out deliveries missing', values: per(runs.fanout, (run) => run.fanout.expected - run.fanout.delivered), better: 'lower', digits: 0 });
+  }
+  if (Object.values(runs.latency).some((list) => list.length > 0)) {
+    const label = `at ${settings.latencyRate} deliveries/s`;
+    rows.push({ metric: `latency p50 ms ${label}`, values: per(runs.latency, (run) => run.latency.latencyMs.p50), better: 'lower' });
+    const p99 = per(runs.latency, (run) => run.latency.latencyMs.p99);
+    rows.push({ metric: `latency p99 ms ${label}`, values: p99, better: 'lower', target: '<= 1.2x ws', met: ratio(p99, 'ws') <= 1.2 });
+    rows.push({ metric: `latency max ms ${label}`, values: per(runs.latency, (run) => run.latency.latencyMs.max), better: 'lower' });
+  }
+  if (Object.values(runs.connections).some((list) => list.length > 0)) {
+    const rate = per(runs.connections, (run) => run.connect.perSecond);
+    rows.push({
+      metric: `connects/s (${settings.idleConsumers} consumers, tokens checked)`,
+      values: rate, better: 'higher', digits: 0,
+      target: '>= 1000/s on Postgres', met: (rate.gateway ?? 0) >= 1_000,
+    });
+    rows.push({ metric: 'connect p99 ms', values: per(runs.connections, (run) => run.connect.connectMs.p99), better: 'lower' });
+    const kb = per(runs.connections, (run) => run.kbPerConsumer);
+    rows.push({ metric: `RSS KB per idle consumer at ${settings.idleConsumers}`, values: kb, better: 'lower', target: '<= 10 KB', met: (kb.gateway ?? Infinity) <= 10 });
+  }
+  if (Object.values(runs.flood).some((list) => list.length > 0)) {
+    const pick = (flooded: boolean, value: (run: Runs['flood'][string][number]) => number) =>
+      Object.fromEntries(
+        Object.entries(runs.flood).filter(([, list]) => list.length > 0).map(([name, list]) => [name, median(list.filter((run) => run.flooded === flooded).map(value))]),
+      ) as Partial<Record<TargetName, number>>;
+    const connectPlain = pick(false, (run) => run.connect.connectMs.p99);
+    const connectFlooded = pick(true, (run) => run.connect.connectMs.p99);
+    const deliveryPlain = pick(false, (run) => run.latency.latencyMs.p99);
+    const deliveryFlooded = pick(true, (run) => run.latency.latencyMs.p99);
+    const within = (flooded: Partial<Record<TargetName, number>>, plain: Partial<Record<TargetName, number>>) =>
+      Object.fromEntries(settings.targets.map((name) => [name, (flooded[name] ?? Number.NaN) / (plain[name] ?? Number.NaN)])) as Partial<Record<TargetName, number>>;
+    const connectGrowth = within(connectFlooded, connectPlain);
+    const deliveryGrowth = within(deliveryFlooded, deliveryPlain);
+    rows.push({ metric: 'flood: bogus handshakes/s made', values: pick(true, (run) => run.flood?.perSecond ?? Number.NaN), better: 'higher', digits: 0 });
+    rows.push({ metric: 'flood: legit connect p99 ms, no flood', values: connectPlain, better: 'lower' });
+    rows.push({ metric: 'flood: legit connect p99 ms, flooded', values: connectFlooded, better: 'lower' });
+    rows.push({ metric: 'flood: connect p99 flooded / no flood', values: connectGrowth, better: 'lower', target: 'gateway <= 2.0', met: (connectGrowth.gateway ?? Infinity) <= 2 });
+    rows.push({ metric: 'flood: delivery p99 ms, no flood', values: deliveryPlain, better: 'lower' });
+    rows.push({ metric: 'flood: delivery p99 ms, flooded', values: deliveryFlooded, better: 'lower' });
+    rows.push({ metric: 'flood: delivery p99 flooded / no flood', values: deliveryGrowth, better: 'lower', target: 'gateway <= 1.5', met: (deliveryGrowth.gateway ?? Infinity) <= 1.5 });
+    const crashed = Object.values(runs.flood.gateway ?? []).some((run) => run.crashed);
+    rows.push({
+      metric: `flood: gateway crashed / alert mails received`, values: { gateway: crashed ? 1 : 0, ws: Number.NaN, socketio: Number.NaN },
+      better: 'lower', digits: 0, target: `no crash, no mail flood (mails: ${mails.length})`, met: !crashed && mails.length <= 5,
+    });
+  }
+  return rows;
+}
+
+function printTable(command: string, database: string, rows: Row[]): void {
+  const format = (value: number | undefined, digits = 2) =>
+    value === undefined || !Number.isFinite(value) ? '-' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  const header = ['metric (median of runs)', 'gateway', 'ws', 'socketio', 'gw/ws', 'gw/sio', 'target', 'met'];
+  const lines = rows.map((row) => {
+    const ratio = (other: TargetName) => (row.values.gateway ?? Number.NaN) / (row.values[other] ?? Number.NaN);
+    return [
+      row.metric,
+      format(row.values.gateway, row.digits),
+      format(row.values.ws, row.digits),
+      format(row.values.socketio, row.digits),
+      format(ratio('ws')),
+      format(ratio('socketio')),
+      row.target ?? '',
+      row.met === undefined ? '' : row.met ? 'yes' : 'NO',
+    ];
+  });
+  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
+  const render = (cells: string[]) => `| ${cells.map((cell, i) => (i === 0 || i === 6 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
+  console.log(`\n${command}  (database: ${database})\n`);
+  console.log(render(header));
+  console.log(`|${widths.map((width, i) => (i === 0 || i === 6 ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
+  for (const line of lines) console.log(render(line));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
