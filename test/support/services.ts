@@ -1,3 +1,4 @@
+import amqp from 'amqplib';
 import pg from 'pg';
 
 /** The Postgres the suites use when DATABASE_URL is set; otherwise they run on embedded PGlite. */
@@ -19,6 +20,23 @@ export async function postgresAnswers(url: string): Promise<boolean> {
     return false;
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** The machine's RabbitMQ, for suites that need a broker. */
+export const localAmqpUrl = 'amqp://guest:guest@127.0.0.1:5672';
+
+/** Whether a RabbitMQ (AMQP 0-9-1) broker accepts a connection and a channel at `url` within a couple of seconds. */
+export async function amqpAnswers(url: string): Promise<boolean> {
+  let connection: amqp.ChannelModel | undefined;
+  try {
+    connection = await amqp.connect(url, { timeout: 2_000 });
+    await (await connection.createChannel()).close();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
   }
 }
 

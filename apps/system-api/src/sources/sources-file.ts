@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { compileExpression } from './item-mapper.js';
 import type { RetryPolicy, SourceDefinition, SourceType } from './source-definition.js';
 
 const TYPES: readonly SourceType[] = ['http', 'directory', 'postgres', 'amqp', 'websocket'];
@@ -54,9 +55,26 @@ class FieldReader {
     return value ?? '';
   }
 
+  /** The name of an environment variable; undefined (after a problem) when it is not one. */
   envName(field: string, required: boolean): string | undefined {
     const value = required ? this.required(field) : this.string(field);
-    if (value !== undefined && value !== '' && !ENV_NAME.test(value)) this.problem(field, 'must name an environment variable');
+    if (value === undefined || value === '') return undefined;
+    if (!ENV_NAME.test(value)) {
+      this.problem(field, 'must name an environment variable');
+      return undefined;
+    }
+    return value;
+  }
+
+  /** A JSONata expression, compiled here so that a typo stops the start with the others. */
+  expression(field: string): string | undefined {
+    const value = this.string(field);
+    if (value === undefined) return undefined;
+    try {
+      compileExpression(field, value);
+    } catch (error) {
+      this.problem(field, (error as Error).message.slice(field.length + 2));
+    }
     return value;
   }
 
@@ -157,7 +175,7 @@ function definition(raw: Raw, index: number, problems: string[]): SourceDefiniti
     name: name ?? '',
     intervalMs: read.duration('interval', '10s', 10),
     retry: retryPolicy(read.nested('retry')),
-    item: { id: read.string('id'), map: read.string('map'), groups: read.stringList('groups') },
+    item: { id: read.expression('id'), map: read.expression('map'), groups: read.stringList('groups') },
   };
   switch (type) {
     case 'http': {
@@ -177,7 +195,7 @@ function definition(raw: Raw, index: number, problems: string[]): SourceDefiniti
         method: method as 'GET' | 'POST',
         headers: read.stringMap('headers'),
         auth: bearerEnv ? { bearerEnv } : basicUserEnv && basicPasswordEnv ? { basicUserEnv, basicPasswordEnv } : undefined,
-        items: read.string('items'),
+        items: read.expression('items'),
         timeoutMs: read.duration('timeout', '10s', 100),
       };
     }
@@ -237,6 +255,10 @@ export function parseSources(text: string, env: Readonly<Record<string, string |
 }
 
 function requiredEnv(source: SourceDefinition): string[] {
+  return namedEnv(source).filter((name) => name !== '');
+}
+
+function namedEnv(source: SourceDefinition): string[] {
   switch (source.type) {
     case 'http':
       return source.auth === undefined ? [] : 'bearerEnv' in source.auth ? [source.auth.bearerEnv] : [source.auth.basicUserEnv, source.auth.basicPasswordEnv];

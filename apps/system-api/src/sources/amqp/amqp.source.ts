@@ -36,8 +36,11 @@ export class AmqpSource implements StreamingSource {
     channel.on('close', () => {
       if (this.connection === connection) lost(new SourceUnavailableError(`the channel consuming ${this.definition.queue} closed`));
     });
+    // one message at a time, in queue order: concurrent stores would reach the outbox out of order.
+    // A failed ack or nack means the channel is gone, which its 'close' reports.
+    let chain = Promise.resolve();
     await channel.consume(this.definition.queue, (message) => {
-      if (message) void this.handle(channel, message, sink);
+      if (message) chain = chain.then(() => this.handle(channel, message, sink)).catch(() => undefined);
     });
   }
 

@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigurationError } from '@app/platform';
+import { loadSystemConfig } from './system.config.js';
+
+/** The problems loading reports; fails the test if loading succeeds. */
+function problemsLoading(env: Record<string, string>): readonly string[] {
+  try {
+    loadSystemConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as ConfigurationError).problems;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe(loadSystemConfig.name, () => {
+  const sut = loadSystemConfig;
+  let dir: string;
+  let sourcesFile: string;
+  const startedIn = process.cwd();
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'system-config-'));
+    sourcesFile = join(dir, 'sources.yaml');
+    writeFileSync(sourcesFile, '[]');
+  });
+  afterEach(() => process.chdir(startedIn));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs `load` with an empty working directory, so that no ./sources.yaml is found by accident. */
+  function inEmptyFolder<T>(load: () => T): T {
+    const empty = mkdtempSync(join(dir, 'cwd-'));
+    process.chdir(empty);
+    return load();
+  }
+
+  it('applies the documented defaults to an empty environment', () => {
+    const config = inEmptyFolder(() => sut({}));
+
+    expect(config).toMatchObject({
+      port: 3001,
+      pgliteDataDir: './data/system-api',
+      forwardBatch: 100,
+      forwardRetryMaxMs: 30_000,
+      experienceApiAlertAfterMs: 60_000,
+      outboxRetentionMs: 7 * 86_400_000,
+      sourceLeaseMs: 30_000,
+      healthCheckIntervalMs: 5_000,
+    });
+    expect(config.experienceApiUrl.href).toBe('http://127.0.0.1:3000/');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.tls).toBeUndefined();
+    expect(config.sourcesFile).toBeUndefined();
+    expect(config.alerts).toMatchObject({ smtpUrl: undefined, to: [] });
+    expect(config.instanceId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  it('gives each start its own instance id', () => {
+    expect(sut({}).instanceId).not.toBe(sut({}).instanceId);
+  });
+
+  it('uses ./sources.yaml of the working directory when SOURCES_FILE is not set', () => {
+    process.chdir(dir);
+
+    expect(sut({}).sourcesFile).toBe('./sources.yaml');
+  });
+
+  it('reads every variable given, and keeps the environment for the sources', () => {
+    const env = {
+      PORT: '8081',
+      INSTANCE_ID: 'system-1',
+      DATABASE_URL: 'postgres://system:pw@db:5432/push',
+      PGLITE_DATA_DIR: 'memory://',
+      EXPERIENCE_API_URL: 'https://experience.internal:8443',
+      SOURCES_FILE: sourcesFile,
+      FORWARD_BATCH: '25',
+      FORWARD_RETRY_MAX: '5s',
+      EXPERIENCE_API_ALERT_AFTER: '2m',
+      OUTBOX_RETENTION: '1d',
+      SOURCE_LEASE_TTL: '10s',
+      HEALTH_CHECK_INTERVAL: '250ms',
+      FEED_TOKEN: 'for-a-source',
+    };
+
+    const config = sut(env);
+
+    expect(config).toMatchObject({
+      port: 8081,
+      instanceId: 'system-1',
+      pgliteDataDir: 'memory://',
+      sourcesFile,
+      forwardBatch: 25,
+      forwardRetryMaxMs: 5_000,
+      experienceApiAlertAfterMs: 120_000,
+      outboxRetentionMs: 86_400_000,
+      sourceLeaseMs: 10_000,
+      healthCheckIntervalMs: 250,
+    });
+    expect(config.databaseUrl?.host).toBe('db:5432');
+    expect(config.experienceApiUrl.href).toBe('https://experience.internal:8443/');
+    expect(config.env.FEED_TOKEN).toBe('for-a-source');
+  });
+
+  it('refuses a SOURCES_FILE that does not exist, naming it', () => {
+    const missing = join(dir, 'nowhere', 'sources.yaml');
+
+    expect(problemsLoading({ SOURCES_FILE: missing })).toEqual([`SOURCES_FILE: "${missing}" does not exist`]);
+  });
+
+  it.each([
+    ['PORT', '65536'],
+    ['PORT', 'http'],
+    ['EXPERIENCE_API_URL', 'ws://127.0.0.1:3000'],
+    ['EXPERIENCE_API_URL', '127.0.0.1:3000'],
+    ['DATABASE_URL', 'mysql://db/push'],
+    ['FORWARD_BATCH', '0'],
+    ['FORWARD_BATCH', '10001'],
+    ['FORWARD_RETRY_MAX', '50ms'],
+    ['EXPERIENCE_API_ALERT_AFTER', 'soon'],
+    ['OUTBOX_RETENTION', '999ms'],
+    ['SOURCE_LEASE_TTL', '500ms'],
+    ['HEALTH_CHECK_INTERVAL', '99ms'],
+    ['ALERT_EMAIL_FROM', 'nobody'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    const problems = problemsLoading({ [name]: value });
+
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))]);
+  });
+
+  it('reports every bad variable at once, one problem each, each led by its name, never echoing a password', () => {
+    const env = {
+      PORT: '-1',
+      EXPERIENCE_API_URL: 'ftp://experience:ExpPassw0rd@host',
+      DATABASE_URL: 'mysql://app:DbPassw0rd@db/push',
+      SOURCES_FILE: join(dir, 'missing.yaml'),
+      FORWARD_BATCH: 'many',
+      FORWARD_RETRY_MAX: '1ms',
+      EXPERIENCE_API_ALERT_AFTER: '0',
+      OUTBOX_RETENTION: 'forever',
+      SOURCE_LEASE_TTL: '10ms',
+      HEALTH_CHECK_INTERVAL: 'x',
+      SMTP_URL: 'http://alerts:Sm7pPass@mail.example.test',
+      ALERT_EMAIL_TO: 'oncall',
+    };
+
+    const problems = problemsLoading(env);
+
+    expect(problems.map((problem) => problem.slice(0, problem.indexOf(':'))).sort()).toEqual(Object.keys(env).sort());
+    expect(problems.join('\n')).not.toMatch(/ExpPassw0rd|DbPassw0rd|Sm7pPass/);
+  });
+});

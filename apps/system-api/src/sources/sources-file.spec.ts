@@ -1,0 +1,377 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ItemMapper } from './item-mapper.js';
+import { createSource } from './source-factory.js';
+import type { SourceDefinition } from './source-definition.js';
+import { loadSourcesFile, parseSources, SourcesFileError } from './sources-file.js';
+
+const ENV = {
+  FEED_TOKEN: 'token-value',
+  FEED_USER: 'user',
+  FEED_PASSWORD: 'password-value',
+  ORDERS_DB_URL: 'postgres://reader@db/orders',
+  RABBIT_URL: 'amqp://guest:guest@mq',
+  FEED_KEY: 'key-value',
+};
+
+const EVERY_TYPE_YAML = `
+- name: prices
+  type: http
+  url: https://api.example.test/prices?since=today
+  method: post
+  interval: 30s
+  timeout: 5s
+  headers:
+    X-Client: gateway
+  auth:
+    bearer_env: FEED_TOKEN
+  items: results
+  id: sku
+  groups: [prices, shop]
+  retry:
+    attempts: 3
+    initial_delay: 500ms
+    multiplier: 3
+    max_delay: 1m
+- name: drops
+  type: directory
+  path: /var/inbox
+  interval: 2
+  settle: 0ms
+- name: orders
+  type: postgres
+  url_env: ORDERS_DB_URL
+  query: SELECT id, ref FROM orders WHERE id > $1 ORDER BY id LIMIT 100
+  cursor: id
+  initial_cursor: 1000
+  interval: 1h
+- name: queue
+  type: amqp
+  url_env: RABBIT_URL
+  queue: orders.created
+  prefetch: 10
+  map: '{"id": ref, "data": $}'
+- name: ticker
+  type: websocket
+  url: wss://feed.example.test/stream
+  headers:
+    X-Client: gateway
+  headers_env:
+    X-Feed-Key: FEED_KEY
+`;
+
+/** The problems parsing reports; fails the test if the file is accepted. */
+function problemsParsing(text: string, env: Record<string, string> = ENV): readonly string[] {
+  try {
+    parseSources(text, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SourcesFileError);
+    return (error as SourcesFileError).problems;
+  }
+  throw new Error('the sources file was accepted');
+}
+
+/** One source, in YAML, with `fields` added under it. */
+function one(type: string, fields: string, name = 'src'): string {
+  return `- name: ${name}\n  type: ${type}\n${fields.replace(/^/gm, '  ')}\n`;
+}
+
+describe(parseSources.name, () => {
+  const sut = parseSources;
+
+  describe('every source type', () => {
+    let sources: SourceDefinition[];
+    beforeAll(() => {
+      sources = sut(EVERY_TYPE_YAML, ENV);
+    });
+
+    it('reads an http source, with its auth, items, shape and retry', () => {
+      const [http] = sources;
+
+      expect(http).toMatchObject({
+        name: 'prices',
+        type: 'http',
+        method: 'POST',
+        intervalMs: 30_000,
+        timeoutMs: 5_000,
+        headers: { 'X-Client': 'gateway' },
+        auth: { bearerEnv: 'FEED_TOKEN' },
+        items: 'results',
+        item: { id: 'sku', groups: ['prices', 'shop'] },
+        retry: { attempts: 3, initialDelayMs: 500, multiplier: 3, maxDelayMs: 60_000 },
+      });
+      expect(http.type === 'http' && http.url.href).toBe('https://api.example.test/prices?since=today');
+    });
+
+    it('reads a directory source; a bare number is seconds', () => {
+      expect(sources[1]).toMatchObject({ name: 'drops', type: 'directory', path: '/var/inbox', intervalMs: 2_000, settleMs: 0 });
+    });
+
+    it('reads a postgres source', () => {
+      expect(sources[2]).toMatchObject({
+        name: 'orders',
+        type: 'postgres',
+        urlEnv: 'ORDERS_DB_URL',
+        query: 'SELECT id, ref FROM orders WHERE id > $1 ORDER BY id LIMIT 100',
+        cursorColumn: 'id',
+        initialCursor: 1000,
+        intervalMs: 3_600_000,
+      });
+    });
+
+    it('reads an amqp source with its map', () => {
+      expect(sources[3]).toMatchObject({ name: 'queue', type: 'amqp', urlEnv: 'RABBIT_URL', queue: 'orders.created', prefetch: 10, item: { map: '{"id": ref, "data": $}' } });
+    });
+
+    it('reads a websocket source, headers from the file and from the environment apart', () => {
+      const ws = sources[4];
+
+      expect(ws).toMatchObject({ name: 'ticker', type: 'websocket', headers: { 'X-Client': 'gateway' }, headersEnv: { 'X-Feed-Key': 'FEED_KEY' } });
+      expect(ws.type === 'websocket' && ws.url.href).toBe('wss://feed.example.test/stream');
+      // the definition names the variable; its value stays in the environment
+      expect(JSON.stringify(sources)).not.toContain('key-value');
+    });
+
+    it('applies the defaults to what a source leaves out', () => {
+      const [http, directory, postgres, amqp, ws] = sut(
+        [
+          one('http', 'url: http://127.0.0.1/feed', 'h'),
+          one('directory', 'path: ./in', 'd'),
+          one('postgres', 'url_env: ORDERS_DB_URL\nquery: SELECT 1\ncursor: id', 'p'),
+          one('amqp', 'url_env: RABBIT_URL\nqueue: q', 'a'),
+          one('websocket', 'url: ws://127.0.0.1/feed', 'w'),
+        ].join(''),
+        ENV,
+      );
+
+      for (const source of [http, directory, postgres, amqp, ws]) {
+        expect(source).toMatchObject({ intervalMs: 10_000, retry: { attempts: 5, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 60_000 }, item: {} });
+        expect(source.item).toEqual({ id: undefined, map: undefined, groups: undefined });
+      }
+      expect(http).toMatchObject({ method: 'GET', headers: {}, auth: undefined, items: undefined, timeoutMs: 10_000 });
+      expect(directory).toMatchObject({ settleMs: 1_000 });
+      expect(postgres).toMatchObject({ initialCursor: 0 });
+      expect(amqp).toMatchObject({ prefetch: 50 });
+      expect(ws).toMatchObject({ headers: {}, headersEnv: {} });
+    });
+
+    it('builds basic auth from two variables', () => {
+      const [http] = sut(one('http', 'url: http://127.0.0.1/feed\nauth:\n  basic_user_env: FEED_USER\n  basic_password_env: FEED_PASSWORD'), ENV);
+
+      expect(http).toMatchObject({ auth: { basicUserEnv: 'FEED_USER', basicPasswordEnv: 'FEED_PASSWORD' } });
+    });
+  });
+
+  describe('file forms', () => {
+    it('reads JSON as well as YAML', () => {
+      const json = JSON.stringify([
+        { name: 'prices', type: 'http', url: 'https://api.example.test/prices', interval: '30s', items: 'results', auth: { bearer_env: 'FEED_TOKEN' } },
+        { name: 'queue', type: 'amqp', url_env: 'RABBIT_URL', queue: 'orders.created', retry: { attempts: 2 } },
+      ]);
+
+      const sources = sut(json, ENV);
+
+      expect(sources.map((source) => [source.name, source.type])).toEqual([
+        ['prices', 'http'],
+        ['queue', 'amqp'],
+      ]);
+      expect(sources[0]).toMatchObject({ intervalMs: 30_000, items: 'results', auth: { bearerEnv: 'FEED_TOKEN' } });
+      expect(sources[1].retry.attempts).toBe(2);
+    });
+
+    it('reads an object with a sources list, in YAML and in JSON, as the bare list', () => {
+      const bare = sut(EVERY_TYPE_YAML, ENV);
+      const nested = sut(`sources:\n${EVERY_TYPE_YAML.replace(/^/gm, '  ')}`, ENV);
+      const asJson = sut(JSON.stringify({ sources: [{ name: 'drops', type: 'directory', path: '/var/inbox', interval: 2, settle: '0ms' }] }), ENV);
+
+      expect(nested).toEqual(bare);
+      expect(asJson).toEqual([bare[1]]);
+    });
+
+    it('accepts an empty list', () => {
+      expect(sut('[]', {})).toEqual([]);
+      expect(sut('sources: []', {})).toEqual([]);
+    });
+
+    it.each([
+      ['text that is neither YAML nor JSON', '- name: a\n  type: [http', /^not valid YAML or JSON: /],
+      ['a single source not in a list', 'name: a\ntype: http', /^must be a list of sources/],
+      ['an empty file', '', /^must be a list of sources/],
+      ['a scalar', '42', /^must be a list of sources/],
+      ['sources that are not a list', 'sources: {name: a}', /^must be a list of sources/],
+    ])('refuses %s with one problem', (_case, text, problem) => {
+      const problems = problemsParsing(text);
+
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(problem);
+    });
+  });
+
+  describe('problems', () => {
+    it('names the source and the field of each problem', () => {
+      expect(problemsParsing(one('http', 'url: ftp://files.example.test/feed\nmethod: PUT', 'prices'))).toEqual([
+        'sources[0] (prices).method: must be GET or POST',
+        'sources[0] (prices).url: must be a URL starting with http:// or https://',
+      ]);
+    });
+
+    it('collects every problem of every source in one go', () => {
+      const text = [
+        one('http', 'url: not a url\ntimeout: 10ms\nheaders: [a]\ngroups: ["no spaces allowed"]', 'a'),
+        one('directory', 'interval: often\nretry:\n  attempts: 0\n  multiplier: 0.5\n  max_delay: soon', 'b'),
+        one('postgres', 'url_env: not-a-variable\ninitial_cursor: [1]', 'c'),
+        one('amqp', 'url_env: RABBIT_URL\nqueue: q\nprefetch: 0', 'd'),
+        one('websocket', 'url: http://127.0.0.1/feed\nheaders_env:\n  X-Key: 7', 'e'),
+        one('ftp', 'url: ftp://x', 'f'),
+        '- name: has space\n  type: directory\n  path: ./in\n',
+        '- type: directory\n  path: ./in\n',
+        '- just a string\n',
+      ].join('');
+
+      const problems = problemsParsing(text);
+
+      expect([...problems].sort()).toEqual(
+        [
+          'sources[0] (a).url: must be a URL starting with http:// or https://',
+          'sources[0] (a).timeout: must be a duration such as 500ms, 10s or 5m, at least 100 ms',
+          'sources[0] (a).headers: must map names to strings',
+          'sources[0] (a).groups: must be a list of group names',
+          'sources[1] (b).interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms',
+          'sources[1] (b).retry.attempts: must be a whole number from 1 to 1000',
+          'sources[1] (b).retry.multiplier: must be a number of at least 1',
+          'sources[1] (b).retry.max_delay: must be a duration such as 500ms, 10s or 5m, at least 1 ms',
+          'sources[1] (b).path: is required',
+          'sources[2] (c).url_env: must name an environment variable',
+          'sources[2] (c).initial_cursor: must be a string or a number',
+          'sources[2] (c).query: is required',
+          'sources[2] (c).cursor: is required',
+          'sources[3] (d).prefetch: must be a whole number from 1 to 10000',
+          'sources[4] (e).url: must be a URL starting with ws:// or wss://',
+          'sources[4] (e).headers_env: must map names to strings',
+          'sources[5] (f).type: must be one of http, directory, postgres, amqp, websocket',
+          'sources[6] (has space).name: is required and must match ^[A-Za-z0-9._-]{1,64}$',
+          'sources[7].name: is required and must match ^[A-Za-z0-9._-]{1,64}$',
+          'sources[8]: must be an object with a name and a type',
+        ].sort(),
+      );
+    });
+
+    it.each([
+      ['interval', 'interval: 5ms', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
+      ['interval', 'interval: -1s', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
+      ['interval', 'interval: 1.5s', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
+      ['interval', 'interval: 10 minutes', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
+      ['interval', 'interval: 2d', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
+      ['retry.initial_delay', 'retry:\n  initial_delay: 0ms', 'retry.initial_delay: must be a duration such as 500ms, 10s or 5m, at least 1 ms'],
+      ['settle', 'settle: later', 'settle: must be a duration such as 500ms, 10s or 5m, at least 0 ms'],
+    ])('refuses a bad duration in %s (%j)', (_field, fields, problem) => {
+      expect(problemsParsing(one('directory', `path: ./in\n${fields}`, 'd'))).toEqual([`sources[0] (d).${problem}`]);
+    });
+
+    it.each([
+      ['500ms', 500],
+      ['10s', 10_000],
+      ['5m', 300_000],
+      ['1h', 3_600_000],
+      ['15', 15_000],
+      [' 20ms ', 20],
+    ])('reads the duration %j', (text, ms) => {
+      const [source] = sut(one('directory', `path: ./in\ninterval: ${JSON.stringify(text)}`), ENV);
+
+      expect(source.intervalMs).toBe(ms);
+    });
+
+    it('refuses a name used twice', () => {
+      const text = one('directory', 'path: ./a', 'inbox') + one('directory', 'path: ./b', 'other') + one('directory', 'path: ./c', 'inbox');
+
+      expect(problemsParsing(text)).toEqual(['sources: the name "inbox" is used twice']);
+    });
+
+    it('refuses a source whose environment variable is not set, naming the source and the variable, never a value', () => {
+      const text = [
+        one('http', 'url: http://127.0.0.1/feed\nauth:\n  bearer_env: MISSING_TOKEN', 'h'),
+        one('http', 'url: http://127.0.0.1/feed\nauth:\n  basic_user_env: FEED_USER\n  basic_password_env: MISSING_PASSWORD', 'b'),
+        one('postgres', 'url_env: MISSING_DB_URL\nquery: SELECT 1\ncursor: id', 'p'),
+        one('amqp', 'url_env: MISSING_AMQP_URL\nqueue: q', 'a'),
+        one('websocket', 'url: ws://127.0.0.1/feed\nheaders_env:\n  X-Key: FEED_KEY\n  X-Other: MISSING_KEY', 'w'),
+      ].join('');
+
+      const problems = problemsParsing(text, { FEED_USER: 'user', FEED_KEY: 'key-value', MISSING_KEY: '' });
+
+      expect(problems).toEqual([
+        'sources (h): environment variable MISSING_TOKEN is not set',
+        'sources (b): environment variable MISSING_PASSWORD is not set',
+        'sources (p): environment variable MISSING_DB_URL is not set',
+        'sources (a): environment variable MISSING_AMQP_URL is not set',
+        // set but empty counts as not set
+        'sources (w): environment variable MISSING_KEY is not set',
+      ]);
+      expect(problems.join('\n')).not.toMatch(/user|key-value/);
+    });
+
+    it('refuses basic auth with only one of its two variables', () => {
+      expect(problemsParsing(one('http', 'url: http://127.0.0.1/feed\nauth:\n  basic_user_env: FEED_USER', 'h'))).toEqual([
+        'sources[0] (h).auth.basic_user_env: basic_user_env and basic_password_env go together',
+      ]);
+    });
+
+    it('reports problems in fields and in the environment together', () => {
+      const problems = problemsParsing(one('amqp', 'url_env: MISSING_AMQP_URL\nqueue: q\ninterval: never', 'a'), {});
+
+      expect(problems).toEqual([
+        'sources[0] (a).interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms',
+        'sources (a): environment variable MISSING_AMQP_URL is not set',
+      ]);
+    });
+  });
+
+  describe('JSONata expressions', () => {
+    const BAD = '{"data": ';
+
+    it.each([['map'], ['id']])('refuses a bad %s expression when the file is read, naming the source and the field', (field) => {
+      expect(problemsParsing(one('directory', `path: ./in\n${field}: '${BAD}'`, 'drops'))).toEqual([
+        expect.stringMatching(new RegExp(`^sources\\[0\\] \\(drops\\)\\.${field}: not a valid JSONata expression: `)),
+      ]);
+    });
+
+    it('refuses a bad http items expression, and reports every bad expression at once', () => {
+      const problems = problemsParsing(one('http', `url: http://127.0.0.1/feed\nitems: '${BAD}'`, 'feed') + one('directory', `path: ./in\nmap: '${BAD}'`, 'drops'));
+      expect(problems).toEqual([
+        expect.stringMatching(/^sources\[0\] \(feed\)\.items: not a valid JSONata expression: /),
+        expect.stringMatching(/^sources\[1\] \(drops\)\.map: not a valid JSONata expression: /),
+      ]);
+    });
+
+    it('builds mappers and sources from good expressions', () => {
+      const [source] = sut(one('http', `url: http://127.0.0.1/feed\nitems: results\nid: ref\nmap: '{"data": $}'`), ENV);
+
+      expect(() => new ItemMapper(source.name, source.item)).not.toThrow();
+      expect(() => createSource(source, ENV)).not.toThrow();
+    });
+  });
+});
+
+describe(loadSourcesFile.name, () => {
+  const sut = loadSourcesFile;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sources-file-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the file it is given', () => {
+    const path = join(dir, 'sources.json');
+    writeFileSync(path, JSON.stringify({ sources: [{ name: 'drops', type: 'directory', path: './in' }] }));
+
+    expect(sut(path, {})).toMatchObject([{ name: 'drops', type: 'directory', path: './in' }]);
+  });
+
+  it('throws the collected problems of a bad file', () => {
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, one('directory', 'interval: never', 'd'));
+
+    expect(() => sut(path, {})).toThrow(SourcesFileError);
+    expect(() => sut(path, {})).toThrow(/sources\[0\] \(d\)\.interval: .*\n.*sources\[0\] \(d\)\.path: is required/);
+  });
+});
