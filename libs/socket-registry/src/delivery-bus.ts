@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { BroadcastResult, SocketSelector } from './socket-selector.js';
+import type { BroadcastResult, Delivery, SocketSelector } from './socket-selector.js';
 import { SocketRegistry } from './socket-registry.js';
 
 /**
@@ -10,6 +10,8 @@ import { SocketRegistry } from './socket-registry.js';
 export abstract class DeliveryBus {
   /** Writes the frame to every selected socket. */
   abstract broadcast(frame: Buffer, selector: SocketSelector): Promise<BroadcastResult>;
+  /** Writes each frame to its selected sockets, in order; one result per delivery. */
+  abstract broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]>;
   /** Closes the selected sockets; returns how many were closed. */
   abstract close(selector: SocketSelector, code: number, reason: string): Promise<number>;
 }
@@ -23,6 +25,10 @@ export class InProcessDeliveryBus extends DeliveryBus {
 
   async broadcast(frame: Buffer, selector: SocketSelector): Promise<BroadcastResult> {
     return this.registry.deliver(frame, selector);
+  }
+
+  async broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]> {
+    return this.registry.deliverAll(deliveries);
   }
 
   async close(selector: SocketSelector, code: number, reason: string): Promise<number> {

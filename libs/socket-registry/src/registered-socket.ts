@@ -4,7 +4,8 @@ import type { SocketInfo, SocketType } from './socket-selector.js';
 /** A live socket with what the registry knows of it. Groups change only through the registry. */
 export class RegisteredSocket {
   readonly groups = new Set<string>();
-  readonly connectedAt = new Date();
+  /** Epoch milliseconds: a number costs nothing per socket, a Date ~100 bytes. */
+  readonly connectedAt = Date.now();
 
   constructor(
     readonly id: string,
@@ -23,7 +24,7 @@ export class RegisteredSocket {
       client_id: this.clientId,
       groups: [...this.groups],
       remote_address: this.remoteAddress,
-      connected_at: this.connectedAt.toISOString(),
+      connected_at: new Date(this.connectedAt).toISOString(),
     };
   }
 }

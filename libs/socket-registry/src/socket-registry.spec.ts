@@ -275,6 +275,77 @@ describe(SocketRegistry.name, () => {
     });
   });
 
+  describe('deliverAll', () => {
+    it('delivers a burst in order, each frame once, to the sockets each frame selects', async () => {
+      const [eu, us] = await Promise.all([connect({ clientId: 'eu-client', groups: ['eu'] }), connect({ clientId: 'us-client', groups: ['us'] })]);
+
+      const results = sut.deliverAll([
+        { frame: frame('1 all'), selector: {} },
+        { frame: frame('2 all'), selector: {} },
+        { frame: frame('3 eu'), selector: { groups: ['eu'] } },
+        { frame: frame('4 all'), selector: {} },
+        { frame: frame('5 us'), selector: { groups: ['us'] } },
+      ]);
+
+      expect(results.map((result) => result.recipients)).toEqual([2, 2, 1, 2, 1]);
+      expect(await eu.received()).toEqual(['1 all', '2 all', '3 eu', '4 all']);
+      expect(await us.received()).toEqual(['1 all', '2 all', '4 all', '5 us']);
+    });
+
+    it('frames payloads of every length byte for byte', async () => {
+      const peer = await connect();
+      // the three header sizes: 7-bit, 16-bit and 64-bit lengths, at their edges
+      const texts = [0, 1, 125, 126, 65_535, 65_536, 100_000].map((length, i) => `${i}`.padEnd(length, 'x').slice(0, length));
+
+      sut.deliverAll(texts.map((text) => ({ frame: frame(text), selector: {} })));
+
+      expect(await peer.received()).toEqual(texts);
+    });
+
+    it('reports each delivery of a burst to a socket that has closed as not open', async () => {
+      const [open, gone] = await Promise.all([connect(), connect()]);
+      gone.client.close();
+      await once(gone.server, 'close');
+
+      const results = sut.deliverAll([
+        { frame: frame('a'), selector: {} },
+        { frame: frame('b'), selector: {} },
+      ]);
+
+      expect(results).toEqual([
+        { recipients: 1, failures: [{ socket_id: gone.id, reason: 'not_open' }] },
+        { recipients: 1, failures: [{ socket_id: gone.id, reason: 'not_open' }] },
+      ]);
+      expect(await open.received()).toEqual(['a', 'b']);
+    });
+
+    it('sends through ws, compressed, to a connection that negotiated permessage-deflate', async () => {
+      const compressing = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: { threshold: 0 } });
+      await once(compressing, 'listening');
+      try {
+        const serverSide = once(compressing, 'connection');
+        const client = new WebSocket(`ws://127.0.0.1:${(compressing.address() as AddressInfo).port}`);
+        const received: string[] = [];
+        client.on('message', (data) => received.push(String(data)));
+        const [[server]] = await Promise.all([serverSide, once(client, 'open')]);
+        expect(client.extensions).toContain('permessage-deflate');
+        sut.add(new RegisteredSocket('deflating', 'inbound', '/ws/publish', 'client-z', '127.0.0.1', server as WebSocket));
+
+        sut.deliverAll([
+          { frame: frame('first'), selector: {} },
+          { frame: frame('second '.repeat(100)), selector: {} },
+        ]);
+        sut.deliver(frame('third'), {});
+
+        while (received.length < 3) await once(client, 'message');
+        expect(received).toEqual(['first', 'second '.repeat(100), 'third']);
+        client.terminate();
+      } finally {
+        await new Promise((resolve) => compressing.close(resolve));
+      }
+    });
+  });
+
   describe('sendTo', () => {
     it('sends one frame to one socket, and answers undefined for an unknown one', async () => {
       const [target, other] = await Promise.all([connect(), connect()]);

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { RegisteredSocket } from './registered-socket.js';
-import type { BroadcastResult, DeliveryFailure, SocketSelector } from './socket-selector.js';
+import type { BroadcastResult, Delivery, DeliveryFailure, SocketSelector } from './socket-selector.js';
 import { SOCKET_REGISTRY_OPTIONS, type SocketRegistryOptions } from './socket-registry.options.js';
+import { encodeTextFrames, rawTransport } from './wire-frame.js';
 
 /**
  * The sockets open on this instance, indexed by id and by group, so that a
@@ -89,10 +91,39 @@ export class SocketRegistry {
    * serialised once by the caller, never per recipient.
    */
   deliver(frame: Buffer, selector: SocketSelector): BroadcastResult {
+    return this.deliverAll([{ frame, selector }])[0];
+  }
+
+  /**
+   * Delivers several frames in order. Consecutive frames for the same
+   * selection are encoded once, together, into one buffer of WebSocket frames,
+   * and that buffer goes to each selected socket in a single write: a
+   * broadcast costs one write per socket, however many entities it carries,
+   * and nothing is allocated per socket.
+   */
+  deliverAll(deliveries: readonly Delivery[]): BroadcastResult[] {
+    const results: BroadcastResult[] = [];
+    // a socket written in more than one run is corked, so its frames still leave in one write
+    const corked = deliveries.length > 1 ? new Set<Socket>() : undefined;
+    let start = 0;
+    while (start < deliveries.length) {
+      let end = start + 1;
+      while (end < deliveries.length && sameSelection(deliveries[start].selector, deliveries[end].selector)) end++;
+      const run = deliveries.slice(start, end);
+      const result = this.deliverRun(run.map((delivery) => delivery.frame), run[0].selector, end < deliveries.length ? corked : undefined);
+      for (let i = start; i < end; i++) results.push(result);
+      start = end;
+    }
+    if (corked) for (const transport of corked) transport.uncork();
+    return results;
+  }
+
+  private deliverRun(frames: Buffer[], selector: SocketSelector, corked: Set<Socket> | undefined): BroadcastResult {
+    const wire = encodeTextFrames(frames);
     let recipients = 0;
     const failures: DeliveryFailure[] = [];
     for (const entry of this.select(selector)) {
-      const failure = this.write(entry, frame);
+      const failure = this.writeWire(entry, wire, frames, corked);
       if (failure) failures.push({ socket_id: entry.id, reason: failure });
       else recipients++;
     }
@@ -103,7 +134,7 @@ export class SocketRegistry {
   sendTo(socketId: string, frame: Buffer): DeliveryFailure | null | undefined {
     const entry = this.sockets.get(socketId);
     if (!entry) return undefined;
-    const failure = this.write(entry, frame);
+    const failure = this.writeWire(entry, encodeTextFrames([frame]), [frame], undefined);
     return failure ? { socket_id: socketId, reason: failure } : null;
   }
 
@@ -117,7 +148,8 @@ export class SocketRegistry {
     return closed;
   }
 
-  private write(entry: RegisteredSocket, frame: Buffer): DeliveryFailure['reason'] | null {
+  /** Writes the encoded frames to the socket, or through `ws` frame by frame where a direct write is not safe. */
+  private writeWire(entry: RegisteredSocket, wire: Buffer, frames: readonly Buffer[], corked: Set<Socket> | undefined): DeliveryFailure['reason'] | null {
     const { socket } = entry;
     if (socket.readyState !== WebSocket.OPEN) return 'not_open';
     if (socket.bufferedAmount > this.options.maxBufferedBytes) {
@@ -126,7 +158,25 @@ export class SocketRegistry {
       socket.terminate();
       return 'slow_consumer';
     }
-    socket.send(frame, { binary: false });
+    const transport = rawTransport(socket);
+    if (!transport) {
+      for (const frame of frames) socket.send(frame, { binary: false });
+      return null;
+    }
+    if (corked && !corked.has(transport)) {
+      transport.cork();
+      corked.add(transport);
+    }
+    transport.write(wire);
     return null;
   }
+}
+
+/** Whether two selectors pick the same sockets (same fields, same groups in the same order). */
+function sameSelection(a: SocketSelector, b: SocketSelector): boolean {
+  if (a === b) return true;
+  if (a.type !== b.type || a.path !== b.path || a.clientId !== b.clientId) return false;
+  if (a.groups === b.groups) return true;
+  if (a.groups === undefined || b.groups === undefined || a.groups.length !== b.groups.length) return false;
+  return a.groups.every((group, i) => group === b.groups![i]);
 }

@@ -24,6 +24,12 @@ export interface DeliveryFailure {
   readonly reason: 'not_open' | 'slow_consumer' | 'send_failed';
 }
 
+/** One pre-serialised text frame and the sockets it is for. */
+export interface Delivery {
+  readonly frame: Buffer;
+  readonly selector: SocketSelector;
+}
+
 export interface BroadcastResult {
   readonly recipients: number;
   readonly failures: DeliveryFailure[];
