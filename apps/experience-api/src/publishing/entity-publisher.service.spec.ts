@@ -1,0 +1,145 @@
+import { type BroadcastResult, type Delivery, DeliveryBus, SocketRegistry } from '@app/socket-registry';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { EntityPublisher } from './entity-publisher.service.js';
+import { PublicationLog, type PublicationRecord } from './publication-log.js';
+
+/** A publication log whose records complete only when the test says so, with the seq the test chose. */
+class ControlledLog extends PublicationLog {
+  readonly recorded: string[] = [];
+  private readonly seen = new Map<string, number>();
+  private readonly waiting = new Map<string, { resolve: (record: PublicationRecord) => void; reject: (error: Error) => void }>();
+
+  record(id: string): Promise<PublicationRecord> {
+    this.recorded.push(id);
+    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+  }
+
+  /** Completes the record of `id`: fresh with `seq`, or a duplicate when the id was completed before. */
+  complete(id: string, seq: number): void {
+    const earlier = this.seen.get(id);
+    if (earlier === undefined) this.seen.set(id, seq);
+    this.take(id).resolve({ seq: earlier ?? seq, publishedAt: new Date('2026-11-22T09:00:00.000Z'), duplicate: earlier !== undefined });
+  }
+
+  fail(id: string, error: Error): void {
+    this.take(id).reject(error);
+  }
+
+  async prune(): Promise<number> {
+    return 0;
+  }
+
+  private take(id: string) {
+    const waiter = this.waiting.get(id);
+    if (!waiter) throw new Error(`no record of ${id} in flight`);
+    this.waiting.delete(id);
+    return waiter;
+  }
+}
+
+class RecordingBus extends DeliveryBus {
+  readonly passes: Delivery[][] = [];
+
+  async broadcast(): Promise<BroadcastResult> {
+    throw new Error('the publisher broadcasts in passes');
+  }
+
+  async broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]> {
+    this.passes.push([...deliveries]);
+    return deliveries.map(() => ({ recipients: 1, failures: [] }));
+  }
+
+  async close(): Promise<number> {
+    return 0;
+  }
+
+  get frames(): Array<Record<string, unknown>> {
+    return this.passes.flat().map((delivery) => JSON.parse(delivery.frame.toString('utf8')));
+  }
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe(EntityPublisher.name, () => {
+  let log: ControlledLog;
+  let bus: RecordingBus;
+  let sut: EntityPublisher;
+
+  beforeEach(() => {
+    log = new ControlledLog();
+    bus = new RecordingBus();
+    sut = new EntityPublisher(log, bus, new GatewayMetrics(new SocketRegistry({ maxBufferedBytes: 1 })));
+  });
+
+  it('broadcasts a lone entity at once, framed as the contract says, to the consumers it names', async () => {
+    const outcome = sut.publish({ id: 'order-1', groups: ['eu'], data: { n: 1 } });
+    await settle();
+    log.complete('order-1', 7);
+
+    await expect(outcome).resolves.toEqual({ id: 'order-1', seq: 7, duplicate: false });
+    expect(bus.passes).toHaveLength(1);
+    expect(bus.passes[0][0].frame.toString('utf8')).toBe(
+      '{"type":"entity","id":"order-1","seq":7,"groups":["eu"],"data":{"n":1},"published_at":"2026-11-22T09:00:00.000Z"}',
+    );
+    expect(bus.passes[0][0].selector).toEqual({ type: 'inbound', path: '/ws/publish', groups: ['eu'] });
+  });
+
+  it('records what arrives meanwhile together and broadcasts it in one pass, in seq order', async () => {
+    const first = sut.publish({ id: 'a', data: 1 });
+    await settle();
+    const burst = ['b', 'c', 'd'].map((id) => sut.publish({ id, data: id }));
+    await settle();
+    // the burst waits for the entity in flight, then is recorded as one batch
+    expect(log.recorded).toEqual(['a']);
+    log.complete('a', 1);
+    await first;
+    await settle();
+    expect(log.recorded).toEqual(['a', 'b', 'c', 'd']);
+
+    // overlapping records can take their seqs in any order
+    log.complete('d', 2);
+    log.complete('b', 4);
+    log.complete('c', 3);
+
+    expect(await Promise.all(burst)).toEqual([
+      { id: 'b', seq: 4, duplicate: false },
+      { id: 'c', seq: 3, duplicate: false },
+      { id: 'd', seq: 2, duplicate: false },
+    ]);
+    expect(bus.passes.map((pass) => pass.length)).toEqual([1, 3]);
+    expect(bus.frames.map((entity) => [entity.id, entity.seq])).toEqual([
+      ['a', 1],
+      ['d', 2],
+      ['c', 3],
+      ['b', 4],
+    ]);
+  });
+
+  it('answers an id repeated within a burst as a duplicate, and broadcasts it once', async () => {
+    const first = sut.publish({ id: 'same', data: 'first' });
+    const again = sut.publish({ id: 'same', data: 'again' });
+    await settle();
+    log.complete('same', 5);
+    await first;
+    await settle();
+    log.complete('same', 6);
+
+    await expect(again).resolves.toEqual({ id: 'same', seq: 5, duplicate: true });
+    expect(bus.frames.map((entity) => entity.data)).toEqual(['first']);
+  });
+
+  it('fails only the publishes whose record failed', async () => {
+    const first = sut.publish({ id: 'first', data: 0 });
+    await settle();
+    const [ok, broken] = [sut.publish({ id: 'ok', data: 1 }), sut.publish({ id: 'broken', data: 2 })];
+    log.complete('first', 1);
+    await first;
+    await settle();
+    log.fail('broken', new Error('database unavailable'));
+    log.complete('ok', 2);
+
+    await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
+    await expect(broken).rejects.toThrow('database unavailable');
+    expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
+  });
+});
