@@ -13,6 +13,8 @@ export interface CreatedClient {
 
 @Injectable()
 export class ClientService {
+  private readonly removalListeners: Array<(clientId: string) => void> = [];
+
   constructor(
     private readonly clients: ClientRepository,
     private readonly hasher: SecretHasher,
@@ -29,8 +31,15 @@ export class ClientService {
     return { clientId: request.clientId, clientSecret };
   }
 
+  /** Deletes the client; its token and live-socket claim go with it. */
   async remove(clientId: string): Promise<void> {
     if (!(await this.clients.deleteByClientId(clientId))) throw new ClientNotFoundError(clientId);
+    for (const listener of this.removalListeners) listener(clientId);
+  }
+
+  /** Calls `listener` after each deletion, so that whatever holds a client's credentials in memory lets go of them. */
+  onRemoved(listener: (clientId: string) => void): void {
+    this.removalListeners.push(listener);
   }
 
   /** The client, if the secret is right; otherwise the same error whatever was wrong. */

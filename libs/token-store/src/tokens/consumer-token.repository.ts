@@ -1,8 +1,10 @@
-/** What a handshake needs to know about a client's token, read in one query. */
+/** What a handshake needs to know about a client's token. */
 export interface HandshakeCredentials {
   readonly tokenHash: Buffer;
   readonly expiresAt: Date;
   readonly expired: boolean;
+  /** How long the token has left to live, by the database clock, in milliseconds. */
+  readonly remainingMs: number;
   readonly defaultGroups: string[];
 }
 
@@ -10,7 +12,8 @@ export interface HandshakeCredentials {
 export abstract class ConsumerTokenRepository {
   /** Stores a new token hash for the client, replacing any earlier one, and returns when it expires. */
   abstract replace(clientId: string, tokenHash: Buffer, idleTtlMs: number): Promise<Date>;
-  abstract findHandshakeCredentials(clientId: string, idleTtlMs: number): Promise<HandshakeCredentials | null>;
-  /** Restarts the idle clock. */
-  abstract touch(clientId: string): Promise<void>;
+  /** The credentials of those of the clients that have a token, in one query. */
+  abstract findHandshakeCredentials(clientIds: readonly string[], idleTtlMs: number): Promise<Map<string, HandshakeCredentials>>;
+  /** Restarts the idle clock of every client named, in one statement. */
+  abstract touch(clientIds: readonly string[]): Promise<void>;
 }

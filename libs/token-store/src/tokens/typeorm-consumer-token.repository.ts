@@ -19,25 +19,31 @@ export class TypeOrmConsumerTokenRepository extends ConsumerTokenRepository {
     return new Date(row.expires_at);
   }
 
-  async findHandshakeCredentials(clientId: string, idleTtlMs: number): Promise<HandshakeCredentials | null> {
-    const [row] = await this.dataSource.query(
-      `SELECT t.token_hash, c.default_groups,
+  async findHandshakeCredentials(clientIds: readonly string[], idleTtlMs: number): Promise<Map<string, HandshakeCredentials>> {
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT t.client_id, t.token_hash, c.default_groups,
               t.last_seen_at + $2 * interval '1 millisecond' AS expires_at,
-              t.last_seen_at + $2 * interval '1 millisecond' <= now() AS expired
+              t.last_seen_at + $2 * interval '1 millisecond' <= now() AS expired,
+              extract(epoch FROM t.last_seen_at + $2 * interval '1 millisecond' - now()) * 1000 AS remaining_ms
          FROM consumer_tokens t JOIN clients c ON c.client_id = t.client_id
-        WHERE t.client_id = $1`,
-      [clientId, idleTtlMs],
+        WHERE t.client_id = ANY($1::varchar[])`,
+      [clientIds, idleTtlMs],
     );
-    if (!row) return null;
-    return {
-      tokenHash: Buffer.from(row.token_hash),
-      expiresAt: new Date(row.expires_at),
-      expired: row.expired === true,
-      defaultGroups: row.default_groups ?? [],
-    };
+    return new Map(
+      rows.map((row) => [
+        row.client_id as string,
+        {
+          tokenHash: Buffer.from(row.token_hash as Uint8Array),
+          expiresAt: new Date(row.expires_at as string),
+          expired: row.expired === true,
+          remainingMs: Number(row.remaining_ms),
+          defaultGroups: (row.default_groups as string[] | null) ?? [],
+        },
+      ]),
+    );
   }
 
-  async touch(clientId: string): Promise<void> {
-    await this.dataSource.query('UPDATE consumer_tokens SET last_seen_at = now() WHERE client_id = $1', [clientId]);
+  async touch(clientIds: readonly string[]): Promise<void> {
+    await this.dataSource.query('UPDATE consumer_tokens SET last_seen_at = now() WHERE client_id = ANY($1::varchar[])', [clientIds]);
   }
 }
