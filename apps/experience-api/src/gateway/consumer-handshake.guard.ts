@@ -11,6 +11,7 @@ import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { readHandshakeCredentials, readHandshakeGroups } from './consumer-credentials.js';
 import { HandshakeRateLimiter } from './handshake-rate-limiter.js';
 import { HandshakeRefusedError } from './handshake-refused.error.js';
+import { RefusalLog } from './refusal-log.js';
 import type { UpgradeGuard } from './upgrade-guard.js';
 
 /** What a consumer's accepted handshake established. */
@@ -28,6 +29,7 @@ export interface ConsumerAuthorization {
 @Injectable()
 export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorization> {
   private readonly logger = new Logger(ConsumerHandshakeGuard.name);
+  private readonly refusals = new RefusalLog(this.logger);
   private readonly limiter: HandshakeRateLimiter;
 
   constructor(
@@ -51,7 +53,7 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
       this.metrics.handshakes.inc({ outcome: refusal.code });
       if (refusal.status === 401 || refusal.status === 409 || refusal.status === 429) {
         const clientId = readHandshakeCredentials(request.headers).clientId;
-        this.logger.warn(`refused handshake from ${remoteAddress}: ${refusal.code} (client_id ${clientId ?? '-'})`);
+        this.refusals.refused(remoteAddress, refusal.code, clientId);
         this.alerts.raise({
           kind: 'handshake_refused',
           severity: 'warning',

@@ -10,6 +10,8 @@ export const CONSUMER_PATH = '/ws/publish';
 
 const POLICY_VIOLATION = 1008;
 const GOING_AWAY = 1001;
+/** Connections and disconnections are logged as one line per this period; each one alone only at debug level. */
+const CONNECTION_LOG_MS = 1_000;
 
 /**
  * The life of one consumer connection after its handshake: registration with
@@ -20,6 +22,9 @@ const GOING_AWAY = 1001;
 export class ConsumerSessionService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ConsumerSessionService.name);
   private shuttingDown = false;
+  private connectedSinceReport = 0;
+  private disconnectedSinceReport = 0;
+  private reportTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly registry: SocketRegistry,
@@ -37,7 +42,24 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     socket.once('close', (code) => void this.closed(entry, code));
     socket.send(JSON.stringify({ type: 'welcome', socket_id: entry.id, client_id: consumer.clientId, groups: [...entry.groups] }));
     this.tokens.touch(consumer.clientId).catch((error: Error) => this.logger.warn(`could not refresh token idle clock: ${error.message}`));
-    this.logger.log(`consumer ${consumer.clientId} connected as ${entry.id} from ${consumer.remoteAddress}`);
+    this.logger.debug(`consumer ${consumer.clientId} connected as ${entry.id} from ${consumer.remoteAddress}`);
+    this.connectedSinceReport++;
+    this.scheduleReport();
+  }
+
+  /** A line per connection would cost more than the connection itself in a reconnect storm; a line per second does not. */
+  private scheduleReport(): void {
+    if (this.reportTimer) return;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = undefined;
+      this.logger.log(
+        `consumers: ${this.connectedSinceReport} connected, ${this.disconnectedSinceReport} disconnected in the last ` +
+          `${CONNECTION_LOG_MS / 1_000} s; ${this.registry.size} sockets open`,
+      );
+      this.connectedSinceReport = 0;
+      this.disconnectedSinceReport = 0;
+    }, CONNECTION_LOG_MS);
+    this.reportTimer.unref();
   }
 
   /** Consumers only listen on /ws/publish; one that speaks is told why and closed. */
@@ -60,7 +82,9 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
   }
 
   private async closed(entry: RegisteredSocket, code: number): Promise<void> {
-    this.logger.log(`consumer ${entry.clientId} disconnected (${code}), socket ${entry.id}`);
+    this.logger.debug(`consumer ${entry.clientId} disconnected (${code}), socket ${entry.id}`);
+    this.disconnectedSinceReport++;
+    this.scheduleReport();
     await this.forget(entry);
   }
 
@@ -79,6 +103,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
+    clearTimeout(this.reportTimer);
     this.registry.close({ type: 'inbound', path: CONSUMER_PATH }, GOING_AWAY, 'server shutting down');
   }
 }

@@ -29,6 +29,14 @@ function refuse(socket: Duplex, refusal: HandshakeRefusedError): void {
   socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${head}\r\n${body}`);
 }
 
+/**
+ * Stays on the socket for its whole life; a plain function, so that it keeps
+ * nothing else alive (a closure here would hold the upgrade request).
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /** The checks `ws` would make, done first so that a malformed request is refused in our format. */
 function checkUpgradeRequest(request: IncomingMessage): void {
   const key = request.headers['sec-websocket-key'];
@@ -105,7 +113,7 @@ export class GuardedWsAdapter extends WsAdapter {
 
   private async upgrade(port: number, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // a peer that resets mid-handshake must not take the process down
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const wsServer = this.findServer(port, request);
     if (!wsServer) {
       refuse(socket, new HandshakeRefusedError(404, 'not_found', 'no WebSocket endpoint at this path'));
@@ -127,11 +135,14 @@ export class GuardedWsAdapter extends WsAdapter {
     };
     if (socket.destroyed) return abandon();
     socket.once('close', abandon);
+    // the 101 answer and whatever the gateway sends on connection (the welcome) leave in one write
+    socket.cork();
     wsServer.handleUpgrade(request, socket, head, (client: WebSocket) => {
       completed = true;
       socket.off('close', abandon);
       attachAuthorization(client, authorization);
       wsServer.emit('connection', client, request);
+      socket.uncork();
     });
   }
 
