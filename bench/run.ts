@@ -133,7 +133,10 @@ function alternate<T>(items: readonly T[], round: number): T[] {
 interface Runs {
   fanout: Record<string, Array<{ connect: ConnectReport; fanout: FanoutReport }>>;
   latency: Record<string, Array<{ connect: ConnectReport; latency: LatencyReport }>>;
-  connections: Record<string, Array<{ warmup: ConnectReport; connect: ConnectReport; rssBeforeBytes: number; rssAfterBytes: number; kbPerConsumer: number }>>;
+  connections: Record<
+    string,
+    Array<{ warmup: ConnectReport; connect: ConnectReport; rssBeforeBytes: number; rssAfterBytes: number; kbPerConsumer: number; heapKbPerConsumer?: number }>
+  >;
   flood: Record<string, Array<{ flooded: boolean; connect: ConnectReport; latency: LatencyReport; flood?: FloodReport; crashed: boolean }>>;
 }
 
@@ -160,9 +163,13 @@ async function main(): Promise<void> {
   await (await RunningTarget.start('gateway', { consumersFile, runDir, databaseUrl, pgliteDataDir, profile: false, label: 'migrate' })).stop();
   await seedConsumers({ databaseUrl, pgliteDataDir, prefix: runTag, count: seeded, consumersFile });
   const load = new LoadProcess();
-  const stopTarget = async (target: RunningTarget, label: string) => {
-    const profile = await target.stop();
-    if (profile) profiles[label] = summariseProfile(profile, 25);
+  /** Runs `phase`, CPU-profiled as `label` when --profile is given. */
+  const profiled = async <T>(target: RunningTarget, label: string, phase: () => Promise<T>): Promise<T> => {
+    await target.startProfile();
+    const result = await phase();
+    const file = await target.stopProfile(label);
+    if (file) profiles[label] = summariseProfile(file, 25);
+    return result;
   };
 
   try {
@@ -177,19 +184,28 @@ async function main(): Promise<void> {
           });
           await load.send({ cmd: 'disconnect' });
           await target.settle();
+          await target.heapSnapshot(`${label}-before`);
+          const heapBeforeBytes = await target.heapUsedAfterGc();
           const rssBeforeBytes = target.rssBytes();
-          const connect = await load.send<ConnectReport>({
-            cmd: 'connect', endpoint: target.endpoint, path: target.path, from: from + WARMUP_CONSUMERS,
-            count: settings.idleConsumers, concurrency: settings.connectConcurrency,
-          });
+          const connect = await profiled(target, `${label}-connect`, () =>
+            load.send<ConnectReport>({
+              cmd: 'connect', endpoint: target.endpoint, path: target.path, from: from + WARMUP_CONSUMERS,
+              count: settings.idleConsumers, concurrency: settings.connectConcurrency,
+            }),
+          );
           await sleep(3_000);
           const rssAfterBytes = target.rssBytes();
           const kbPerConsumer = (rssAfterBytes - rssBeforeBytes) / 1024 / connect.connected;
+          const heapAfterBytes = await target.heapUsedAfterGc();
+          const heapKbPerConsumer =
+            heapBeforeBytes === undefined || heapAfterBytes === undefined ? undefined : (heapAfterBytes - heapBeforeBytes) / 1024 / connect.connected;
           log(`connections ${name}: ${connect.connected} connected at ${round(connect.perSecond, 0)}/s, p99 ${round(connect.connectMs.p99)} ms; ` +
-            `RSS +${round(kbPerConsumer)} KB per consumer`);
-          runs.connections[name].push({ warmup, connect, rssBeforeBytes, rssAfterBytes, kbPerConsumer });
+            `RSS +${round(kbPerConsumer)} KB per consumer` + (heapKbPerConsumer === undefined ? '' : ` (heap held after GC +${round(heapKbPerConsumer)} KB)`));
+          runs.connections[name].push({ warmup, connect, rssBeforeBytes, rssAfterBytes, kbPerConsumer, heapKbPerConsumer });
+          await target.heapSnapshot(label);
           await load.send({ cmd: 'disconnect' });
-          await stopTarget(target, label);
+          await target.settle();
+          await target.stop();
         }
       }
     }
@@ -207,9 +223,11 @@ async function main(): Promise<void> {
           const connect = await load.send<ConnectReport>({
             cmd: 'connect', endpoint: target.endpoint, path: target.path, from, count: settings.consumers, concurrency: settings.connectConcurrency,
           });
-          const fanout = await load.send<FanoutReport>({
-            cmd: 'fanout', entities: settings.entities, inFlight: FANOUT_IN_FLIGHT, idPrefix: `${runTag}-f${pass}-${name}`, entityBytes: settings.entityBytes,
-          });
+          const fanout = await profiled(target, `fanout-${pass}-${name}`, () =>
+            load.send<FanoutReport>({
+              cmd: 'fanout', entities: settings.entities, inFlight: FANOUT_IN_FLIGHT, idPrefix: `${runTag}-f${pass}-${name}`, entityBytes: settings.entityBytes,
+            }),
+          );
           log(`fanout ${name}: ${fanout.delivered}/${fanout.expected} deliveries in ${round(fanout.elapsedMs, 0)} ms = ${round(fanout.deliveriesPerSecond, 0)}/s`);
           runs.fanout[name].push({ connect, fanout });
           await load.send({ cmd: 'disconnect' });
@@ -219,13 +237,17 @@ async function main(): Promise<void> {
     }
 
     const entitiesPerSecond = settings.latencyRate / settings.consumers;
-    const latencyRun = async (target: RunningTarget, from: number, idPrefix: string, durationMs: number) => {
-      const connect = await load.send<ConnectReport>({
-        cmd: 'connect', endpoint: target.endpoint, path: target.path, from, count: settings.consumers, concurrency: settings.connectConcurrency,
-      });
-      const latency = await load.send<LatencyReport>({
-        cmd: 'latency', entitiesPerSecond, durationMs, warmupMs: 1_000, idPrefix, entityBytes: settings.entityBytes,
-      });
+    const latencyRun = async (target: RunningTarget, from: number, idPrefix: string, label: string) => {
+      const connect = await profiled(target, `${label}-connect`, () =>
+        load.send<ConnectReport>({
+          cmd: 'connect', endpoint: target.endpoint, path: target.path, from, count: settings.consumers, concurrency: settings.connectConcurrency,
+        }),
+      );
+      const latency = await profiled(target, `${label}-publish`, () =>
+        load.send<LatencyReport>({
+          cmd: 'latency', entitiesPerSecond, durationMs: settings.durationMs, warmupMs: 1_000, idPrefix, entityBytes: settings.entityBytes,
+        }),
+      );
       return { connect, latency };
     };
 
@@ -234,7 +256,7 @@ async function main(): Promise<void> {
         const from = pool.take(settings.consumers);
         for (const name of alternate(settings.targets, pass)) {
           const target = shared.get(name)!;
-          const result = await latencyRun(target, from, `${runTag}-l${pass}-${name}`, settings.durationMs);
+          const result = await latencyRun(target, from, `${runTag}-l${pass}-${name}`, `latency-${pass}-${name}`);
           const l = result.latency.latencyMs;
           log(`latency ${name}: ${round(result.latency.deliveriesPerSecond, 0)} deliveries/s, p50 ${round(l.p50)} ms, p99 ${round(l.p99)} ms, max ${round(l.max)} ms`);
           runs.latency[name].push(result);
@@ -260,7 +282,12 @@ async function main(): Promise<void> {
               });
               await sleep(1_000);
             }
-            const result = await latencyRun(target, flooded ? fromFlooded : fromPlain, `${runTag}-x${pass}${flooded ? 'f' : 'n'}-${name}`, settings.durationMs);
+            const result = await latencyRun(
+              target,
+              flooded ? fromFlooded : fromPlain,
+              `${runTag}-x${pass}${flooded ? 'f' : 'n'}-${name}`,
+              `flood-${pass}-${name}-${flooded ? 'flooded' : 'plain'}`,
+            );
             const flood = flooded ? await load.send<FloodReport>({ cmd: 'flood-stop' }) : undefined;
             const crashed = !target.alive;
             log(
@@ -276,7 +303,7 @@ async function main(): Promise<void> {
       }
     }
 
-    for (const [name, target] of shared) await stopTarget(target, `shared-${name}`);
+    for (const target of shared.values()) await target.stop();
   } finally {
     await load.exit();
     await sleep(500);

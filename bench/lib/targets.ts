@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Dialect, Endpoint } from '../load/raw-consumer.js';
@@ -14,7 +14,7 @@ export interface TargetOptions {
   readonly databaseUrl?: URL;
   readonly pgliteDataDir: string;
   readonly smtpUrl?: string;
-  /** Sample the server's CPU; `stop()` then leaves a `.cpuprofile` in the run directory. */
+  /** Load the profiling hook, so that `startProfile` and `stopProfile` work. */
   readonly profile: boolean;
   /** Names the log and profile files. */
   readonly label: string;
@@ -47,7 +47,8 @@ export class RunningTarget {
     readonly endpoint: Endpoint,
     readonly path: string,
     private readonly child: ChildProcess,
-    private readonly profileFile: string | undefined,
+    /** Where profiles go; undefined when the server is not profiled. */
+    private readonly profileDir: string | undefined,
   ) {
     child.once('exit', (code, signal) => {
       this.exited = true;
@@ -58,12 +59,10 @@ export class RunningTarget {
   static async start(name: TargetName, options: TargetOptions): Promise<RunningTarget> {
     const port = await freePort();
     const log = openSync(join(options.runDir, `${options.label}.log`), 'a');
-    const profileFile = options.profile ? join(options.runDir, `${options.label}.cpuprofile`) : undefined;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
       BENCH_CONSUMERS_FILE: options.consumersFile,
-      ...(profileFile ? { BENCH_PROFILE_FILE: profileFile } : {}),
     };
     let script: string;
     let dialect: Dialect = 'plain';
@@ -82,9 +81,9 @@ export class RunningTarget {
       script = join(BENCH_DIST, 'servers', name === 'ws' ? 'ws-server.js' : 'socketio-server.js');
       if (name === 'socketio') dialect = 'socketio';
     }
-    const execArgv = profileFile ? ['--import', join(BENCH_DIST, 'lib', 'profile-hook.js')] : [];
+    const execArgv = options.profile ? ['--expose-gc', '--import', join(BENCH_DIST, 'lib', 'profile-hook.js')] : [];
     const child = spawn(process.execPath, [...execArgv, script], { env, stdio: ['ignore', log, log, 'ipc'] });
-    const target = new RunningTarget(name, { host: '127.0.0.1', port, dialect }, '/ws/publish', child, profileFile);
+    const target = new RunningTarget(name, { host: '127.0.0.1', port, dialect }, '/ws/publish', child, options.profile ? options.runDir : undefined);
     await target.ready();
     return target;
   }
@@ -154,20 +153,53 @@ export class RunningTarget {
     }
   }
 
-  async stop(): Promise<string | undefined> {
-    let profile: string | undefined;
-    if (this.profileFile && !this.exited) {
-      this.child.kill('SIGUSR2');
-      const deadline = Date.now() + 30_000;
-      while (!existsSync(this.profileFile) && Date.now() < deadline) await sleep(100);
-      profile = existsSync(this.profileFile) ? this.profileFile : undefined;
-    }
+  /** Starts CPU sampling, when the server was started with `profile`. */
+  async startProfile(): Promise<void> {
+    if (!this.profileDir || this.exited) return;
+    await this.ask({ profile: 'start' }, 'profiling');
+  }
+
+  /** Stops CPU sampling and writes what was sampled to `<label>.cpuprofile`; undefined when not profiling. */
+  async stopProfile(label: string): Promise<string | undefined> {
+    if (!this.profileDir || this.exited) return undefined;
+    const file = join(this.profileDir, `${label}.cpuprofile`);
+    await this.ask({ profile: 'stop', file }, 'profiled');
+    return file;
+  }
+
+  /** Heap bytes in use after a full collection; undefined when not profiling. */
+  async heapUsedAfterGc(): Promise<number | undefined> {
+    if (!this.profileDir || this.exited) return undefined;
+    const reply = (await this.ask({ profile: 'memory' }, 'memory')) as { memory: NodeJS.MemoryUsage };
+    return reply.memory.heapUsed;
+  }
+
+  /** Writes a heap snapshot to `<label>.heapsnapshot`; undefined when not profiling. */
+  async heapSnapshot(label: string): Promise<string | undefined> {
+    if (!this.profileDir || this.exited) return undefined;
+    const file = join(this.profileDir, `${label}.heapsnapshot`);
+    await this.ask({ profile: 'heap', file }, 'heap');
+    return file;
+  }
+
+  private ask(message: object, answer: string): Promise<unknown> {
+    return new Promise((done) => {
+      const listener = (reply: Record<string, unknown>) => {
+        if (reply?.[answer] === undefined) return;
+        this.child.off('message', listener);
+        done(reply);
+      };
+      this.child.on('message', listener);
+      this.child.send(message);
+    });
+  }
+
+  async stop(): Promise<void> {
     if (!this.exited) {
       const exited = new Promise((done) => this.child.once('exit', done));
       this.child.kill('SIGTERM');
       await Promise.race([exited, sleep(15_000)]);
       if (!this.exited) this.child.kill('SIGKILL');
     }
-    return profile;
   }
 }
