@@ -44,20 +44,6 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     read.problem('REDIS_URL', 'the Redis cluster bus is not part of this release; unset it to run a single instance');
   }
 
-  const certFile = read.string('TLS_CERT_FILE');
-  const keyFile = read.string('TLS_KEY_FILE');
-  if ((certFile === undefined) !== (keyFile === undefined)) {
-    read.problem(certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE must be set together');
-  }
-  const smtpUrl = read.url('SMTP_URL', ['smtp:', 'smtps:']);
-  const alertTo = read.emailList('ALERT_EMAIL_TO');
-  if (smtpUrl !== undefined && read.string('ALERT_EMAIL_TO') === undefined) {
-    read.problem('ALERT_EMAIL_TO', 'is required when SMTP_URL is set: the addresses that receive alerts');
-  }
-
-  const cert = read.file('TLS_CERT_FILE');
-  const key = read.file('TLS_KEY_FILE');
-
   const config: ExperienceConfig = {
     port: read.integer('PORT', 3000, { min: 0, max: 65_535 }),
     production,
