@@ -48,6 +48,10 @@ export class DeadLetterEntity {
   @Column({ type: 'text' })
   item: string;
 
+  /** SHA-256 of the item: an upstream that serves the same bad item on every poll sets it aside once. */
+  @Column({ name: 'item_hash', type: 'bytea' })
+  itemHash: Buffer;
+
   @Column({ type: 'text' })
   reason: string;
 

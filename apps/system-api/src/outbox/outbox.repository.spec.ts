@@ -81,6 +81,15 @@ describe(OutboxRepository.name, () => {
     expect(after.deadLetters).toBe(before.deadLetters + 2);
   });
 
+  it('sets the same malformed item of a source aside once, however often it is read', async () => {
+    const name = source();
+    const before = (await sut.depth()).deadLetters;
+    expect(await sut.deadLetter(name, '{"broken": ', 'not JSON')).toBe(true);
+    expect(await sut.deadLetter(name, '{"broken": ', 'not JSON')).toBe(false);
+    expect(await sut.deadLetter(source(), '{"broken": ', 'not JSON')).toBe(true);
+    expect((await sut.depth()).deadLetters).toBe(before + 2);
+  });
+
   it('hands out at most the batch size per source, for the sources asked about only', async () => {
     const [a, b, c] = [source(), source(), source()];
     for (const name of [a, b, c]) await sut.store(name, [1, 2, 3].map((n) => ({ id: `${name}:${n}`, data: n })), undefined);

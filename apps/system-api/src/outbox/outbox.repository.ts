@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { OutboxItem } from '../sources/item-mapper.js';
@@ -50,8 +51,14 @@ export class OutboxRepository {
     return Number(row.stored);
   }
 
-  async deadLetter(source: string, item: string, reason: string): Promise<void> {
-    await this.dataSource.query('INSERT INTO dead_letters (source, item, reason) VALUES ($1, $2, $3)', [source, item.slice(0, 1_048_576), reason]);
+  /** Sets an item aside; false when the same item of the same source was set aside already. */
+  async deadLetter(source: string, item: string, reason: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO dead_letters (source, item, item_hash, reason) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (source, item_hash) DO NOTHING RETURNING 1`,
+      [source, item.slice(0, 1_048_576), createHash('sha256').update(item).digest(), reason],
+    );
+    return rows.length === 1;
   }
 
   async cursor(source: string): Promise<unknown> {

@@ -93,8 +93,9 @@ export class SourceWorker implements ItemSink {
   }
 
   async reject(raw: string, reason: string): Promise<void> {
+    // an upstream serving the same bad item on every poll is reported once, not once per poll
+    if (!(await this.parts.outbox.deadLetter(this.definition.name, raw, reason))) return;
     this.logger.warn(`malformed item set aside: ${reason}`);
-    await this.parts.outbox.deadLetter(this.definition.name, raw, reason);
     this.parts.metrics.deadLetters.inc({ source: this.definition.name });
     this.parts.alerts.raise({ kind: 'item_malformed', severity: 'warning', subject: 'malformed items set aside', details: { source: this.definition.name, reason } });
   }

@@ -23,8 +23,10 @@ export class CreateOutbox1763780000000 implements MigrationInterface {
         id         bigserial   PRIMARY KEY,
         source     varchar(64) NOT NULL,
         item       text        NOT NULL,
+        item_hash  bytea       NOT NULL,
         reason     text        NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (source, item_hash)
       )`);
     await queryRunner.query(`
       CREATE TABLE source_cursors (
