@@ -36,7 +36,7 @@ export function readHandshakeCredentials(headers: IncomingHttpHeaders): Handshak
 /** Extra groups asked for in the handshake: a `groups: a,b` header, or `?groups=a,b` for browsers. */
 export function readHandshakeGroups(headers: IncomingHttpHeaders, url: string | undefined): string[] {
   const header = headers['groups'];
-  const query = new URL(url ?? '/', 'ws://localhost').searchParams.get('groups');
+  const query = url?.includes('?') ? new URL(url, 'ws://localhost').searchParams.get('groups') : null;
   return [header, query]
     .flat()
     .filter((list): list is string => typeof list === 'string')

@@ -147,13 +147,17 @@ export class GuardedWsAdapter extends WsAdapter {
   }
 
   private findServer(port: number, request: IncomingMessage): GuardedServer | undefined {
+    const servers = (this.wsServersRegistry.get(port) ?? []) as GuardedServer[];
+    const url = request.url ?? '/';
+    // the usual request names the path as it is: no URL to parse
+    const plain = servers.find((server) => url === server.path || (url.startsWith(server.path) && url[server.path.length] === '?'));
+    if (plain) return plain;
     let pathname: string;
     try {
-      pathname = new URL(request.url ?? '/', 'ws://localhost').pathname;
+      pathname = new URL(url, 'ws://localhost').pathname;
     } catch {
       return undefined;
     }
-    const servers = (this.wsServersRegistry.get(port) ?? []) as GuardedServer[];
     return servers.find((server) => server.path === pathname);
   }
 }

@@ -1,12 +1,23 @@
 /** A handshake answered with a plain HTTP error instead of an upgrade. */
 export class HandshakeRefusedError extends Error {
+  readonly status: 400 | 401 | 404 | 409 | 429 | 500 | 503;
+  readonly code: string;
+  readonly headers: Readonly<Record<string, string>>;
+
   constructor(
-    readonly status: 400 | 401 | 404 | 409 | 429 | 500 | 503,
-    readonly code: string,
+    status: HandshakeRefusedError['status'],
+    code: string,
     message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
+    headers: Readonly<Record<string, string>> = {},
   ) {
+    // a refusal is an answer, not a fault: no stack trace is read, so none is captured (a flood makes thousands a second)
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'HandshakeRefusedError';
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
   }
 }

@@ -3,7 +3,7 @@ import { digestsEqual, randomCredential, sha256 } from '@app/platform';
 import { ClientService } from '../clients/client.service.js';
 import { CLIENT_ID_PATTERN, TOKEN_PATTERN } from '../identifiers.js';
 import { TOKEN_STORE_OPTIONS, type TokenStoreOptions } from '../token-store.options.js';
-import { TokenRejectedError } from '../token-store.errors.js';
+import { TokenRejectedError, type TokenRejection } from '../token-store.errors.js';
 import { BatchedLookup, BatchedWrite } from './batching.js';
 import { ConsumerTokenCache } from './consumer-token-cache.js';
 import { ConsumerTokenRepository, type HandshakeCredentials } from './consumer-token.repository.js';
@@ -29,6 +29,21 @@ export const TOKEN_CACHE_TTL_MS = 5_000;
 export const TOKEN_CACHE_MAX_ENTRIES = 20_000;
 /** Idle clocks restarted within this window are written in one statement. */
 const TOUCH_BATCH_MS = 250;
+
+/**
+ * A refusal without a stack trace: refusals are expected answers, not
+ * faults, nobody reads their stack, and capturing one costs more than the
+ * check that refused (a flood of bogus handshakes is a flood of these).
+ */
+function rejected(reason: TokenRejection): TokenRejectedError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new TokenRejectedError(reason);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
 
 @Injectable()
 export class ConsumerTokenService implements BeforeApplicationShutdown {
@@ -67,8 +82,8 @@ export class ConsumerTokenService implements BeforeApplicationShutdown {
    * from the cache; the rest are read in batches with other handshakes.
    */
   async authenticate(clientId: string | undefined, token: string | undefined): Promise<AuthenticatedConsumer> {
-    if (!clientId || !token) throw new TokenRejectedError('missing');
-    if (!CLIENT_ID_PATTERN.test(clientId) || !TOKEN_PATTERN.test(token)) throw new TokenRejectedError('malformed');
+    if (!clientId || !token) throw rejected('missing');
+    if (!CLIENT_ID_PATTERN.test(clientId) || !TOKEN_PATTERN.test(token)) throw rejected('malformed');
     const tokenHash = sha256(token);
     const cached = this.cache.get(clientId);
     if (cached !== undefined && digestsEqual(tokenHash, Buffer.from(cached.tokenHash, 'base64'))) {
@@ -76,9 +91,9 @@ export class ConsumerTokenService implements BeforeApplicationShutdown {
     }
     const epoch = this.cache.epoch;
     const stored = await this.lookups.load(clientId);
-    if (!stored) throw new TokenRejectedError('unknown');
-    if (!digestsEqual(tokenHash, stored.tokenHash)) throw new TokenRejectedError('mismatch');
-    if (stored.expired) throw new TokenRejectedError('expired');
+    if (!stored) throw rejected('unknown');
+    if (!digestsEqual(tokenHash, stored.tokenHash)) throw rejected('mismatch');
+    if (stored.expired) throw rejected('expired');
     this.cache.set(clientId, { tokenHash: stored.tokenHash.toString('base64'), defaultGroups: stored.defaultGroups }, stored.remainingMs, epoch);
     return { clientId, defaultGroups: stored.defaultGroups };
   }
