@@ -72,8 +72,6 @@ export class RunningTarget {
         NODE_ENV: 'production',
         ADMIN_TOKEN: randomBytes(24).toString('base64url'),
         INSTANCE_ID: `bench-${options.label}`,
-        // every consumer of the bench comes from 127.0.0.1
-        HANDSHAKE_RATE_PER_SECOND: '0',
         ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl.toString() } : { PGLITE_DATA_DIR: options.pgliteDataDir }),
         ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl, ALERT_EMAIL_TO: 'oncall@bench.invalid' } : {}),
       });

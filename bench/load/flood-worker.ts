@@ -8,6 +8,8 @@ export interface FloodSettings {
   readonly path: string;
   /** Bogus handshakes in flight at once. */
   readonly concurrency: number;
+  /** Addresses the flood comes from: 1 is one attacker, which a per-address limit stops; many is a botnet, which it does not. */
+  readonly sources: number;
   /** Real client ids, so that a third of the bogus tokens are well-formed and name a real client. */
   readonly knownClientIds: readonly string[];
 }
@@ -28,7 +30,9 @@ export interface FloodReport {
  * legitimate consumers, is not the one kept busy.
  */
 function flood(settings: FloodSettings): void {
-  const { endpoint, path, concurrency, knownClientIds } = settings;
+  const { endpoint, path, concurrency, sources, knownClientIds } = settings;
+  // attackers live in 127.0.1.0/24 onwards, apart from the consumers' 127.0.0.10-249
+  const sourceAddress = (n: number) => `127.0.${1 + Math.floor((n % sources) / 250)}.${1 + ((n % sources) % 250)}`;
   const target = endpoint.dialect === 'socketio' ? '/socket.io/?EIO=4&transport=websocket' : path;
   const statuses: Record<string, number> = {};
   let attempts = 0;
@@ -42,7 +46,7 @@ function flood(settings: FloodSettings): void {
     inFlight++;
     const token = kind === 0 ? 'not-a-token' : randomBytes(32).toString('base64url');
     const clientId = kind === 2 ? knownClientIds[attempts % knownClientIds.length] : `intruder-${attempts % 100_000}`;
-    const socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+    const socket = connect({ host: endpoint.host, port: endpoint.port, localAddress: sourceAddress(attempts), noDelay: true });
     let status = 0;
     socket.on('error', () => undefined);
     socket.once('data', (chunk: Buffer) => {

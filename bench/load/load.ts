@@ -4,7 +4,7 @@ import { distribution } from '../lib/stats.js';
 import type { FloodReport, FloodSettings } from './flood-worker.js';
 import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply } from './protocol.js';
 import { entityBody, padFor, Publisher } from './publisher.js';
-import { type ConsumerEvents, type Credentials, type Endpoint, RawConsumer } from './raw-consumer.js';
+import { type ConsumerEvents, consumerAddress, type Credentials, type Endpoint, RawConsumer } from './raw-consumer.js';
 
 /**
  * The load generator: a process of its own, driven by the orchestrator over
@@ -77,7 +77,8 @@ function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<
       else if (next < slice.length) start();
     };
     const start = () => {
-      const consumer = new RawConsumer(command.endpoint, slice[next++], events, command.path);
+      const consumer = new RawConsumer(command.endpoint, slice[next], events, command.path, consumerAddress(command.from + next));
+      next++;
       opened.push(consumer);
     };
     events.welcomed = (consumer) => {
@@ -136,7 +137,7 @@ async function fanout(command: Extract<LoadCommand, { cmd: 'fanout' }>): Promise
   const worker = async () => {
     while (posted < command.entities) {
       const id = `${command.idPrefix}-${posted++}`;
-      const status = await publisher.post(entityBody(id, performance.now(), pad));
+      const status = await publisher.post(entityBody(id, Number(performance.now().toFixed(3)), pad));
       if (status === 202) accepted++;
       else publishErrors[status] = (publishErrors[status] ?? 0) + 1;
     }
@@ -173,8 +174,18 @@ async function latency(command: Extract<LoadCommand, { cmd: 'latency' }>): Promi
   lost = 0;
   const startedAt = performance.now();
   const measureFrom = startedAt + command.warmupMs;
+  // the slowest delivery of each entity, in the order they were sent: shows whether a tail is one stall or spread out
+  const entityIndex = new Map<number, number>();
+  const slowestPerEntity: number[] = [];
+  // and the fastest: what an entity costs before its broadcast starts (HTTP, recording, framing)
+  const fastestPerEntity: number[] = [];
   onEntity = (sentAt) => {
-    if (sentAt >= measureFrom) samples[sampled++] = performance.now() - sentAt;
+    const latencyMs = performance.now() - sentAt;
+    if (sentAt >= measureFrom) samples[sampled++] = latencyMs;
+    const index = entityIndex.get(sentAt);
+    if (index === undefined) return;
+    if (latencyMs > slowestPerEntity[index]) slowestPerEntity[index] = latencyMs;
+    if (latencyMs < fastestPerEntity[index]) fastestPerEntity[index] = latencyMs;
   };
   let accepted = 0;
   const posts: Promise<void>[] = [];
@@ -183,8 +194,12 @@ async function latency(command: Extract<LoadCommand, { cmd: 'latency' }>): Promi
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const id = `${command.idPrefix}-${i}`;
+    const sentAt = Number(performance.now().toFixed(3));
+    entityIndex.set(sentAt, slowestPerEntity.length);
+    slowestPerEntity.push(0);
+    fastestPerEntity.push(Number.POSITIVE_INFINITY);
     posts.push(
-      publisher.post(entityBody(id, performance.now(), pad)).then((status) => {
+      publisher.post(entityBody(id, sentAt, pad)).then((status) => {
         if (status === 202) accepted++;
       }),
     );
@@ -203,6 +218,8 @@ async function latency(command: Extract<LoadCommand, { cmd: 'latency' }>): Promi
     lost,
     deliveriesPerSecond: (delivered / elapsedMs) * 1_000,
     latencyMs: distribution(samples, sampled),
+    slowestPerEntityMs: slowestPerEntity.map((ms) => Math.round(ms * 10) / 10),
+    fastestPerEntityMs: fastestPerEntity.map((ms) => Math.round(ms * 10) / 10),
   };
 }
 
@@ -218,6 +235,7 @@ function startFlood(command: Extract<LoadCommand, { cmd: 'flood-start' }>): null
     endpoint: command.endpoint,
     path: command.path,
     concurrency: command.concurrency,
+    sources: command.sources,
     knownClientIds: credentials.slice(command.knownFrom, command.knownFrom + command.knownCount).map((c) => c.clientId),
   };
   flood = new Worker(new URL('./flood-worker.js', import.meta.url), { workerData: settings });

@@ -15,7 +15,15 @@ export type LoadCommand =
       readonly entityBytes: number;
     }
   | { readonly cmd: 'disconnect' }
-  | { readonly cmd: 'flood-start'; readonly endpoint: Endpoint; readonly path: string; readonly concurrency: number; readonly knownFrom: number; readonly knownCount: number }
+  | {
+      readonly cmd: 'flood-start';
+      readonly endpoint: Endpoint;
+      readonly path: string;
+      readonly concurrency: number;
+      readonly sources: number;
+      readonly knownFrom: number;
+      readonly knownCount: number;
+    }
   | { readonly cmd: 'flood-stop' }
   | { readonly cmd: 'exit' };
 
@@ -49,6 +57,10 @@ export interface LatencyReport {
   readonly lost: number;
   readonly deliveriesPerSecond: number;
   readonly latencyMs: Distribution;
+  /** Per entity, in the order sent, its slowest delivery. */
+  readonly slowestPerEntityMs: number[];
+  /** Per entity, its fastest delivery: the time before its broadcast began. */
+  readonly fastestPerEntityMs: number[];
 }
 
 export type LoadReply =

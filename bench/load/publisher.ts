@@ -1,8 +1,8 @@
 import { Agent, request } from 'node:http';
 
-/** The entity's `data`: the send time the consumers read back, padded to about `size` bytes. */
+/** The entity's `data`: the send time the consumers read back (to the microsecond), padded to about `size` bytes. */
 export function entityBody(id: string, sentAt: number, pad: string): string {
-  return `{"id":"${id}","data":{"t":${sentAt.toFixed(3)},"pad":"${pad}"}}`;
+  return `{"id":"${id}","data":{"t":${sentAt},"pad":"${pad}"}}`;
 }
 
 /** A pad that makes the entity's `data` about `bytes` long. */

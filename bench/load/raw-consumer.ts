@@ -15,6 +15,15 @@ export interface Credentials {
   readonly token: string;
 }
 
+/**
+ * The loopback address the `index`-th consumer connects from: consumers are
+ * spread over 240 addresses (all of 127/8 reaches this machine), as real ones
+ * come from many, so the gateway runs with its per-address handshake limit on.
+ */
+export function consumerAddress(index: number): string {
+  return `127.0.0.${10 + (index % 240)}`;
+}
+
 /** What every consumer reports to the scenario that runs it. */
 export interface ConsumerEvents {
   /** The welcome frame arrived: the consumer is connected. */
@@ -37,22 +46,26 @@ const OP_TEXT = 0x1;
 const OP_CLOSE = 0x8;
 const OP_PING = 0x9;
 
-/** Reads the number after `"t":` without decoding the frame; NaN when absent. */
+/**
+ * Reads the number after `"t":` without decoding the frame; NaN when absent.
+ * Digits are read as an integer and divided once, which rounds exactly as
+ * `Number("…")` does, so the value can serve as a key.
+ */
 function readSentAt(frame: Buffer, start: number, end: number): number {
   const at = frame.indexOf(T_FIELD, start);
   if (at < 0 || at >= end) return Number.NaN;
-  let i = at + T_FIELD.length;
-  let value = 0;
-  let scale = 0;
-  for (; i < end; i++) {
+  let digits = 0;
+  let scale = 1;
+  let fraction = false;
+  for (let i = at + T_FIELD.length; i < end; i++) {
     const c = frame[i];
-    if (c === 0x2e) scale = 1;
+    if (c === 0x2e) fraction = true;
     else if (c >= 0x30 && c <= 0x39) {
-      if (scale === 0) value = value * 10 + (c - 0x30);
-      else value += (c - 0x30) / (scale *= 10);
+      digits = digits * 10 + (c - 0x30);
+      if (fraction) scale *= 10;
     } else break;
   }
-  return value;
+  return digits / scale;
 }
 
 function startsWith(frame: Buffer, start: number, end: number, prefix: Buffer): boolean {
@@ -82,8 +95,9 @@ export class RawConsumer {
     readonly credentials: Credentials,
     private readonly events: ConsumerEvents,
     path: string,
+    localAddress: string,
   ) {
-    this.socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+    this.socket = connect({ host: endpoint.host, port: endpoint.port, localAddress, noDelay: true });
     this.socket.on('error', () => undefined);
     this.socket.on('close', () => {
       this.open = false;
