@@ -84,7 +84,7 @@ export class SystemApiProcess {
     await exited;
   }
 
-  private async waitForHealth(timeoutMs = 30_000): Promise<void> {
+  private async waitForHealth(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const url = `${await this.url}/health`;
     while (Date.now() < deadline) {
