@@ -49,6 +49,8 @@ const available = serviceAvailable(`Postgres at ${target.host}`, await postgresA
     const refusal = await TestSocket.refusal(`${api.wsUrl}/ws/publish`, { headers: consumerHeaders(waiting.clientId, waiting.token) });
     expect(refusal.status).toBe(503);
     expect(socket.socket.readyState).toBe(socket.socket.OPEN);
+    // DevOps hear of it while it lasts
+    expect((await smtp.waitFor(1, 20_000))[0].subject).toBe('[experience-api] database unreachable');
 
     await proxy.start();
 
@@ -60,7 +62,7 @@ const available = serviceAvailable(`Postgres at ${target.host}`, await postgresA
     await late.close();
     await socket.close();
 
-    const mails = await smtp.waitFor(2);
+    const mails = await smtp.waitFor(2, 20_000);
     expect(mails.map((mail) => mail.subject)).toEqual(['[experience-api] database unreachable', '[experience-api] resolved: database unreachable']);
     expect(mails[0].text).toContain('severity: critical');
   });
