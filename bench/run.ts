@@ -21,7 +21,7 @@ in its own process. On Postgres when DATABASE_URL is set, else on PGlite.
   --entities M           entities per fan-out run                        (200)
   --entity-bytes B       size of each entity's data                      (200)
   --latency-rate D       deliveries per second in latency and flood runs (20000)
-  --duration S           seconds of publishing per latency run           (6)
+  --duration S           seconds of publishing per latency run           (8)
   --idle-consumers K     consumers in the connections run (RSS, connect rate) (10000)
   --connect-concurrency C  handshakes in flight while connecting         (100)
   --flood-concurrency F  bogus handshakes in flight during the flood     (256)
@@ -40,7 +40,7 @@ const { values: flags } = parseArgs({
     entities: { type: 'string', default: '200' },
     'entity-bytes': { type: 'string', default: '200' },
     'latency-rate': { type: 'string', default: '20000' },
-    duration: { type: 'string', default: '6' },
+    duration: { type: 'string', default: '8' },
     'idle-consumers': { type: 'string', default: '10000' },
     'connect-concurrency': { type: 'string', default: '100' },
     'flood-concurrency': { type: 'string', default: '256' },
@@ -307,7 +307,7 @@ async function main(): Promise<void> {
   const summary = summarise(runs, mail.subjects);
   const report = {
     run: runTag,
-    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    command: `${databaseUrl ? `DATABASE_URL=${withoutPassword(databaseUrl)} ` : ''}npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     database: databaseUrl ? 'postgres' : 'pglite',
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version },
     commit: gitCommit(),
@@ -326,6 +326,12 @@ async function main(): Promise<void> {
   if (databaseUrl) await removeSeeded(databaseUrl, runTag);
   else rmSync(pgliteDataDir, { recursive: true, force: true });
   rmSync(consumersFile, { force: true });
+}
+
+function withoutPassword(url: URL): string {
+  const shown = new URL(url);
+  if (shown.password) shown.password = '***';
+  return shown.toString();
 }
 
 function gitCommit(): string | undefined {
