@@ -145,7 +145,7 @@ interface Runs {
 }
 
 async function main(): Promise<void> {
-  const started = Date.now();
+  const startedAt = Date.now();
   const runs: Runs = { fanout: {}, latency: {}, connections: {}, flood: {} };
   const profiles: Record<string, unknown> = {};
   for (const target of settings.targets) for (const scenario of Object.keys(runs) as Scenario[]) runs[scenario][target] = [];
@@ -159,8 +159,12 @@ async function main(): Promise<void> {
     (has('connections') ? settings.connectionRounds * (settings.idleConsumers + WARMUP_CONSUMERS) : 0);
 
   const mail = await MailSink.start();
-  const startTarget = (name: TargetName, label: string) =>
-    RunningTarget.start(name, { consumersFile, runDir, databaseUrl, pgliteDataDir, smtpUrl: mail.url, profile: settings.profile, label });
+  const started = new Set<RunningTarget>();
+  const startTarget = async (name: TargetName, label: string) => {
+    const target = await RunningTarget.start(name, { consumersFile, runDir, databaseUrl, pgliteDataDir, smtpUrl: mail.url, profile: settings.profile, label });
+    started.add(target);
+    return target;
+  };
 
   log(`run ${runTag}: ${databaseUrl ? 'Postgres (DATABASE_URL)' : 'PGlite'}; seeding ${seeded} registered consumers (not timed)`);
   // the gateway's first start applies its migrations; the seed then writes into its schema
@@ -299,9 +303,14 @@ async function main(): Promise<void> {
 
     for (const target of shared.values()) await target.stop();
   } finally {
+    // a run that failed half-way leaves no server behind
+    for (const target of started) await target.stop();
     await load.exit();
     await sleep(500);
     await mail.close();
+    if (databaseUrl) await removeSeeded(databaseUrl, runTag).catch((error: Error) => log(`could not remove the seeded clients: ${error.message}`));
+    else rmSync(pgliteDataDir, { recursive: true, force: true });
+    rmSync(consumersFile, { force: true });
   }
 
   const summary = summarise(runs, mail.subjects);
@@ -312,7 +321,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version },
     commit: gitCommit(),
     settings,
-    durationSeconds: round((Date.now() - started) / 1_000, 0),
+    durationSeconds: round((Date.now() - startedAt) / 1_000, 0),
     summary,
     mails: mail.subjects,
     profiles,
@@ -323,9 +332,6 @@ async function main(): Promise<void> {
   printTable(report.command, report.database, summary);
   console.log(`\nraw figures: ${file}`);
 
-  if (databaseUrl) await removeSeeded(databaseUrl, runTag);
-  else rmSync(pgliteDataDir, { recursive: true, force: true });
-  rmSync(consumersFile, { force: true });
 }
 
 function withoutPassword(url: URL): string {
