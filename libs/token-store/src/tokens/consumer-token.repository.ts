@@ -1,7 +1,6 @@
 /** What a handshake needs to know about a client's token. */
 export interface HandshakeCredentials {
   readonly tokenHash: Buffer;
-  readonly expiresAt: Date;
   readonly expired: boolean;
   /** How long the token has left to live, by the database clock, in milliseconds. */
   readonly remainingMs: number;

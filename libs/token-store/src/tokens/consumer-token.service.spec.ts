@@ -39,7 +39,6 @@ class InMemoryStore {
         if (!token) continue;
         found.set(clientId, {
           tokenHash: token.hash,
-          expiresAt: new Date(Date.now() + token.lifetimeMs),
           expired: token.lifetimeMs <= 0,
           remainingMs: token.lifetimeMs,
           defaultGroups: this.clients.get(clientId)!.defaultGroups,
