@@ -5,6 +5,7 @@ import { eventually } from './support/eventually.js';
 import { createConsumer, startExperienceApi, type RunningExperienceApi } from './support/experience-api.js';
 import { databaseUrl } from './support/services.js';
 import { SystemApiProcess } from './support/system-api.js';
+import { pause, ReceivedEntities, withLogs } from './support/received-entities.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
 // system-api killed (SIGKILL: no shutdown hook runs) while it forwards a large
@@ -13,51 +14,12 @@ import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
 const run = `${Date.now().toString(36)}-${process.pid}`;
 
-/** Every entity frame a consumer receives, counted by id. */
-class Received {
-  private readonly counts = new Map<string, number>();
-
-  constructor(consumer: TestSocket) {
-    consumer.socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { type?: string; id?: string };
-      if (frame.type === 'entity' && frame.id) this.counts.set(frame.id, (this.counts.get(frame.id) ?? 0) + 1);
-    });
-  }
-
-  ids(source: string): string[] {
-    return [...this.counts.keys()].filter((id) => id.startsWith(`${source}:`)).sort();
-  }
-
-  frames(source: string): number {
-    return [...this.counts].filter(([id]) => id.startsWith(`${source}:`)).reduce((sum, [, count]) => sum + count, 0);
-  }
-
-  repeated(source: string): string[] {
-    return [...this.counts].filter(([id, count]) => id.startsWith(`${source}:`) && count > 1).map(([id]) => id);
-  }
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Wraps a test body so that a failure ends with the last lines each system-api process printed. */
-function withLogs(processes: () => Array<SystemApiProcess | undefined>, body: () => Promise<void>): () => Promise<void> {
-  return async () => {
-    try {
-      await body();
-    } catch (error) {
-      const tails = processes().map((p, n) => `--- system-api ${n + 1}, last lines ---\n${(p?.log ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').slice(-40).join('\n')}`);
-      if (error instanceof Error) error.message += `\n\n${tails.join('\n')}`;
-      throw error;
-    }
-  };
-}
-
 describe('system-api faults: SIGKILL in the middle of a batch', () => {
   const batch = `batch-${run}`;
   const total = 2_000;
   let experience: RunningExperienceApi;
   let consumer: TestSocket;
-  let received: Received;
+  let received: ReceivedEntities;
   let system: SystemApiProcess;
   let workDir: string;
   let inbox: string;
@@ -66,7 +28,7 @@ describe('system-api faults: SIGKILL in the middle of a batch', () => {
     experience = await startExperienceApi();
     const credentials = await createConsumer(experience);
     consumer = await TestSocket.open(`${experience.wsUrl}/ws/publish`, { headers: consumerHeaders(credentials.clientId, credentials.token) });
-    received = new Received(consumer);
+    received = new ReceivedEntities(consumer);
     expect((await consumer.next()).type).toBe('welcome');
     workDir = mkdtempSync(join(tmpdir(), 'system-faults-kill-'));
     inbox = join(workDir, 'inbox');

@@ -6,6 +6,7 @@ import { createConsumer, startExperienceApi, type RunningExperienceApi } from '.
 import { MailCatcher } from './support/mail-catcher.js';
 import { databaseUrl } from './support/services.js';
 import { SystemApiProcess } from './support/system-api.js';
+import { pause, ReceivedEntities, withLogs } from './support/received-entities.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
@@ -16,45 +17,6 @@ import { consumerHeaders, TestSocket } from './support/ws-client.js';
 const OUTAGE_MS = 30_000;
 const run = `${Date.now().toString(36)}-${process.pid}`;
 
-/** Every entity frame a consumer receives, counted by id. */
-class Received {
-  private readonly counts = new Map<string, number>();
-
-  constructor(consumer: TestSocket) {
-    consumer.socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { type?: string; id?: string };
-      if (frame.type === 'entity' && frame.id) this.counts.set(frame.id, (this.counts.get(frame.id) ?? 0) + 1);
-    });
-  }
-
-  ids(source: string): string[] {
-    return [...this.counts.keys()].filter((id) => id.startsWith(`${source}:`)).sort();
-  }
-
-  frames(source: string): number {
-    return [...this.counts].filter(([id]) => id.startsWith(`${source}:`)).reduce((sum, [, count]) => sum + count, 0);
-  }
-
-  repeated(source: string): string[] {
-    return [...this.counts].filter(([id, count]) => id.startsWith(`${source}:`) && count > 1).map(([id]) => id);
-  }
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Wraps a test body so that a failure ends with the last lines each system-api process printed. */
-function withLogs(processes: () => Array<SystemApiProcess | undefined>, body: () => Promise<void>): () => Promise<void> {
-  return async () => {
-    try {
-      await body();
-    } catch (error) {
-      const tails = processes().map((p, n) => `--- system-api ${n + 1}, last lines ---\n${(p?.log ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').slice(-40).join('\n')}`);
-      if (error instanceof Error) error.message += `\n\n${tails.join('\n')}`;
-      throw error;
-    }
-  };
-}
-
 type Health = Awaited<ReturnType<SystemApiProcess['health']>> & { checks: { experience_api: { status: string } } };
 
 describe('system-api: experience-api unreachable for 30 seconds while items arrive', () => {
@@ -62,7 +24,7 @@ describe('system-api: experience-api unreachable for 30 seconds while items arri
   let experience: RunningExperienceApi;
   let proxy: TcpProxy;
   let consumer: TestSocket;
-  let received: Received;
+  let received: ReceivedEntities;
   let smtp: MailCatcher;
   let system: SystemApiProcess;
   let workDir: string;
@@ -82,7 +44,7 @@ describe('system-api: experience-api unreachable for 30 seconds while items arri
     experience = await startExperienceApi();
     const credentials = await createConsumer(experience);
     consumer = await TestSocket.open(`${experience.wsUrl}/ws/publish`, { headers: consumerHeaders(credentials.clientId, credentials.token) });
-    received = new Received(consumer);
+    received = new ReceivedEntities(consumer);
     expect((await consumer.next()).type).toBe('welcome');
     // system-api reaches experience-api only through this relay
     proxy = new TcpProxy('127.0.0.1', Number(new URL(experience.httpUrl).port));

@@ -8,6 +8,7 @@ import { createConsumer, startExperienceApi, type RunningExperienceApi } from '.
 import { freePort, MailCatcher } from './support/mail-catcher.js';
 import { databaseUrl, serviceAvailable } from './support/services.js';
 import { SystemApiProcess } from './support/system-api.js';
+import { pause, ReceivedEntities, withLogs } from './support/received-entities.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
 // Faults system-api must survive, each against real components: an upstream that
@@ -31,28 +32,6 @@ const rabbit = serviceAvailable(`RabbitMQ at ${new URL(AMQP_URL).host}`, await r
 
 /** Source names unique to this run: on Postgres the outbox, leases and experience-api's idempotency log outlive a run. */
 const run = `${Date.now().toString(36)}-${process.pid}`;
-
-/** Every entity frame a consumer receives, counted by id. */
-class Received {
-  private readonly counts = new Map<string, number>();
-
-  constructor(consumer: TestSocket) {
-    consumer.socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { type?: string; id?: string };
-      if (frame.type === 'entity' && frame.id) this.counts.set(frame.id, (this.counts.get(frame.id) ?? 0) + 1);
-    });
-  }
-
-  /** Distinct ids of one source received so far. */
-  ids(source: string): string[] {
-    return [...this.counts.keys()].filter((id) => id.startsWith(`${source}:`)).sort();
-  }
-
-  /** Frames of one source received so far, repeats included. */
-  frames(source: string): number {
-    return [...this.counts].filter(([id]) => id.startsWith(`${source}:`)).reduce((sum, [, count]) => sum + count, 0);
-  }
-}
 
 /** A local upstream HTTP API whose behaviour the test switches. */
 class Upstream {
@@ -102,21 +81,6 @@ async function sourceStatus(system: SystemApiProcess, name: string): Promise<{ s
   return status;
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Wraps a test body so that a failure ends with the last lines each system-api process printed. */
-function withLogs(processes: () => Array<SystemApiProcess | undefined>, body: () => Promise<void>): () => Promise<void> {
-  return async () => {
-    try {
-      await body();
-    } catch (error) {
-      const tails = processes().map((p, n) => `--- system-api ${n + 1}, last lines ---\n${(p?.log ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').slice(-40).join('\n')}`);
-      if (error instanceof Error) error.message += `\n\n${tails.join('\n')}`;
-      throw error;
-    }
-  };
-}
-
 describe('system-api faults: upstreams that fail and items that do not fit', () => {
   const flaky = `flaky-${run}`;
   const mixed = `mixed-${run}`;
@@ -124,7 +88,7 @@ describe('system-api faults: upstreams that fail and items that do not fit', () 
   const queue = `system-faults-${run}`;
   let experience: RunningExperienceApi;
   let consumer: TestSocket;
-  let received: Received;
+  let received: ReceivedEntities;
   let smtp: MailCatcher;
   let system: SystemApiProcess;
   let workDir: string;
@@ -141,7 +105,7 @@ describe('system-api faults: upstreams that fail and items that do not fit', () 
     experience = await startExperienceApi();
     const credentials = await createConsumer(experience);
     consumer = await TestSocket.open(`${experience.wsUrl}/ws/publish`, { headers: consumerHeaders(credentials.clientId, credentials.token) });
-    received = new Received(consumer);
+    received = new ReceivedEntities(consumer);
     expect((await consumer.next()).type).toBe('welcome');
 
     // nothing listens on this port until the test says so

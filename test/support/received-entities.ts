@@ -1,0 +1,44 @@
+import type { SystemApiProcess } from './system-api.js';
+import type { TestSocket } from './ws-client.js';
+
+/** Every entity frame a consumer receives, counted by id, for "each exactly once" assertions. */
+export class ReceivedEntities {
+  private readonly counts = new Map<string, number>();
+
+  constructor(consumer: TestSocket) {
+    consumer.socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { type?: string; id?: string };
+      if (frame.type === 'entity' && frame.id) this.counts.set(frame.id, (this.counts.get(frame.id) ?? 0) + 1);
+    });
+  }
+
+  /** Distinct ids of one source received so far. */
+  ids(source: string): string[] {
+    return [...this.counts.keys()].filter((id) => id.startsWith(`${source}:`)).sort();
+  }
+
+  /** Frames of one source received so far, repeats included. */
+  frames(source: string): number {
+    return [...this.counts].filter(([id]) => id.startsWith(`${source}:`)).reduce((sum, [, count]) => sum + count, 0);
+  }
+
+  /** Ids of one source received more than once. */
+  repeated(source: string): string[] {
+    return [...this.counts].filter(([id, count]) => id.startsWith(`${source}:`) && count > 1).map(([id]) => id);
+  }
+}
+
+/** Wraps a test body so that a failure ends with the last lines each system-api process printed. */
+export function withLogs(processes: () => Array<SystemApiProcess | undefined>, body: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await body();
+    } catch (error) {
+      const tails = processes().map((p, n) => `--- system-api ${n + 1}, last lines ---\n${(p?.log ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').slice(-40).join('\n')}`);
+      if (error instanceof Error) error.message += `\n\n${tails.join('\n')}`;
+      throw error;
+    }
+  };
+}
+
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
