@@ -163,6 +163,21 @@ describe('token store', () => {
       expect(await sut.claim(clientId, 'socket-3')).toBe(true);
     });
 
+    it('gives each of many simultaneous handshakes for one client its answer: exactly one wins', async () => {
+      const clientIds = [uniqueId(), uniqueId(), uniqueId()];
+      for (const clientId of clientIds) await clients.create({ clientId });
+
+      const attempts = clientIds.flatMap((clientId) => [1, 2, 3, 4].map((n) => ({ clientId, socketId: `${clientId}-${n}` })));
+      const won = await Promise.all(attempts.map(({ clientId, socketId }) => liveSockets.claim(clientId, socketId)));
+
+      for (const clientId of clientIds) {
+        const winners = attempts.filter((attempt, i) => won[i] && attempt.clientId === clientId);
+        expect(winners).toHaveLength(1);
+        const [row] = await dataSource.query('SELECT socket_id FROM live_sockets WHERE client_id = $1', [clientId]);
+        expect(row.socket_id).toBe(winners[0].socketId);
+      }
+    });
+
     it('hands a client over once the holder lease has run out', async () => {
       const sut = liveSockets;
       const clientId = uniqueId();

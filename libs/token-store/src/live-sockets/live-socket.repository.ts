@@ -1,17 +1,21 @@
 import type { LiveSocketEntity } from './live-socket.entity.js';
 
-export interface SocketClaim {
+/** One socket of one client. */
+export interface SocketRef {
   readonly clientId: string;
   readonly socketId: string;
-  readonly instanceId: string;
-  readonly leaseMs: number;
 }
 
 /** Persistence of live sockets; bound to its TypeORM implementation in TokenStoreModule. */
 export abstract class LiveSocketRepository {
-  /** Atomically takes the client's row unless a live lease holds it; true if this claim won. */
-  abstract claim(claim: SocketClaim): Promise<boolean>;
-  abstract release(clientId: string, socketId: string): Promise<void>;
+  /**
+   * Atomically takes each client's row unless a live lease holds it, in one
+   * statement; the ids of the clients whose claim won. Each client appears at
+   * most once in `claims`.
+   */
+  abstract claimMany(claims: readonly SocketRef[], instanceId: string, leaseMs: number): Promise<ReadonlySet<string>>;
+  /** Deletes the rows of these sockets, in one statement; a row another socket holds by now stays. */
+  abstract releaseMany(sockets: readonly SocketRef[]): Promise<void>;
   abstract renewInstance(instanceId: string, leaseMs: number): Promise<void>;
   abstract releaseInstance(instanceId: string): Promise<void>;
   abstract findByClientId(clientId: string): Promise<LiveSocketEntity | null>;

@@ -1,22 +1,29 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { TOKEN_STORE_OPTIONS, type TokenStoreOptions } from '../token-store.options.js';
+import { LiveSocketWrites } from './live-socket-writes.js';
 import { LiveSocketRepository } from './live-socket.repository.js';
 
 /**
  * Enforces "one open connection per client" across every instance that shares
  * the database. This instance renews the leases of its sockets a few times per
  * lease period, so a crashed instance locks its consumers out for at most one
- * lease.
+ * lease. Claims and releases are written in batches (see LiveSocketWrites).
  */
 @Injectable()
 export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(LiveSocketService.name);
   private renewTimer?: NodeJS.Timeout;
+  private readonly writes: LiveSocketWrites;
 
   constructor(
     private readonly sockets: LiveSocketRepository,
     @Inject(TOKEN_STORE_OPTIONS) private readonly options: TokenStoreOptions,
-  ) {}
+  ) {
+    this.writes = new LiveSocketWrites({
+      claimMany: (claims) => sockets.claimMany(claims, options.instanceId, options.socketLeaseMs),
+      releaseMany: (released) => sockets.releaseMany(released),
+    });
+  }
 
   get instanceId(): string {
     return this.options.instanceId;
@@ -24,11 +31,11 @@ export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicat
 
   /** True if this socket is now the client's one live connection; false if another holds it. */
   claim(clientId: string, socketId: string): Promise<boolean> {
-    return this.sockets.claim({ clientId, socketId, instanceId: this.options.instanceId, leaseMs: this.options.socketLeaseMs });
+    return this.writes.claim(clientId, socketId);
   }
 
   release(clientId: string, socketId: string): Promise<void> {
-    return this.sockets.release(clientId, socketId);
+    return this.writes.release(clientId, socketId);
   }
 
   onApplicationBootstrap(): void {
@@ -39,6 +46,8 @@ export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicat
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.renewTimer);
+    // a claim still being written would otherwise leave a row behind for a whole lease
+    await this.writes.settled();
     await this.sockets.releaseInstance(this.options.instanceId).catch((error: Error) =>
       this.logger.warn(`could not release this instance's live sockets: ${error.message}`),
     );

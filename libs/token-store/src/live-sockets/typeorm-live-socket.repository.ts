@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
 import { LiveSocketEntity } from './live-socket.entity.js';
-import { LiveSocketRepository, type SocketClaim } from './live-socket.repository.js';
+import { LiveSocketRepository, type SocketRef } from './live-socket.repository.js';
 
 @Injectable()
 export class TypeOrmLiveSocketRepository extends LiveSocketRepository {
@@ -12,23 +12,28 @@ export class TypeOrmLiveSocketRepository extends LiveSocketRepository {
     this.sockets = dataSource.getRepository(LiveSocketEntity);
   }
 
-  async claim(claim: SocketClaim): Promise<boolean> {
+  async claimMany(claims: readonly SocketRef[], instanceId: string, leaseMs: number): Promise<ReadonlySet<string>> {
     // one statement, so two handshakes racing on any number of instances get exactly one winner
-    const rows: unknown[] = await this.sockets.query(
+    const rows: Array<{ client_id: string }> = await this.sockets.query(
       `INSERT INTO live_sockets (client_id, socket_id, instance_id, connected_at, lease_expires_at)
-       VALUES ($1, $2, $3, now(), now() + $4 * interval '1 millisecond')
+       SELECT claim.client_id, claim.socket_id, $3, now(), now() + $4 * interval '1 millisecond'
+         FROM unnest($1::varchar[], $2::varchar[]) AS claim(client_id, socket_id)
        ON CONFLICT (client_id) DO UPDATE
           SET socket_id = EXCLUDED.socket_id, instance_id = EXCLUDED.instance_id,
               connected_at = EXCLUDED.connected_at, lease_expires_at = EXCLUDED.lease_expires_at
         WHERE live_sockets.lease_expires_at <= now()
        RETURNING client_id`,
-      [claim.clientId, claim.socketId, claim.instanceId, claim.leaseMs],
+      [claims.map((claim) => claim.clientId), claims.map((claim) => claim.socketId), instanceId, leaseMs],
     );
-    return rows.length === 1;
+    return new Set(rows.map((row) => row.client_id));
   }
 
-  async release(clientId: string, socketId: string): Promise<void> {
-    await this.sockets.delete({ clientId, socketId });
+  async releaseMany(sockets: readonly SocketRef[]): Promise<void> {
+    await this.sockets.query(
+      `DELETE FROM live_sockets USING unnest($1::varchar[], $2::varchar[]) AS gone(client_id, socket_id)
+        WHERE live_sockets.client_id = gone.client_id AND live_sockets.socket_id = gone.socket_id`,
+      [sockets.map((socket) => socket.clientId), sockets.map((socket) => socket.socketId)],
+    );
   }
 
   async renewInstance(instanceId: string, leaseMs: number): Promise<void> {

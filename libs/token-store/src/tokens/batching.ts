@@ -18,7 +18,7 @@ export class BatchedLookup<T> {
   constructor(
     private readonly fetch: (keys: string[]) => Promise<ReadonlyMap<string, T>>,
     private readonly maxBatch = 500,
-    private readonly maxInFlight = 2,
+    private readonly maxInFlight = 1,
   ) {}
 
   /** The value stored under `key`, or undefined when there is none. */

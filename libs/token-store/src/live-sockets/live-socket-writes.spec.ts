@@ -1,0 +1,109 @@
+import { LiveSocketWrites, type LiveSocketStatements } from './live-socket-writes.js';
+import type { SocketRef } from './live-socket.repository.js';
+
+/** Statements against an in-memory table of live sockets, with a log of what was written when. */
+class MemoryStatements implements LiveSocketStatements {
+  readonly rows = new Map<string, string>();
+  readonly log: string[] = [];
+  failing = false;
+
+  async claimMany(claims: readonly SocketRef[]): Promise<ReadonlySet<string>> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.failing) throw new Error('database unavailable');
+    this.log.push(`claim ${claims.map((claim) => claim.socketId).join(',')}`);
+    const won = new Set<string>();
+    for (const { clientId, socketId } of claims) {
+      if (this.rows.has(clientId)) continue;
+      this.rows.set(clientId, socketId);
+      won.add(clientId);
+    }
+    return won;
+  }
+
+  async releaseMany(sockets: readonly SocketRef[]): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.failing) throw new Error('database unavailable');
+    this.log.push(`release ${sockets.map((socket) => socket.socketId).join(',')}`);
+    for (const { clientId, socketId } of sockets) if (this.rows.get(clientId) === socketId) this.rows.delete(clientId);
+  }
+}
+
+describe(LiveSocketWrites.name, () => {
+  it('writes the claims of one round of I/O in one statement', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements);
+
+    const won = await Promise.all(['a', 'b', 'c'].map((client) => sut.claim(client, `${client}-1`)));
+
+    expect(won).toEqual([true, true, true]);
+    expect(statements.log).toEqual(['claim a-1,b-1,c-1']);
+  });
+
+  it('lets only the first of two claims for one client in a round win', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements);
+
+    const won = await Promise.all([sut.claim('a', 'a-1'), sut.claim('a', 'a-2'), sut.claim('b', 'b-1')]);
+
+    expect(won).toEqual([true, false, true]);
+    expect(statements.rows.get('a')).toBe('a-1');
+  });
+
+  it('refuses a claim while another socket holds the client, and grants it after the release', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements);
+    expect(await sut.claim('a', 'a-1')).toBe(true);
+
+    expect(await sut.claim('a', 'a-2')).toBe(false);
+    const [, again] = await Promise.all([sut.release('a', 'a-1'), sut.claim('a', 'a-3')]);
+
+    expect(again).toBe(true);
+    expect(statements.log).toEqual(['claim a-1', 'claim a-2', 'release a-1', 'claim a-3']);
+  });
+
+  it('writes what arrives during a round in the next one, in order', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements);
+
+    const first = sut.claim('a', 'a-1');
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = sut.claim('b', 'b-1');
+    const third = sut.claim('c', 'c-1');
+
+    expect(await Promise.all([first, second, third])).toEqual([true, true, true]);
+    expect(statements.log).toEqual(['claim a-1', 'claim b-1,c-1']);
+  });
+
+  it('splits a burst into statements of at most the batch size', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements, 2);
+
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((client) => sut.claim(client, `${client}-1`)));
+
+    expect(statements.log).toEqual(['claim a-1,b-1', 'claim c-1,d-1', 'claim e-1']);
+  });
+
+  it('fails every claim and release of a round the database refused, and carries on with the next', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements);
+    statements.failing = true;
+
+    const outcomes = await Promise.allSettled([sut.claim('a', 'a-1'), sut.claim('a', 'a-2'), sut.release('b', 'b-1')]);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    statements.failing = false;
+    expect(await sut.claim('a', 'a-3')).toBe(true);
+  });
+
+  it('settles once everything asked for has been written', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements);
+
+    void sut.claim('a', 'a-1');
+    void sut.release('b', 'b-1');
+    await sut.settled();
+
+    expect(statements.log).toEqual(['release b-1', 'claim a-1']);
+    await sut.settled();
+  });
+});
