@@ -19,6 +19,36 @@ function rawUpgrade(port: number, path: string, headers: Record<string, string>)
   });
 }
 
+/**
+ * Opens a TCP connection from `localAddress`, sends `request` (nothing when it
+ * is null) and returns all that came back before the server closed it.
+ */
+function exchange(port: number, localAddress: string, request: string | null, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ port, host: '127.0.0.1', localAddress }, () => {
+      if (request !== null) socket.write(request);
+    });
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(`${text}(no answer within ${timeoutMs} ms)`);
+    }, timeoutMs);
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+    socket.on('error', reject);
+  });
+}
+
+const bogusUpgrade = (extraHeaders = '') =>
+  `GET /ws/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
+  `client_id: nobody\r\nAuthorization: Bearer ${'x'.repeat(43)}\r\n${extraHeaders}\r\n`;
+
+const statusOf = (answer: string) => answer.split('\r\n')[0];
+
 describe('handshakes refused before the upgrade', () => {
   let api: RunningExperienceApi;
   let url: string;
@@ -169,5 +199,61 @@ describe('handshake rate limit per address', () => {
     const limited = await TestSocket.refusal(url, { headers: consumerHeaders('nobody', 'x'.repeat(43)) });
     expect(limited.body.error).toBe('too_many_requests');
     expect(limited.headers['retry-after']).toBe('1');
+  });
+});
+
+describe('connections shed at accept from an address over its handshake limit', () => {
+  let api: RunningExperienceApi;
+  const port = () => Number(new URL(api.httpUrl).port);
+
+  beforeAll(async () => {
+    api = await startExperienceApi({ HANDSHAKE_RATE_PER_SECOND: '2', HANDSHAKE_BURST: '2', TRUST_PROXY: '127.0.0.5/32' });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('answers 429 a second later without reading a byte, serves other addresses meanwhile, and admits the address again once its allowance refilled', async () => {
+    const flooder = '127.0.0.3';
+    for (let i = 0; i < 2; i++) expect(statusOf(await exchange(port(), flooder, bogusUpgrade()))).toBe('HTTP/1.1 401 Unauthorized');
+    expect(statusOf(await exchange(port(), flooder, bogusUpgrade()))).toBe('HTTP/1.1 429 Too Many Requests');
+
+    const shedAt = performance.now();
+    const timed = (answer: Promise<string>) => answer.then((text) => ({ text, afterMs: performance.now() - shedAt }));
+    const [silent, health, other] = await Promise.all([
+      // a connection that sends nothing at all is answered: nothing of it is read
+      timed(exchange(port(), flooder, null)),
+      timed(exchange(port(), flooder, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n')),
+      timed(exchange(port(), '127.0.0.4', bogusUpgrade())),
+    ]);
+    expect(statusOf(silent.text)).toBe('HTTP/1.1 429 Too Many Requests');
+    expect(silent.text).toContain('Retry-After: 1');
+    expect(JSON.parse(silent.text.split('\r\n\r\n')[1])).toEqual({ error: 'too_many_requests', message: 'too many handshakes from this address' });
+    expect(silent.afterMs).toBeGreaterThanOrEqual(900);
+    expect(statusOf(health.text)).toBe('HTTP/1.1 429 Too Many Requests');
+    expect(statusOf(other.text)).toBe('HTTP/1.1 401 Unauthorized');
+    expect(other.afterMs).toBeLessThan(silent.afterMs);
+
+    expect(statusOf(await exchange(port(), flooder, bogusUpgrade()))).toBe('HTTP/1.1 401 Unauthorized');
+
+    const metrics = await api.http.get('/metrics').expect(200);
+    expect(Number(/^push_gateway_connections_shed_total (\d+)$/m.exec(metrics.text)?.[1])).toBe(2);
+  });
+
+  it('never sheds an address allowed to publish: its requests are still read and answered', async () => {
+    for (let i = 0; i < 3; i++) await exchange(port(), '127.0.0.1', bogusUpgrade());
+    expect(statusOf(await exchange(port(), '127.0.0.1', bogusUpgrade()))).toBe('HTTP/1.1 429 Too Many Requests');
+
+    expect(statusOf(await exchange(port(), '127.0.0.1', 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n'))).toBe('HTTP/1.1 200 OK');
+    expect(await exchange(port(), '127.0.0.1', null, 300)).toBe('(no answer within 300 ms)');
+  });
+
+  it('limits the forwarded address behind a trusted proxy, and never sheds the proxy', async () => {
+    const forwarded = 'X-Forwarded-For: 198.51.100.9\r\n';
+    for (let i = 0; i < 2; i++) expect(statusOf(await exchange(port(), '127.0.0.5', bogusUpgrade(forwarded)))).toBe('HTTP/1.1 401 Unauthorized');
+    expect(statusOf(await exchange(port(), '127.0.0.5', bogusUpgrade(forwarded)))).toBe('HTTP/1.1 429 Too Many Requests');
+
+    expect(statusOf(await exchange(port(), '127.0.0.5', bogusUpgrade('X-Forwarded-For: 198.51.100.10\r\n')))).toBe('HTTP/1.1 401 Unauthorized');
+    expect(await exchange(port(), '127.0.0.5', null, 300)).toBe('(no answer within 300 ms)');
   });
 });

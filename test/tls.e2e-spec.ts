@@ -1,5 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '@app/platform';
@@ -17,6 +19,25 @@ function plainHttpGet(url: string): Promise<{ status?: number; error?: string }>
     });
     request.on('timeout', () => request.destroy(new Error('timed out')));
     request.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+  });
+}
+
+/** A bogus handshake over TLS from `localAddress`: the status line answered, or how the connection failed. */
+function tlsHandshakeAttempt(port: number, localAddress: string, ca: Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const tcp = netConnect({ port, host: '127.0.0.1', localAddress });
+    tcp.on('error', () => undefined);
+    const socket = tlsConnect({ socket: tcp, host: '127.0.0.1', ca }, () => {
+      socket.write(
+        'GET /ws/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nclient_id: nobody\r\nAuthorization: Bearer ${'x'.repeat(43)}\r\n\r\n`,
+      );
+    });
+    let text = '';
+    let failure = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('error', (error: NodeJS.ErrnoException) => (failure = error.code ?? error.message));
+    socket.on('close', () => resolve(text ? text.split('\r\n')[0] : `failed: ${failure || 'closed'}`));
   });
 }
 
@@ -100,5 +121,34 @@ describeWithOpenssl('HTTPS and WSS on one port with TLS_CERT_FILE and TLS_KEY_FI
 
   it('is refused by a wss:// client that does not trust the certificate', async () => {
     await expect(TestSocket.open(`${api.wsUrl}/ws/publish`, { headers: consumerHeaders('anyone', 'any-token') })).rejects.toThrow(/self[- ]signed/i);
+  });
+});
+
+describeWithOpenssl('an address over its handshake limit on a TLS port', () => {
+  let certificate: SelfSigned;
+  let api: RunningExperienceApi;
+
+  beforeAll(async () => {
+    certificate = selfSignedCertificate();
+    api = await startExperienceApi({
+      TLS_CERT_FILE: certificate.certFile,
+      TLS_KEY_FILE: certificate.keyFile,
+      HANDSHAKE_RATE_PER_SECOND: '1',
+      HANDSHAKE_BURST: '2',
+    });
+  });
+  afterAll(async () => {
+    await api?.close();
+    certificate?.remove();
+  });
+
+  it('has its next connections dropped before the TLS handshake, while other addresses are served', async () => {
+    const port = Number(new URL(api.httpUrl).port);
+    const attempts: string[] = [];
+    for (let i = 0; i < 3; i++) attempts.push(await tlsHandshakeAttempt(port, '127.0.0.3', certificate.cert));
+    expect(attempts).toEqual(['HTTP/1.1 401 Unauthorized', 'HTTP/1.1 401 Unauthorized', 'HTTP/1.1 429 Too Many Requests']);
+
+    expect(await tlsHandshakeAttempt(port, '127.0.0.3', certificate.cert)).toMatch(/^failed: /);
+    expect(await tlsHandshakeAttempt(port, '127.0.0.4', certificate.cert)).toBe('HTTP/1.1 401 Unauthorized');
   });
 });

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ExperienceConfig } from './config/experience.config.js';
 import { ExperienceApiModule } from './experience-api.module.js';
+import { ConnectionShedding } from './gateway/connection-shedding.js';
 import { GuardedWsAdapter } from './gateway/guarded-ws.adapter.js';
 import { jsonBody } from './http/json-body.js';
 import { apiValidationPipe } from './http/validation.pipe.js';
@@ -24,6 +25,7 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
   app.disable('x-powered-by');
   app.use(jsonBody(MAX_BODY_BYTES));
   app.useGlobalPipes(apiValidationPipe());
+  app.get(ConnectionShedding).install(app.getHttpServer(), config.tls !== undefined);
   app.useWebSocketAdapter(new GuardedWsAdapter(app, { maxPayload: config.maxInboundFrameBytes, perMessageDeflate: false }));
   app.enableShutdownHooks();
   return app;

@@ -3,15 +3,16 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
 import { isDatabaseUnavailable } from '@app/database';
-import { resolveClientAddress } from '@app/platform';
+import { normalizeAddress, resolveClientAddress } from '@app/platform';
 import { ConsumerTokenService, GROUP_PATTERN, LiveSocketService, MAX_GROUPS, TokenRejectedError } from '@app/token-store';
 import type { ExperienceConfig } from '../config/experience.config.js';
 import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { ConnectionShedding } from './connection-shedding.js';
 import { readHandshakeCredentials, readHandshakeGroups } from './consumer-credentials.js';
 import { HandshakeRateLimiter } from './handshake-rate-limiter.js';
+import { HandshakeRefusals } from './handshake-refusals.js';
 import { HandshakeRefusedError } from './handshake-refused.error.js';
-import { RefusalLog } from './refusal-log.js';
 import type { UpgradeGuard } from './upgrade-guard.js';
 
 /** What a consumer's accepted handshake established. */
@@ -25,11 +26,12 @@ export interface ConsumerAuthorization {
 /**
  * Admits a consumer to `/ws/publish`: rate-limits its address, checks its
  * token, and claims its one live connection, all before the upgrade completes.
+ * An address over its limit has its next connections shed at accept until
+ * its allowance refills (see ConnectionShedding).
  */
 @Injectable()
 export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorization> {
   private readonly logger = new Logger(ConsumerHandshakeGuard.name);
-  private readonly refusals = new RefusalLog(this.logger);
   private readonly limiter: HandshakeRateLimiter;
 
   constructor(
@@ -38,6 +40,8 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
     private readonly liveSockets: LiveSocketService,
     private readonly metrics: GatewayMetrics,
     private readonly alerts: AlertService,
+    private readonly refusals: HandshakeRefusals,
+    private readonly shedding: ConnectionShedding,
   ) {
     this.limiter = new HandshakeRateLimiter(config.handshakeRatePerSecond, config.handshakeBurst);
   }
@@ -50,17 +54,7 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
       return authorization;
     } catch (error) {
       const refusal = this.toRefusal(error);
-      this.metrics.handshakes.inc({ outcome: refusal.code });
-      if (refusal.status === 401 || refusal.status === 409 || refusal.status === 429) {
-        const clientId = readHandshakeCredentials(request.headers).clientId;
-        this.refusals.refused(remoteAddress, refusal.code, clientId);
-        this.alerts.raise({
-          kind: 'handshake_refused',
-          severity: 'warning',
-          subject: 'refused handshakes',
-          details: { reason: refusal.code, client_id: clientId?.slice(0, 64), remote_address: remoteAddress },
-        });
-      }
+      this.refusals.refused(refusal.status, refusal.code, remoteAddress, readHandshakeCredentials(request.headers).clientId);
       throw refusal;
     }
   }
@@ -71,6 +65,10 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
 
   private async admit(request: IncomingMessage, remoteAddress: string): Promise<ConsumerAuthorization> {
     if (!this.limiter.tryTake(remoteAddress)) {
+      // the address is shed at accept only if it is the TCP peer, not one forwarded by a proxy
+      if (remoteAddress === normalizeAddress(request.socket.remoteAddress ?? '')) {
+        this.shedding.shed(remoteAddress, this.limiter.msUntilAllowed(remoteAddress));
+      }
       throw new HandshakeRefusedError(429, 'too_many_requests', 'too many handshakes from this address', {
         'Retry-After': String(this.limiter.retryAfterSeconds()),
       });

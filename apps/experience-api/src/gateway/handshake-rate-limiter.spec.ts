@@ -19,6 +19,19 @@ describe(HandshakeRateLimiter.name, () => {
     expect(sut.tryTake('198.51.100.1')).toBe(false);
   });
 
+  it('says how long an address that used up its allowance has to wait', () => {
+    const sut = new HandshakeRateLimiter(4, 2, 100, now);
+    expect(sut.msUntilAllowed('198.51.100.1')).toBe(0);
+    takeMany(sut, '198.51.100.1', 2);
+
+    expect(sut.msUntilAllowed('198.51.100.1')).toBe(250);
+    clock += 100;
+    expect(sut.msUntilAllowed('198.51.100.1')).toBeCloseTo(150);
+    clock += 150;
+    expect(sut.msUntilAllowed('198.51.100.1')).toBe(0);
+    expect(sut.tryTake('198.51.100.1')).toBe(true);
+  });
+
   it('keeps a separate allowance per address', () => {
     const sut = new HandshakeRateLimiter(1, 2, 100, now);
     takeMany(sut, '198.51.100.1', 2);

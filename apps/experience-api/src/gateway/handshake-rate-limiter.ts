@@ -36,6 +36,14 @@ export class HandshakeRateLimiter {
     return true;
   }
 
+  /** Milliseconds until the address has a whole handshake in its allowance again; 0 if it has one now. */
+  msUntilAllowed(address: string): number {
+    const bucket = this.buckets.get(address);
+    if (this.ratePerSecond === 0 || !bucket) return 0;
+    const tokens = bucket.tokens + ((this.now() - bucket.updatedAt) / 1_000) * this.ratePerSecond;
+    return tokens >= 1 ? 0 : ((1 - tokens) / this.ratePerSecond) * 1_000;
+  }
+
   /** Seconds until the address may try again. */
   retryAfterSeconds(): number {
     return Math.max(1, Math.ceil(1 / this.ratePerSecond));

@@ -14,6 +14,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly connectionsShed = new Counter({
+    name: 'push_gateway_connections_shed_total',
+    help: 'Connections answered 429 at accept because their address had used up its handshake allowance.',
+    registers: [this.registry],
+  });
+
   readonly published = new Counter({
     name: 'push_gateway_entities_published_total',
     help: 'Entities accepted by POST /entity, duplicates excluded.',

@@ -1,0 +1,35 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AlertService } from '@app/alerting';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { RefusalLog } from './refusal-log.js';
+
+/** Refusals DevOps hears about: wrong credentials, a second connection, a flood. */
+const ALERTED = new Set([401, 409, 429]);
+
+/**
+ * The bookkeeping of every refused handshake, wherever it was refused: the
+ * metric by refusal code, a log that a flood cannot turn into a flood of lines,
+ * and, for the refusals that may be an attack or a misconfigured consumer, a
+ * folded alert with the reason, client id and address.
+ */
+@Injectable()
+export class HandshakeRefusals {
+  private readonly log = new RefusalLog(new Logger(HandshakeRefusals.name));
+
+  constructor(
+    private readonly metrics: GatewayMetrics,
+    private readonly alerts: AlertService,
+  ) {}
+
+  refused(status: number, code: string, remoteAddress: string, clientId: string | undefined): void {
+    this.metrics.handshakes.inc({ outcome: code });
+    if (!ALERTED.has(status)) return;
+    this.log.refused(remoteAddress, code, clientId);
+    this.alerts.raise({
+      kind: 'handshake_refused',
+      severity: 'warning',
+      subject: 'refused handshakes',
+      details: { reason: code, client_id: clientId?.slice(0, 64), remote_address: remoteAddress },
+    });
+  }
+}
