@@ -3,3 +3,4 @@ export { DatabaseHealth, type DatabaseStatus } from './database-health.js';
 export { DatabaseModule } from './database.module.js';
 export { isDatabaseUnavailable } from './database-unavailable.js';
 export { openDataSource } from './open-data-source.js';
+export { queryPrepared } from './prepared-query.js';

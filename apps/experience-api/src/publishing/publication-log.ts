@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { queryPrepared } from '@app/database';
 
 export interface PublicationRecord {
   readonly seq: number;
@@ -26,7 +27,9 @@ export class TypeOrmPublicationLog extends PublicationLog {
 
   async record(id: string): Promise<PublicationRecord> {
     // one round trip: insert (or re-insert an expired id), else read the live earlier record
-    const [row] = await this.dataSource.query(
+    const [row] = await queryPrepared<{ seq: string | number; published_at: string | Date; duplicate: boolean }>(
+      this.dataSource,
+      'record_publication',
       `WITH fresh AS (
          INSERT INTO publications (id) VALUES ($1)
          ON CONFLICT (id) DO UPDATE SET seq = nextval('entity_seq'), published_at = now()
