@@ -178,6 +178,16 @@ describe('token store', () => {
       }
     });
 
+    it('refuses the claim of a client deleted meanwhile without failing the others claimed with it', async () => {
+      const present = uniqueId();
+      await clients.create({ clientId: present });
+
+      const [gone, kept] = await Promise.all([liveSockets.claim(uniqueId(), 'orphan'), liveSockets.claim(present, 'fine')]);
+
+      expect(gone).toBe(false);
+      expect(kept).toBe(true);
+    });
+
     it('hands a client over once the holder lease has run out', async () => {
       const sut = liveSockets;
       const clientId = uniqueId();
@@ -189,17 +199,47 @@ describe('token store', () => {
       expect(await sut.claim(clientId, 'fresh')).toBe(true);
     });
 
-    it('releases all of its claims when the app stops', async () => {
-      const other = await openTokenStore({ instanceId: `stopping-${uniqueId()}` });
-      await other.init();
-      const clientId = uniqueId();
-      await clients.create({ clientId });
-      expect(await other.get(LiveSocketService).claim(clientId, 'held')).toBe(true);
+    // closing a second module would close the embedded database the others share, so there is one, closed last
+    describe('with a second instance on the same database', () => {
+      let other: TestingModule;
 
-      await other.get(LiveSocketService).beforeApplicationShutdown();
+      beforeAll(async () => {
+        other = await openTokenStore({ instanceId: `second-${uniqueId()}` });
+        await other.init();
+      });
+      afterAll(async () => {
+        await other.close();
+      });
 
-      expect(await liveSockets.claim(clientId, 'next')).toBe(true);
-      await other.close();
+      it('gives each client exactly one winner when two instances claim the same clients in opposite orders at once', async () => {
+        const clientIds = Array.from({ length: 20 }, () => uniqueId());
+        for (const clientId of clientIds) await clients.create({ clientId });
+        const mine = clientIds.map((clientId) => liveSockets.claim(clientId, `${clientId}-here`));
+        const theirs = [...clientIds].reverse().map((clientId) => other.get(LiveSocketService).claim(clientId, `${clientId}-there`));
+        const [won, wonThere] = await Promise.all([Promise.all(mine), Promise.all(theirs)]);
+
+        const rows: Array<{ client_id: string; socket_id: string }> = await dataSource.query(
+          'SELECT client_id, socket_id FROM live_sockets WHERE client_id = ANY($1::varchar[])',
+          [clientIds],
+        );
+        const holder = new Map(rows.map((row) => [row.client_id, row.socket_id]));
+        clientIds.forEach((clientId, i) => {
+          const here = won[i];
+          const there = wonThere[clientIds.length - 1 - i];
+          expect([here, there].filter(Boolean)).toHaveLength(1);
+          expect(holder.get(clientId)).toBe(here ? `${clientId}-here` : `${clientId}-there`);
+        });
+      });
+
+      it('releases all of its claims when the app stops', async () => {
+        const clientId = uniqueId();
+        await clients.create({ clientId });
+        expect(await other.get(LiveSocketService).claim(clientId, 'held')).toBe(true);
+
+        await other.get(LiveSocketService).beforeApplicationShutdown();
+
+        expect(await liveSockets.claim(clientId, 'next')).toBe(true);
+      });
     });
   });
 });

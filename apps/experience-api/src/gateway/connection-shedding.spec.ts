@@ -1,7 +1,6 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { AddressList } from '@app/platform';
 import type { ExperienceConfig } from '../config/experience.config.js';
-import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ConnectionShedding } from './connection-shedding.js';
 import type { HandshakeRefusals } from './handshake-refusals.js';
 
@@ -36,10 +35,9 @@ describe(ConnectionShedding.name, () => {
 
   beforeEach(async () => {
     shed = 0;
-    const config = { entityAllowedCidrs: AddressList.parse('127.0.0.1/32') } as unknown as ExperienceConfig;
-    const refusals = { refused: () => undefined } as unknown as HandshakeRefusals;
-    const metrics = { connectionsShed: { inc: () => shed++ } } as unknown as GatewayMetrics;
-    sut = new ConnectionShedding(config, refusals, metrics);
+    const config = { entityAllowedCidrs: AddressList.parse('127.0.0.1/32'), trustProxy: AddressList.parse('127.0.0.5/32') } as unknown as ExperienceConfig;
+    const refusals = { shed: () => shed++ } as unknown as HandshakeRefusals;
+    sut = new ConnectionShedding(config, refusals);
     server = createServer((socket) => socket.end('served\r\n'));
     sut.install(server, false);
     server.on('connection', (socket: Socket) => accepted.add(socket));
@@ -74,6 +72,22 @@ describe(ConnectionShedding.name, () => {
     const answer = await timedAnswer(port, '127.0.0.3', 3_000);
     expect(answer.line).toBe('HTTP/1.1 429 Too Many Requests');
     expect(answer.afterMs).toBeGreaterThanOrEqual(950);
+  });
+
+  it('never sheds a trusted proxy, which carries everybody', async () => {
+    sut.shed('127.0.0.5', 10_000);
+    expect(await firstAnswer(port, '127.0.0.5', 2_000)).toBe('served');
+  });
+
+  it('answers every held connection at once when the app shuts down', async () => {
+    sut.shed('127.0.0.3', 10_000);
+    const answer = timedAnswer(port, '127.0.0.3', 3_000);
+    while (shed < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    sut.beforeApplicationShutdown();
+
+    expect((await answer).line).toBe('HTTP/1.1 429 Too Many Requests');
+    expect((await answer).afterMs).toBeLessThan(900);
   });
 
   it('holds at most 1,024 shed connections; the ones beyond are answered 429 at once', async () => {

@@ -1,9 +1,8 @@
 import type { Server, Socket } from 'node:net';
-import { Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { normalizeAddress } from '@app/platform';
 import type { ExperienceConfig } from '../config/experience.config.js';
 import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
-import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { HandshakeRefusals } from './handshake-refusals.js';
 
 /** The most addresses shed at once; a flood from more addresses than this is refused the slower way. */
@@ -18,6 +17,8 @@ const HOLD_MS = 1_000;
 const HOLD_JITTER_MS = 500;
 /** How often held connections are looked at. */
 const RELEASE_EVERY_MS = 50;
+/** With the table of shed addresses full, it is swept for expired ones at most this often. */
+const SWEEP_EVERY_MS = 1_000;
 /** The most shed connections waiting at once; beyond this they are answered at once. */
 const MAX_HELD = 1_024;
 
@@ -48,19 +49,20 @@ function destroySilently(this: Socket): void {
  *
  * Only addresses that are the TCP peer are shed (behind a trusted proxy the
  * peer is the proxy, and the handshake limit keys on the forwarded address),
- * never an address allowed to publish, whose `POST /entity` must get through.
+ * never a trusted proxy, which carries everybody's requests, and never an
+ * address allowed to publish, whose `POST /entity` must get through.
  */
 @Injectable()
-export class ConnectionShedding {
+export class ConnectionShedding implements BeforeApplicationShutdown {
   private readonly until = new Map<string, number>();
   private readonly answer: Buffer;
   private held: Held[] = [];
   private releaseTimer?: NodeJS.Timeout;
+  private lastSweep = -Infinity;
 
   constructor(
     @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
     private readonly refusals: HandshakeRefusals,
-    private readonly metrics: GatewayMetrics,
   ) {
     const body = JSON.stringify({ error: 'too_many_requests', message: 'too many handshakes from this address' });
     this.answer = Buffer.from(
@@ -72,7 +74,7 @@ export class ConnectionShedding {
 
   /** New connections from `address` are shed for the next `forMs` milliseconds. */
   shed(address: string, forMs: number): void {
-    if (forMs <= 0 || this.config.entityAllowedCidrs.contains(address)) return;
+    if (forMs <= 0 || this.config.entityAllowedCidrs.contains(address) || this.config.trustProxy.contains(address)) return;
     if (!this.until.has(address) && this.until.size >= MAX_SHED_ADDRESSES && !this.sweep()) return;
     this.until.set(address, performance.now() + forMs);
   }
@@ -108,8 +110,7 @@ export class ConnectionShedding {
     } else {
       this.refuse(held);
     }
-    this.metrics.connectionsShed.inc();
-    this.refusals.refused(429, 'too_many_requests', address, undefined);
+    this.refusals.shed(address);
     return true;
   }
 
@@ -137,10 +138,20 @@ export class ConnectionShedding {
     socket.end(this.answer);
   }
 
-  /** Forgets the addresses whose time is up; true if any room was made. */
+  /** At shutdown, held connections are answered at once rather than keeping the server open. */
+  beforeApplicationShutdown(): void {
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+    for (const held of this.held) this.refuse(held);
+    this.held = [];
+  }
+
+  /** Forgets the addresses whose time is up, at most once a second; true if any room was made. */
   private sweep(): boolean {
-    const before = this.until.size;
     const now = performance.now();
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return false;
+    this.lastSweep = now;
+    const before = this.until.size;
     for (const [address, deadline] of this.until) if (now >= deadline) this.until.delete(address);
     return this.until.size < before;
   }

@@ -25,11 +25,21 @@ export class HandshakeRefusals {
     this.metrics.handshakes.inc({ outcome: code });
     if (!ALERTED.has(status)) return;
     this.log.refused(remoteAddress, code, clientId);
-    this.alerts.raise({
-      kind: 'handshake_refused',
-      severity: 'warning',
-      subject: 'refused handshakes',
-      details: { reason: code, client_id: clientId?.slice(0, 64), remote_address: remoteAddress },
-    });
+    this.alert({ reason: code, client_id: clientId?.slice(0, 64), remote_address: remoteAddress });
+  }
+
+  /**
+   * A connection shed at accept (see ConnectionShedding): not counted as a
+   * handshake, since its request was never read, but folded into the same
+   * alert, as the flood it is part of.
+   */
+  shed(remoteAddress: string): void {
+    this.metrics.connectionsShed.inc();
+    this.log.refused(remoteAddress, 'shed_at_accept', undefined);
+    this.alert({ reason: 'shed_at_accept', remote_address: remoteAddress });
+  }
+
+  private alert(details: Record<string, string | undefined>): void {
+    this.alerts.raise({ kind: 'handshake_refused', severity: 'warning', subject: 'refused handshakes', details });
   }
 }

@@ -6,10 +6,13 @@ class MemoryStatements implements LiveSocketStatements {
   readonly rows = new Map<string, string>();
   readonly log: string[] = [];
   failing = false;
+  /** Clients whose claim breaks the statement it is in, as a client deleted meanwhile would. */
+  readonly poisoned = new Set<string>();
 
   async claimMany(claims: readonly SocketRef[]): Promise<ReadonlySet<string>> {
     await new Promise((resolve) => setImmediate(resolve));
     if (this.failing) throw new Error('database unavailable');
+    if (claims.some((claim) => this.poisoned.has(claim.clientId))) throw new Error('violates foreign key constraint');
     this.log.push(`claim ${claims.map((claim) => claim.socketId).join(',')}`);
     const won = new Set<string>();
     for (const { clientId, socketId } of claims) {
@@ -28,10 +31,12 @@ class MemoryStatements implements LiveSocketStatements {
   }
 }
 
+const isUnavailable = (error: unknown) => (error as Error).message === 'database unavailable';
+
 describe(LiveSocketWrites.name, () => {
   it('writes the claims of one round of I/O in one statement', async () => {
     const statements = new MemoryStatements();
-    const sut = new LiveSocketWrites(statements);
+    const sut = new LiveSocketWrites(statements, isUnavailable);
 
     const won = await Promise.all(['a', 'b', 'c'].map((client) => sut.claim(client, `${client}-1`)));
 
@@ -41,7 +46,7 @@ describe(LiveSocketWrites.name, () => {
 
   it('lets only the first of two claims for one client in a round win', async () => {
     const statements = new MemoryStatements();
-    const sut = new LiveSocketWrites(statements);
+    const sut = new LiveSocketWrites(statements, isUnavailable);
 
     const won = await Promise.all([sut.claim('a', 'a-1'), sut.claim('a', 'a-2'), sut.claim('b', 'b-1')]);
 
@@ -51,7 +56,7 @@ describe(LiveSocketWrites.name, () => {
 
   it('refuses a claim while another socket holds the client, and grants it after the release', async () => {
     const statements = new MemoryStatements();
-    const sut = new LiveSocketWrites(statements);
+    const sut = new LiveSocketWrites(statements, isUnavailable);
     expect(await sut.claim('a', 'a-1')).toBe(true);
 
     expect(await sut.claim('a', 'a-2')).toBe(false);
@@ -63,7 +68,7 @@ describe(LiveSocketWrites.name, () => {
 
   it('writes what arrives during a round in the next one, in order', async () => {
     const statements = new MemoryStatements();
-    const sut = new LiveSocketWrites(statements);
+    const sut = new LiveSocketWrites(statements, isUnavailable);
 
     const first = sut.claim('a', 'a-1');
     await new Promise((resolve) => setImmediate(resolve));
@@ -76,7 +81,7 @@ describe(LiveSocketWrites.name, () => {
 
   it('splits a burst into statements of at most the batch size', async () => {
     const statements = new MemoryStatements();
-    const sut = new LiveSocketWrites(statements, 2);
+    const sut = new LiveSocketWrites(statements, isUnavailable, 2);
 
     await Promise.all(['a', 'b', 'c', 'd', 'e'].map((client) => sut.claim(client, `${client}-1`)));
 
@@ -85,7 +90,7 @@ describe(LiveSocketWrites.name, () => {
 
   it('fails every claim and release of a round the database refused, and carries on with the next', async () => {
     const statements = new MemoryStatements();
-    const sut = new LiveSocketWrites(statements);
+    const sut = new LiveSocketWrites(statements, isUnavailable);
     statements.failing = true;
 
     const outcomes = await Promise.allSettled([sut.claim('a', 'a-1'), sut.claim('a', 'a-2'), sut.release('b', 'b-1')]);
@@ -95,15 +100,45 @@ describe(LiveSocketWrites.name, () => {
     expect(await sut.claim('a', 'a-3')).toBe(true);
   });
 
-  it('settles once everything asked for has been written', async () => {
+  it('writes a failed round again one socket at a time, so one bad claim fails alone', async () => {
     const statements = new MemoryStatements();
-    const sut = new LiveSocketWrites(statements);
+    const sut = new LiveSocketWrites(statements, isUnavailable);
+    statements.poisoned.add('gone');
+
+    const outcomes = await Promise.allSettled([sut.claim('a', 'a-1'), sut.claim('gone', 'gone-1'), sut.claim('a', 'a-2'), sut.claim('b', 'b-1')]);
+
+    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : 'failed'))).toEqual([true, 'failed', false, true]);
+    expect(statements.log).toEqual(['claim a-1', 'claim b-1']);
+  });
+
+  it('writes every release asked for before a round ahead of its claims, however many there are', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements, isUnavailable, 2);
+    await Promise.all(['a', 'b', 'c'].map((client) => sut.claim(client, `${client}-1`)));
+    statements.log.length = 0;
+
+    const released = ['a', 'b', 'c'].map((client) => sut.release(client, `${client}-1`));
+    const reclaimed = ['a', 'b', 'c'].map((client) => sut.claim(client, `${client}-2`));
+
+    expect(await Promise.all(reclaimed)).toEqual([true, true, true]);
+    await Promise.all(released);
+    expect(statements.log).toEqual(['release a-1,b-1', 'release c-1', 'claim a-2,b-2', 'claim c-2']);
+  });
+
+  it('settles once everything asked for before it has been written, without waiting for what comes after', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements, isUnavailable);
 
     void sut.claim('a', 'a-1');
     void sut.release('b', 'b-1');
-    await sut.settled();
+    const settled = sut.settled();
+    let later = 0;
+    // a stream of new claims, as consumers reconnecting during shutdown would make
+    const more = setInterval(() => void sut.claim(`late-${later}`, `late-${later++}`), 1);
+    await settled;
+    clearInterval(more);
 
-    expect(statements.log).toEqual(['release b-1', 'claim a-1']);
+    expect(statements.log.slice(0, 2)).toEqual(['release b-1', 'claim a-1']);
     await sut.settled();
   });
 });

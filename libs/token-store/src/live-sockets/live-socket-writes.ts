@@ -13,37 +13,61 @@ export interface LiveSocketStatements {
 
 /**
  * Gathers the claims and releases asked for while the event loop works
- * through one round of I/O and writes them as one release statement, then one
+ * through one round of I/O and writes them as release statements, then one
  * claim statement, one round at a time. A burst of handshakes then costs a
- * statement per round trip instead of one per handshake. Rounds run in the
- * order they were gathered, so a release is written before any claim asked
- * for after it: a consumer that reconnects to this instance at once is not
- * refused because its old socket's row was still there.
+ * statement per round trip instead of one per handshake. Every release asked
+ * for before a round starts is written before that round's claims, so a
+ * consumer that reconnects to this instance at once is not refused because its
+ * old socket's row was still there.
+ *
+ * A statement that fails for another reason than the database being out of
+ * reach (a client deleted meanwhile, a deadlock with another instance) is
+ * written again one socket at a time, so that one bad claim does not fail the
+ * handshakes it happened to share a round with.
  */
 export class LiveSocketWrites {
   private claims: Array<Pending<boolean>> = [];
   private releases: Array<Pending<void>> = [];
+  private readonly outstanding = new Set<Promise<unknown>>();
   private scheduled = false;
-  private writing?: Promise<void>;
+  private writing = false;
 
   constructor(
     private readonly statements: LiveSocketStatements,
+    /** Whether an error means the database is out of reach, where writing one by one would only fail slower. */
+    private readonly isUnavailable: (error: unknown) => boolean,
     private readonly maxBatch = 500,
   ) {}
 
   /** True if this socket is now its client's one live connection. */
   claim(clientId: string, socketId: string): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.claims.push({ clientId, socketId, resolve, reject });
-      this.schedule();
-    });
+    return this.track(
+      new Promise<boolean>((resolve, reject) => {
+        this.claims.push({ clientId, socketId, resolve, reject });
+        this.schedule();
+      }),
+    );
   }
 
   release(clientId: string, socketId: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.releases.push({ clientId, socketId, resolve, reject });
-      this.schedule();
-    });
+    return this.track(
+      new Promise<void>((resolve, reject) => {
+        this.releases.push({ clientId, socketId, resolve, reject });
+        this.schedule();
+      }),
+    );
+  }
+
+  /** Settles once everything asked for before this call has been written (or has failed). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.outstanding]);
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.outstanding.add(promise);
+    const forget = () => this.outstanding.delete(promise);
+    promise.then(forget, forget);
+    return promise;
   }
 
   private schedule(): void {
@@ -51,26 +75,22 @@ export class LiveSocketWrites {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.writing = this.writeAll();
+      void this.writeAll();
     });
   }
 
-  /** Settles once everything asked for so far has been written (or has failed). */
-  async settled(): Promise<void> {
-    while (this.scheduled || this.writing) await (this.writing ?? new Promise((resolve) => setImmediate(resolve)));
-  }
-
   private async writeAll(): Promise<void> {
+    this.writing = true;
     try {
       // whatever arrives while a round is written waits for the next round
       while (this.claims.length > 0 || this.releases.length > 0) {
-        const releases = this.releases.splice(0, this.maxBatch);
+        const releases = this.releases.splice(0);
         const claims = this.claims.splice(0, this.maxBatch);
-        if (releases.length > 0) await this.writeReleases(releases);
+        for (let i = 0; i < releases.length; i += this.maxBatch) await this.writeReleases(releases.slice(i, i + this.maxBatch));
         if (claims.length > 0) await this.writeClaims(claims);
       }
     } finally {
-      this.writing = undefined;
+      this.writing = false;
     }
   }
 
@@ -79,7 +99,11 @@ export class LiveSocketWrites {
       await this.statements.releaseMany(releases);
       for (const release of releases) release.resolve();
     } catch (error) {
-      for (const release of releases) release.reject(error);
+      if (releases.length === 1 || this.isUnavailable(error)) {
+        for (const release of releases) release.reject(error);
+        return;
+      }
+      for (const release of releases) await this.writeReleases([release]);
     }
   }
 
@@ -96,7 +120,12 @@ export class LiveSocketWrites {
       for (const claim of first.values()) claim.resolve(won.has(claim.clientId));
       for (const claim of later) claim.resolve(false);
     } catch (error) {
-      for (const claim of claims) claim.reject(error);
+      if (first.size === 1 || this.isUnavailable(error)) {
+        for (const claim of claims) claim.reject(error);
+        return;
+      }
+      for (const claim of first.values()) await this.writeClaims([claim]);
+      for (const claim of later) claim.resolve(false);
     }
   }
 }

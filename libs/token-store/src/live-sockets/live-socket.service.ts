@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { isDatabaseUnavailable } from '@app/database';
 import { TOKEN_STORE_OPTIONS, type TokenStoreOptions } from '../token-store.options.js';
 import { LiveSocketWrites } from './live-socket-writes.js';
 import { LiveSocketRepository } from './live-socket.repository.js';
@@ -19,10 +20,13 @@ export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicat
     private readonly sockets: LiveSocketRepository,
     @Inject(TOKEN_STORE_OPTIONS) private readonly options: TokenStoreOptions,
   ) {
-    this.writes = new LiveSocketWrites({
-      claimMany: (claims) => sockets.claimMany(claims, options.instanceId, options.socketLeaseMs),
-      releaseMany: (released) => sockets.releaseMany(released),
-    });
+    this.writes = new LiveSocketWrites(
+      {
+        claimMany: (claims) => sockets.claimMany(claims, options.instanceId, options.socketLeaseMs),
+        releaseMany: (released) => sockets.releaseMany(released),
+      },
+      isDatabaseUnavailable,
+    );
   }
 
   get instanceId(): string {

@@ -13,11 +13,15 @@ export class TypeOrmLiveSocketRepository extends LiveSocketRepository {
   }
 
   async claimMany(claims: readonly SocketRef[], instanceId: string, leaseMs: number): Promise<ReadonlySet<string>> {
-    // one statement, so two handshakes racing on any number of instances get exactly one winner
+    // One statement, so two handshakes racing on any number of instances get exactly one winner. Rows are
+    // taken in client order, so two instances claiming overlapping batches lock them in the same order and
+    // cannot deadlock; a client deleted meanwhile (its token still cached elsewhere) simply does not win.
     const rows: Array<{ client_id: string }> = await this.sockets.query(
       `INSERT INTO live_sockets (client_id, socket_id, instance_id, connected_at, lease_expires_at)
        SELECT claim.client_id, claim.socket_id, $3, now(), now() + $4 * interval '1 millisecond'
          FROM unnest($1::varchar[], $2::varchar[]) AS claim(client_id, socket_id)
+         JOIN clients ON clients.client_id = claim.client_id
+        ORDER BY claim.client_id
        ON CONFLICT (client_id) DO UPDATE
           SET socket_id = EXCLUDED.socket_id, instance_id = EXCLUDED.instance_id,
               connected_at = EXCLUDED.connected_at, lease_expires_at = EXCLUDED.lease_expires_at
