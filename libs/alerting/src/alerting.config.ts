@@ -16,7 +16,7 @@ export function readAlertSettings(read: EnvReader): AlertSettings {
     smtpCa: read.file('SMTP_CA_FILE'),
     to,
     from: read.email('ALERT_EMAIL_FROM', `push-gateway@${hostname()}`),
-    foldWindowMs: read.duration('ALERT_FOLD_WINDOW', '5m', { minMs: 100 }),
+    foldWindowMs: read.duration('ALERT_FOLD_WINDOW', '5m', { minMs: 100, maxMs: 86_400_000 }),
     maxMailsPerHour: read.integer('ALERT_MAX_PER_HOUR', 30, { min: 1, max: 10_000 }),
   };
 }

@@ -1,5 +1,5 @@
 export { ConfigurationError } from './config/configuration-error.js';
-export { EnvReader } from './config/env-reader.js';
+export { EnvReader, formatDuration, MAX_TIMER_MS, parseDuration } from './config/env-reader.js';
 export { AddressList, normalizeAddress } from './net/address-list.js';
 export { resolveClientAddress } from './net/client-address.js';
 export { digestsEqual, randomCredential, secretsEqual, sha256 } from './crypto/secrets.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationError } from '@app/platform';
+import { ConfigurationError, MAX_TIMER_MS } from '@app/platform';
 import { loadExperienceConfig } from './experience.config.js';
 
 const GOOD_ADMIN_TOKEN = 'admin-token-0123456789abcdef';
@@ -188,6 +188,25 @@ describe(loadExperienceConfig.name, () => {
       expect(bad.map((problem) => problem.split(':')[0]).sort()).toEqual(['ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO', 'SMTP_URL']);
       expect([...missing, ...bad].join('\n')).not.toContain('Sm7pPass');
     });
+  });
+
+  it.each([
+    ['TOKEN_IDLE_TTL', '366d', '365d'],
+    ['SOCKET_LEASE_TTL', '2h', '1h'],
+    ['WS_PING_INTERVAL', '30d', '1h'],
+    ['HEALTH_CHECK_INTERVAL', '25d', '1h'],
+    ['ALERT_FOLD_WINDOW', '30d', '1d'],
+  ])('refuses %s=%s, above its maximum, naming the variable and the maximum', (name, value, max) => {
+    expect(problemsLoading({ [name]: value })).toEqual([`${name}: must be at most ${max} (got "${value}")`]);
+  });
+
+  it('accepts each duration at its maximum; a token may idle a year, and every timer stays within what Node honours', () => {
+    const config = sut({ TOKEN_IDLE_TTL: '365d', SOCKET_LEASE_TTL: '1h', WS_PING_INTERVAL: '1h', HEALTH_CHECK_INTERVAL: '1h', ALERT_FOLD_WINDOW: '1d' });
+
+    expect(config.tokenIdleTtlMs).toBe(365 * 86_400_000);
+    for (const timer of [config.socketLeaseMs, config.pingIntervalMs, config.healthCheckIntervalMs, config.alerts.foldWindowMs]) {
+      expect(timer).toBeLessThanOrEqual(MAX_TIMER_MS);
+    }
   });
 
   it('reports every bad variable at once, one problem each, each led by its name', () => {

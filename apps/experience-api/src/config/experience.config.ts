@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type AlertSettings, readAlertSettings } from '@app/alerting';
 import { AddressList, EnvReader, randomCredential, readTlsFiles, type TlsFiles } from '@app/platform';
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
 /** experience-api's settings, validated once at start; nothing else reads the environment. */
 export interface ExperienceConfig {
   readonly port: number;
@@ -52,18 +55,18 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     pgliteDataDir: read.string('PGLITE_DATA_DIR', './data/experience-api'),
     adminToken: givenAdminToken ?? (adminTokenGenerated ? randomCredential(24) : undefined),
     adminTokenGenerated,
-    tokenIdleTtlMs: read.duration('TOKEN_IDLE_TTL', '30d', { minMs: 1_000 }),
-    socketLeaseMs: read.duration('SOCKET_LEASE_TTL', '45s', { minMs: 3_000 }),
+    tokenIdleTtlMs: read.duration('TOKEN_IDLE_TTL', '30d', { minMs: 1_000, maxMs: 365 * DAY_MS }),
+    socketLeaseMs: read.duration('SOCKET_LEASE_TTL', '45s', { minMs: 3_000, maxMs: HOUR_MS }),
     entityAllowedCidrs: read.addressList('ENTITY_ALLOWED_CIDRS', '127.0.0.1/32,::1/128'),
     trustProxy: read.addressList('TRUST_PROXY', ''),
     tls: readTlsFiles(read),
     handshakeRatePerSecond: read.integer('HANDSHAKE_RATE_PER_SECOND', 50, { min: 0, max: 1_000_000 }),
     handshakeBurst: read.integer('HANDSHAKE_BURST', 200, { min: 1, max: 1_000_000 }),
-    pingIntervalMs: read.duration('WS_PING_INTERVAL', '30s', { minMs: 100 }),
+    pingIntervalMs: read.duration('WS_PING_INTERVAL', '30s', { minMs: 100, maxMs: HOUR_MS }),
     maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
     maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
     alerts: readAlertSettings(read),
-    healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100 }),
+    healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
   };
   read.finish();
   return config;

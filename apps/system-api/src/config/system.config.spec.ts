@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationError } from '@app/platform';
+import { ConfigurationError, MAX_TIMER_MS } from '@app/platform';
 import { loadSystemConfig } from './system.config.js';
 
 /** The problems loading reports; fails the test if loading succeeds. */
@@ -127,6 +127,28 @@ describe(loadSystemConfig.name, () => {
     const problems = problemsLoading({ [name]: value });
 
     expect(problems).toEqual([expect.stringMatching(new RegExp(`^${name}: `))]);
+  });
+
+  it.each([
+    ['FORWARD_RETRY_MAX', '61m', '1h'],
+    ['EXPERIENCE_API_ALERT_AFTER', '8d', '7d'],
+    ['OUTBOX_RETENTION', '366d', '365d'],
+    ['SOURCE_LEASE_TTL', '30d', '1h'],
+    ['HEALTH_CHECK_INTERVAL', '25d', '1h'],
+    ['ALERT_FOLD_WINDOW', '30d', '1d'],
+  ])('refuses %s=%s, above its maximum, naming the variable and the maximum', (name, value, max) => {
+    expect(problemsLoading({ [name]: value })).toEqual([`${name}: must be at most ${max} (got "${value}")`]);
+  });
+
+  it('accepts each duration at its maximum, and every timer stays within what Node honours', () => {
+    const config = inEmptyFolder(() =>
+      sut({ FORWARD_RETRY_MAX: '1h', EXPERIENCE_API_ALERT_AFTER: '7d', OUTBOX_RETENTION: '365d', SOURCE_LEASE_TTL: '1h', HEALTH_CHECK_INTERVAL: '1h', ALERT_FOLD_WINDOW: '1d' }),
+    );
+
+    for (const timer of [config.forwardRetryMaxMs, config.sourceLeaseMs, config.healthCheckIntervalMs, config.alerts.foldWindowMs]) {
+      expect(timer).toBeLessThanOrEqual(MAX_TIMER_MS);
+    }
+    expect(config.outboxRetentionMs).toBe(365 * 86_400_000);
   });
 
   it('reports every bad variable at once, one problem each, each led by its name, never echoing a password', () => {

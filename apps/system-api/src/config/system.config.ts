@@ -3,6 +3,9 @@ import { existsSync } from 'node:fs';
 import { type AlertSettings, readAlertSettings } from '@app/alerting';
 import { EnvReader, readTlsFiles, type TlsFiles } from '@app/platform';
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
 /** system-api's settings, validated once at start; nothing else reads the environment. */
 export interface SystemConfig {
   readonly port: number;
@@ -44,11 +47,11 @@ export function loadSystemConfig(env: Readonly<Record<string, string | undefined
     sourcesFile,
     alerts: readAlertSettings(read),
     forwardBatch: read.integer('FORWARD_BATCH', 100, { min: 1, max: 10_000 }),
-    forwardRetryMaxMs: read.duration('FORWARD_RETRY_MAX', '30s', { minMs: 100 }),
-    experienceApiAlertAfterMs: read.duration('EXPERIENCE_API_ALERT_AFTER', '60s', { minMs: 100 }),
-    outboxRetentionMs: read.duration('OUTBOX_RETENTION', '7d', { minMs: 1_000 }),
-    sourceLeaseMs: read.duration('SOURCE_LEASE_TTL', '30s', { minMs: 1_000 }),
-    healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100 }),
+    forwardRetryMaxMs: read.duration('FORWARD_RETRY_MAX', '30s', { minMs: 100, maxMs: HOUR_MS }),
+    experienceApiAlertAfterMs: read.duration('EXPERIENCE_API_ALERT_AFTER', '60s', { minMs: 100, maxMs: 7 * DAY_MS }),
+    outboxRetentionMs: read.duration('OUTBOX_RETENTION', '7d', { minMs: 1_000, maxMs: 365 * DAY_MS }),
+    sourceLeaseMs: read.duration('SOURCE_LEASE_TTL', '30s', { minMs: 1_000, maxMs: HOUR_MS }),
+    healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
     env,
   };
   read.finish();

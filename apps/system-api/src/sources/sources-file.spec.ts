@@ -234,13 +234,13 @@ describe(parseSources.name, () => {
       expect([...problems].sort()).toEqual(
         [
           'sources[0] (a).url: must be a URL starting with http:// or https://',
-          'sources[0] (a).timeout: must be a duration such as 500ms, 10s or 5m, at least 100 ms',
+          'sources[0] (a).timeout: must be a duration such as 500ms, 10s or 5m, from 100 ms to 10m',
           'sources[0] (a).headers: must map names to strings',
           'sources[0] (a).groups: must be a list of group names',
-          'sources[1] (b).interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms',
+          'sources[1] (b).interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d',
           'sources[1] (b).retry.attempts: must be a whole number from 1 to 1000',
           'sources[1] (b).retry.multiplier: must be a number of at least 1',
-          'sources[1] (b).retry.max_delay: must be a duration such as 500ms, 10s or 5m, at least 1 ms',
+          'sources[1] (b).retry.max_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d',
           'sources[1] (b).path: is required',
           'sources[2] (c).url_env: must name an environment variable',
           'sources[2] (c).initial_cursor: must be a string or a number',
@@ -258,18 +258,31 @@ describe(parseSources.name, () => {
     });
 
     it.each([
-      ['interval', 'interval: 5ms', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
-      ['interval', 'interval: -1s', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
-      ['interval', 'interval: 1.5s', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
-      ['interval', 'interval: 10 minutes', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
-      ['interval', 'interval: 2d', 'interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms'],
-      ['retry.initial_delay', 'retry:\n  initial_delay: 0ms', 'retry.initial_delay: must be a duration such as 500ms, 10s or 5m, at least 1 ms'],
-      ['settle', 'settle: later', 'settle: must be a duration such as 500ms, 10s or 5m, at least 0 ms'],
+      ['interval', 'interval: 5ms', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
+      ['interval', 'interval: -1s', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
+      ['interval', 'interval: 1.5s', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
+      ['interval', 'interval: 10 minutes', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
+      ['interval', 'interval: 2d', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
+      ['retry.initial_delay', 'retry:\n  initial_delay: 0ms', 'retry.initial_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d'],
+      ['settle', 'settle: later', 'settle: must be a duration such as 500ms, 10s or 5m, from 0 ms to 1d'],
+      // above the maximum: Node would fire a timer of more than 2^31-1 ms after 1 ms
+      ['interval', 'interval: 30d', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
+      ['interval', 'interval: 86401s', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
+      ['retry.initial_delay', 'retry:\n  initial_delay: 25h', 'retry.initial_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d'],
+      ['retry.max_delay', 'retry:\n  max_delay: 2147483648ms', 'retry.max_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d'],
+      ['settle', 'settle: 2d', 'settle: must be a duration such as 500ms, 10s or 5m, from 0 ms to 1d'],
     ])('refuses a bad duration in %s (%j)', (_field, fields, problem) => {
       expect(problemsParsing(one('directory', `path: ./in\n${fields}`, 'd'))).toEqual([`sources[0] (d).${problem}`]);
     });
 
+    it('refuses an http timeout above 10m', () => {
+      expect(problemsParsing(one('http', 'url: http://127.0.0.1/feed\ntimeout: 11m', 'h'))).toEqual([
+        'sources[0] (h).timeout: must be a duration such as 500ms, 10s or 5m, from 100 ms to 10m',
+      ]);
+    });
+
     it.each([
+      ['1d', 86_400_000],
       ['500ms', 500],
       ['10s', 10_000],
       ['5m', 300_000],
@@ -320,7 +333,7 @@ describe(parseSources.name, () => {
       const problems = problemsParsing(one('amqp', 'url_env: MISSING_AMQP_URL\nqueue: q\ninterval: never', 'a'), {});
 
       expect(problems).toEqual([
-        'sources[0] (a).interval: must be a duration such as 500ms, 10s or 5m, at least 10 ms',
+        'sources[0] (a).interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d',
         'sources (a): environment variable MISSING_AMQP_URL is not set',
       ]);
     });

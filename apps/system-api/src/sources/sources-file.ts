@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { formatDuration, parseDuration } from '@app/platform';
 import { compileExpression } from './item-mapper.js';
 import type { RetryPolicy, SourceDefinition, SourceType } from './source-definition.js';
 
 const TYPES: readonly SourceType[] = ['http', 'directory', 'postgres', 'amqp', 'websocket'];
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
-const DURATION = /^(\d+)(ms|s|m|h)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The longest wait a source may ask for; every source duration feeds a timer, which Node caps at 2^31-1 ms. */
+const DAY_MS = 86_400_000;
 
 /** The sources file cannot be used; one problem per line, each naming the source and field. */
 export class SourcesFileError extends Error {
@@ -19,10 +20,8 @@ export class SourcesFileError extends Error {
 
 type Raw = Record<string, unknown>;
 
-function milliseconds(text: string): number | undefined {
-  const match = DURATION.exec(text.trim());
-  const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 's'] : NaN;
-  return Number.isSafeInteger(ms) ? ms : undefined;
+function milliseconds(value: unknown): number | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? parseDuration(String(value)) : undefined;
 }
 
 /** Reads one source's fields, collecting problems that name the source and the field. */
@@ -78,12 +77,12 @@ class FieldReader {
     return value;
   }
 
-  /** `500ms`, `10s`, `5m`, `1h`, or a bare number of seconds; returns milliseconds. */
-  duration(field: string, fallback: string, min = 1): number {
-    const ms = milliseconds(String(this.raw[field] ?? fallback));
-    if (ms === undefined || ms < min) {
-      this.problem(field, `must be a duration such as 500ms, 10s or 5m, at least ${min} ms`);
-      return milliseconds(fallback) ?? min;
+  /** `500ms`, `10s`, `5m`, `1h`, `1d`, or a bare number of seconds; returns milliseconds, within `minMs` and `maxMs`. */
+  duration(field: string, fallback: string, range: { minMs: number; maxMs: number }): number {
+    const ms = milliseconds(this.raw[field] ?? fallback);
+    if (ms === undefined || ms < range.minMs || ms > range.maxMs) {
+      this.problem(field, `must be a duration such as 500ms, 10s or 5m, from ${range.minMs} ms to ${formatDuration(range.maxMs)}`);
+      return milliseconds(fallback) ?? range.minMs;
     }
     return ms;
   }
@@ -156,9 +155,9 @@ class FieldReader {
 function retryPolicy(read: FieldReader): RetryPolicy {
   return {
     attempts: read.integer('attempts', 5, 1, 1_000),
-    initialDelayMs: read.duration('initial_delay', '1s'),
+    initialDelayMs: read.duration('initial_delay', '1s', { minMs: 1, maxMs: DAY_MS }),
     multiplier: read.number('multiplier', 2, 1),
-    maxDelayMs: read.duration('max_delay', '60s'),
+    maxDelayMs: read.duration('max_delay', '60s', { minMs: 1, maxMs: DAY_MS }),
   };
 }
 
@@ -173,7 +172,7 @@ function definition(raw: Raw, index: number, problems: string[]): SourceDefiniti
   }
   const common = {
     name: name ?? '',
-    intervalMs: read.duration('interval', '10s', 10),
+    intervalMs: read.duration('interval', '10s', { minMs: 10, maxMs: DAY_MS }),
     retry: retryPolicy(read.nested('retry')),
     item: { id: read.expression('id'), map: read.expression('map'), groups: read.stringList('groups') },
   };
@@ -196,11 +195,11 @@ function definition(raw: Raw, index: number, problems: string[]): SourceDefiniti
         headers: read.stringMap('headers'),
         auth: bearerEnv ? { bearerEnv } : basicUserEnv && basicPasswordEnv ? { basicUserEnv, basicPasswordEnv } : undefined,
         items: read.expression('items'),
-        timeoutMs: read.duration('timeout', '10s', 100),
+        timeoutMs: read.duration('timeout', '10s', { minMs: 100, maxMs: 10 * 60_000 }),
       };
     }
     case 'directory':
-      return { ...common, type, path: read.required('path'), settleMs: read.duration('settle', '1s', 0) };
+      return { ...common, type, path: read.required('path'), settleMs: read.duration('settle', '1s', { minMs: 0, maxMs: DAY_MS }) };
     case 'postgres': {
       const cursor = raw.initial_cursor ?? 0;
       if (typeof cursor !== 'string' && typeof cursor !== 'number') read.problem('initial_cursor', 'must be a string or a number');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from './configuration-error.js';
-import { EnvReader } from './env-reader.js';
+import { EnvReader, formatDuration, MAX_TIMER_MS } from './env-reader.js';
 
 /** The problems `finish()` reports, or [] when it does not throw. */
 function problemsOf(sut: EnvReader): readonly string[] {
@@ -70,21 +70,21 @@ describe(EnvReader.name, () => {
     ])('reads %s as %i ms', (raw, ms) => {
       const sut = new EnvReader({ TTL: raw });
 
-      expect(sut.duration('TTL', '1s', { minMs: 1 })).toBe(ms);
+      expect(sut.duration('TTL', '1s', { minMs: 1, maxMs: 365 * 86_400_000 })).toBe(ms);
       expect(problemsOf(sut)).toEqual([]);
     });
 
     it('parses the fallback when unset', () => {
       const sut = new EnvReader({});
 
-      expect(sut.duration('TTL', '30d', { minMs: 1_000 })).toBe(30 * 86_400_000);
+      expect(sut.duration('TTL', '30d', { minMs: 1_000, maxMs: 365 * 86_400_000 })).toBe(30 * 86_400_000);
       expect(problemsOf(sut)).toEqual([]);
     });
 
     it.each([['soon'], ['10 s'], ['-5s'], ['1.5h'], ['3w'], ['s']])('reports garbage "%s"', (raw) => {
       const sut = new EnvReader({ TTL: raw });
 
-      sut.duration('TTL', '30d', { minMs: 1_000 });
+      sut.duration('TTL', '30d', { minMs: 1_000, maxMs: 365 * 86_400_000 });
 
       expect(problemsOf(sut)).toEqual([
         `TTL: must be a duration of at least 1000 ms such as 30d, 12h, 15m or 45s (got "${raw}")`,
@@ -94,9 +94,44 @@ describe(EnvReader.name, () => {
     it('reports a duration below the minimum', () => {
       const sut = new EnvReader({ TTL: '500ms' });
 
-      sut.duration('TTL', '30d', { minMs: 1_000 });
+      sut.duration('TTL', '30d', { minMs: 1_000, maxMs: 365 * 86_400_000 });
 
       expect(problemsOf(sut)).toEqual([expect.stringMatching(/^TTL: must be a duration of at least 1000 ms/)]);
+    });
+
+    it('accepts the maximum itself', () => {
+      const sut = new EnvReader({ PING: '24h' });
+
+      expect(sut.duration('PING', '30s', { minMs: 100, maxMs: 86_400_000 })).toBe(86_400_000);
+      expect(problemsOf(sut)).toEqual([]);
+    });
+
+    it.each([['30d'], ['86401s'], ['25h']])('refuses "%s" above the maximum, naming the variable and the maximum', (raw) => {
+      const sut = new EnvReader({ PING: raw });
+
+      sut.duration('PING', '30s', { minMs: 100, maxMs: 86_400_000 });
+
+      expect(problemsOf(sut)).toEqual([`PING: must be at most 1d (got "${raw}")`]);
+    });
+
+    it('refuses a fallback above the maximum too, so that a wrong default cannot slip through', () => {
+      const sut = new EnvReader({});
+
+      sut.duration('PING', '30d', { minMs: 100, maxMs: MAX_TIMER_MS });
+
+      expect(problemsOf(sut)).toEqual(['PING: must be at most 2147483647ms (got "30d")']);
+    });
+  });
+
+  describe(formatDuration.name, () => {
+    it.each([
+      [86_400_000, '1d'],
+      [90_000, '90s'],
+      [5_400_000, '90m'],
+      [1_500, '1500ms'],
+      [MAX_TIMER_MS, '2147483647ms'],
+    ])('states %i ms as %s', (ms, text) => {
+      expect(formatDuration(ms)).toBe(text);
     });
   });
 
@@ -246,7 +281,7 @@ describe(EnvReader.name, () => {
         TOKEN: 'short',
       });
       sut.integer('PORT', 3000, { min: 0, max: 65_535 });
-      sut.duration('TTL', '30d', { minMs: 1_000 });
+      sut.duration('TTL', '30d', { minMs: 1_000, maxMs: 365 * 86_400_000 });
       sut.addressList('CIDRS', '');
       sut.url('DATABASE_URL', ['postgres:']);
       sut.secret('TOKEN', 16);

@@ -8,6 +8,24 @@ const DURATION = /^(\d+)(ms|s|m|h|d)?$/;
 const EMAIL = /^[^\s@<>,]+@[^\s@<>,]+$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** The longest delay Node's timers honour; a longer one fires after 1 ms. Every duration that feeds a timer stays at or below it. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** `30d`, `12h`, `15m`, `90s`, `500ms`, or a bare number of seconds, in milliseconds; undefined when it is none of those. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 's'] : NaN;
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+/** A duration in the largest unit that states it exactly, for messages: `24h`, `90s`, `2147483647ms`. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /**
  * Reads typed values out of an environment and collects every problem instead of
  * stopping at the first, so that an operator fixes a bad deployment in one go.
@@ -35,14 +53,17 @@ export class EnvReader {
     return value;
   }
 
-  /** A duration such as `30d`, `12h`, `90s` or `500ms`; a bare number is seconds. Returns milliseconds. */
-  duration(name: string, fallback: string, range: { minMs: number }): number {
+  /**
+   * A duration such as `30d`, `12h`, `90s` or `500ms`; a bare number is seconds. Returns milliseconds.
+   * `maxMs` is required: a duration that feeds a timer must not exceed {@link MAX_TIMER_MS}.
+   */
+  duration(name: string, fallback: string, range: { minMs: number; maxMs: number }): number {
     const raw = this.string(name) ?? fallback;
-    const match = DURATION.exec(raw);
-    const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 's'] : NaN;
-    if (!Number.isSafeInteger(ms) || ms < range.minMs) {
+    const ms = parseDuration(raw);
+    if (ms === undefined || ms < range.minMs) {
       return this.fail(name, `must be a duration of at least ${range.minMs} ms such as 30d, 12h, 15m or 45s (got "${raw}")`, 0);
     }
+    if (ms > range.maxMs) return this.fail(name, `must be at most ${formatDuration(range.maxMs)} (got "${raw}")`, 0);
     return ms;
   }
 
