@@ -8,6 +8,7 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { SystemMetrics } from './metrics/system-metrics.js';
 import { ExperienceApiClient } from './outbox/experience-api.client.js';
 import { CreateOutbox1763780000000 } from './outbox/migrations/1763780000000-create-outbox.js';
+import { OutboxServerErrors1764640000000 } from './outbox/migrations/1764640000000-outbox-server-errors.js';
 import { DeadLetterEntity, OutboxEntryEntity, SourceCursorEntity, SourceLeaseEntity } from './outbox/outbox.entities.js';
 import { OutboxForwarder } from './outbox/outbox-forwarder.service.js';
 import { OutboxRepository } from './outbox/outbox.repository.js';
@@ -28,7 +29,7 @@ export class SystemApiModule {
           applicationName: 'system-api',
           migrationsTableName: 'system_api_migrations',
           entities: [OutboxEntryEntity, DeadLetterEntity, SourceCursorEntity, SourceLeaseEntity],
-          migrations: [CreateOutbox1763780000000],
+          migrations: [CreateOutbox1763780000000, OutboxServerErrors1764640000000],
         }),
         AlertingModule.forRoot({ app: 'system-api', instanceId: config.instanceId, ...config.alerts }),
       ],

@@ -21,6 +21,8 @@ export interface SystemConfig {
   /** Items forwarded per round, per source. */
   readonly forwardBatch: number;
   readonly forwardRetryMaxMs: number;
+  /** Attempts an item gets when experience-api answers it with a 5xx other than 502/503/504; then it is a dead letter. */
+  readonly forwardServerErrorAttempts: number;
   /** experience-api unreachable this long raises an alert. */
   readonly experienceApiAlertAfterMs: number;
   /** Delivered items are kept this long, then pruned. */
@@ -48,6 +50,7 @@ export function loadSystemConfig(env: Readonly<Record<string, string | undefined
     alerts: readAlertSettings(read),
     forwardBatch: read.integer('FORWARD_BATCH', 100, { min: 1, max: 10_000 }),
     forwardRetryMaxMs: read.duration('FORWARD_RETRY_MAX', '30s', { minMs: 100, maxMs: HOUR_MS }),
+    forwardServerErrorAttempts: read.integer('FORWARD_SERVER_ERROR_ATTEMPTS', 5, { min: 1, max: 100 }),
     experienceApiAlertAfterMs: read.duration('EXPERIENCE_API_ALERT_AFTER', '60s', { minMs: 100, maxMs: 7 * DAY_MS }),
     outboxRetentionMs: read.duration('OUTBOX_RETENTION', '7d', { minMs: 1_000, maxMs: 365 * DAY_MS }),
     sourceLeaseMs: read.duration('SOURCE_LEASE_TTL', '30s', { minMs: 1_000, maxMs: HOUR_MS }),

@@ -6,10 +6,40 @@ import type { PendingItem } from './outbox.repository.js';
 export type ForwardOutcome =
   /** experience-api has it: 202 published, or 200 a duplicate of an id it already published. */
   | { readonly kind: 'accepted' }
-  /** experience-api will never take it (400, 413): a dead letter. */
+  /** experience-api will never take this item (a 4xx about it): a dead letter. */
   | { readonly kind: 'rejected'; readonly reason: string }
-  /** Not now: unreachable, 5xx, 429, or 403 (this instance is not allow-listed yet). Keep it and retry. */
+  /** experience-api answered, but failed on this item (500, 501, 505…): retried a bounded number of times. */
+  | { readonly kind: 'server_error'; readonly reason: string }
+  /** Not now, for any item: unreachable, timed out, 408, 429, 502, 503, 504, or 403/404 (a deployment fault). Kept and retried until accepted. */
   | { readonly kind: 'unavailable'; readonly reason: string };
+
+/** Answers that say experience-api (or the way to it) is away or busy, not that this item is wrong. */
+const UNAVAILABLE = new Set([408, 429, 502, 503, 504]);
+/** Answers about the deployment, equal for every item: 403 the allow list misses this instance, 404 a wrong EXPERIENCE_API_URL. */
+const MISDEPLOYED = new Set([403, 404]);
+
+/** `HTTP 400 invalid_request: data is required`, from the `{error, message}` body, or the start of the text. */
+function describeAnswer(status: number, text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const message = Array.isArray(body.message) ? body.message.join('; ') : body.message;
+    if (typeof message === 'string') return `HTTP ${status}${typeof body.error === 'string' ? ` ${body.error}` : ''}: ${message.slice(0, 500)}`;
+  } catch {
+    // not JSON: the text itself
+  }
+  return `HTTP ${status}${text ? `: ${text.slice(0, 300)}` : ''}`;
+}
+
+/** Which outcome an answer of experience-api is; the one place that rule lives. */
+export function outcomeOf(status: number, text: string): ForwardOutcome {
+  if (status === 200 || status === 202) return { kind: 'accepted' };
+  const reason = describeAnswer(status, text);
+  if (UNAVAILABLE.has(status) || MISDEPLOYED.has(status)) return { kind: 'unavailable', reason };
+  if (status >= 400 && status < 500) return { kind: 'rejected', reason };
+  if (status >= 500) return { kind: 'server_error', reason };
+  // 1xx and other 2xx/3xx: not what /entity answers; retry rather than lose the item
+  return { kind: 'unavailable', reason };
+}
 
 /** `POST /entity` on experience-api, with the item's id as the idempotency key. */
 @Injectable()
@@ -22,6 +52,7 @@ export class ExperienceApiClient {
 
   async publish(item: PendingItem): Promise<ForwardOutcome> {
     let response: Response;
+    let text: string;
     try {
       response = await fetch(this.entityUrl, {
         method: 'POST',
@@ -29,14 +60,11 @@ export class ExperienceApiClient {
         body: JSON.stringify({ id: item.id, ...(item.groups ? { groups: item.groups } : {}), data: item.data }),
         signal: AbortSignal.timeout(10_000),
       });
+      text = await response.text();
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
       return { kind: 'unavailable', reason: cause ?? (error as Error).message };
     }
-    const text = await response.text().catch(() => '');
-    if (response.status === 200 || response.status === 202) return { kind: 'accepted' };
-    const reason = `HTTP ${response.status} ${text.slice(0, 300)}`;
-    const permanent = response.status >= 400 && response.status < 500 && ![403, 404, 408, 429].includes(response.status);
-    return permanent ? { kind: 'rejected', reason } : { kind: 'unavailable', reason };
+    return outcomeOf(response.status, text);
   }
 }

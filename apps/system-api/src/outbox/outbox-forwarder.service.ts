@@ -10,13 +10,17 @@ import { OutboxRepository, type PendingItem } from './outbox.repository.js';
 
 const UNREACHABLE = 'experience_api_unreachable';
 const PRUNE_EVERY_MS = 3_600_000;
+const FIRST_DELAY_MS = 250;
 
 /**
  * Sends outbox items to experience-api until each is accepted: in order within
  * a source (sources in parallel), only for sources this instance holds, and
  * retrying with backoff for as long as experience-api is away. Items are
  * marked delivered one by one, so a crash re-sends at most the one in flight,
- * and experience-api's idempotency on `id` absorbs that.
+ * and experience-api's idempotency on `id` absorbs that. A 4xx about an item
+ * makes it a dead letter at once; a 5xx about an item (experience-api answered)
+ * holds back its source only, for a bounded number of attempts, then makes it
+ * a dead letter too.
  */
 @Injectable()
 export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -24,7 +28,9 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
   private readonly stop = new AbortController();
   private nudged?: AbortController;
   private running?: Promise<void>;
-  private delayMs = 250;
+  private delayMs = FIRST_DELAY_MS;
+  /** Source → when its first item, which got a 5xx, may be tried again. */
+  private readonly heldBack = new Map<string, number>();
   private unreachableSince?: number;
   private alerted = false;
   private pruneTimer?: NodeJS.Timeout;
@@ -63,16 +69,21 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
 
   private async loop(): Promise<void> {
     while (!this.stop.signal.aborted) {
+      const now = Date.now();
+      for (const [source, until] of this.heldBack) if (until <= now) this.heldBack.delete(source);
       let items: PendingItem[];
       try {
-        items = await this.outbox.pending(this.leases.held(), this.config.forwardBatch);
+        items = await this.outbox.pending(
+          this.leases.held().filter((source) => !this.heldBack.has(source)),
+          this.config.forwardBatch,
+        );
       } catch (error) {
         this.logger.warn(`cannot read the outbox: ${(error as Error).message}`);
         await sleep(1_000, this.stop.signal);
         continue;
       }
       if (items.length === 0) {
-        await this.idle(1_000);
+        await this.idle(Math.min(1_000, ...[...this.heldBack.values()].map((until) => until - now)));
         continue;
       }
       const bySource = new Map<string, PendingItem[]>();
@@ -82,13 +93,13 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
         await sleep(this.delayMs, this.stop.signal);
         this.delayMs = Math.min(this.delayMs * 2, this.config.forwardRetryMaxMs);
       } else {
-        this.delayMs = 250;
+        this.delayMs = FIRST_DELAY_MS;
       }
     }
   }
 
   /** Sends one source's items in order; stops at the first that must wait. */
-  private async forward(queue: PendingItem[]): Promise<'done' | 'retry'> {
+  private async forward(queue: PendingItem[]): Promise<'done' | 'held' | 'retry'> {
     for (const item of queue) {
       if (this.stop.signal.aborted) return 'done';
       const outcome = await this.client.publish(item);
@@ -98,11 +109,20 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
           this.metrics.forwarded.inc({ source: item.source });
           this.reachable();
         } else if (outcome.kind === 'rejected') {
-          await this.outbox.markFailed(item.position, outcome.reason);
-          this.metrics.deadLetters.inc({ source: item.source });
           this.reachable();
-          this.logger.error(`experience-api refused item ${item.id} of ${item.source} for good: ${outcome.reason}`);
-          this.alerts.raise({ kind: 'item_rejected', severity: 'error', subject: 'items refused by experience-api', details: { source: item.source, item_id: item.id, reason: outcome.reason } });
+          await this.deadLetter(item, outcome.reason, 'for good');
+        } else if (outcome.kind === 'server_error') {
+          // it answered: experience-api is up, and this item alone waits, for a bounded number of attempts
+          this.reachable();
+          const errors = await this.outbox.noteServerError(item.position, outcome.reason);
+          if (errors >= this.config.forwardServerErrorAttempts) {
+            await this.deadLetter(item, outcome.reason, `after ${errors} attempts`);
+            continue;
+          }
+          const waitMs = Math.min(this.config.forwardRetryMaxMs, FIRST_DELAY_MS * 2 ** (errors - 1));
+          this.logger.warn(`experience-api failed on item ${item.id} of ${item.source} (attempt ${errors} of ${this.config.forwardServerErrorAttempts}): ${outcome.reason}; trying it again in ${waitMs} ms`);
+          this.heldBack.set(item.source, Date.now() + waitMs);
+          return 'held';
         } else {
           await this.outbox.noteAttempt(item.position, outcome.reason);
           this.unreachable(outcome.reason);
@@ -114,6 +134,13 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
       }
     }
     return 'done';
+  }
+
+  private async deadLetter(item: PendingItem, reason: string, how: string): Promise<void> {
+    await this.outbox.markFailed(item.position, reason);
+    this.metrics.deadLetters.inc({ source: item.source });
+    this.logger.error(`experience-api refused item ${item.id} of ${item.source} ${how}: ${reason}`);
+    this.alerts.raise({ kind: 'item_rejected', severity: 'error', subject: 'items refused by experience-api', details: { source: item.source, item_id: item.id, reason } });
   }
 
   private reachable(): void {

@@ -34,6 +34,10 @@ export class OutboxEntryEntity {
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;
+
+  /** 5xx answers experience-api gave this item (not 502/503/504): past the limit it is a dead letter. */
+  @Column({ name: 'server_errors', type: 'integer' })
+  serverErrors: number;
 }
 
 /** Items that could not become entities, set aside with the reason. */
@@ -45,6 +49,7 @@ export class DeadLetterEntity {
   @Column({ type: 'varchar', length: 64 })
   source: string;
 
+  /** The item as read; a NUL character, which Postgres text cannot hold, is written as the six characters `\u0000`. */
   @Column({ type: 'text' })
   item: string;
 

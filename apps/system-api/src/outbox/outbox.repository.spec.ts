@@ -1,8 +1,10 @@
 import { Test, type TestingModule } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
 import { DatabaseModule } from '@app/database';
 import { CreateOutbox1763780000000 } from './migrations/1763780000000-create-outbox.js';
+import { OutboxServerErrors1764640000000 } from './migrations/1764640000000-outbox-server-errors.js';
 import { DeadLetterEntity, OutboxEntryEntity, SourceCursorEntity, SourceLeaseEntity } from './outbox.entities.js';
-import { OutboxRepository } from './outbox.repository.js';
+import { ItemsRefusedError, OutboxRepository } from './outbox.repository.js';
 
 // On in-memory PGlite, or on the Postgres named by DATABASE_URL: the same migration either way.
 describe(OutboxRepository.name, () => {
@@ -21,7 +23,7 @@ describe(OutboxRepository.name, () => {
           applicationName: 'outbox-spec',
           migrationsTableName: 'system_api_migrations',
           entities: [OutboxEntryEntity, DeadLetterEntity, SourceCursorEntity, SourceLeaseEntity],
-          migrations: [CreateOutbox1763780000000],
+          migrations: [CreateOutbox1763780000000, OutboxServerErrors1764640000000],
         }),
       ],
       providers: [OutboxRepository],
@@ -88,6 +90,36 @@ describe(OutboxRepository.name, () => {
     expect(await sut.deadLetter(name, '{"broken": ', 'not JSON')).toBe(false);
     expect(await sut.deadLetter(source(), '{"broken": ', 'not JSON')).toBe(true);
     expect((await sut.depth()).deadLetters).toBe(before + 2);
+  });
+
+  it.each([
+    ['a lone surrogate', { note: 'half \ud800 a pair' }],
+    ['a NUL character', { note: 'a\u0000b' }],
+  ])('refuses an item holding %s as ItemsRefusedError, and stores nothing of that call', async (_case, data) => {
+    const name = source();
+
+    await expect(sut.store(name, [{ id: `${name}:1`, data: 1 }, { id: `${name}:2`, data }], { value: 2 })).rejects.toBeInstanceOf(ItemsRefusedError);
+    expect(await sut.pending([name], 10)).toEqual([]);
+    expect(await sut.cursor(name)).toBeUndefined();
+  });
+
+  it('sets aside text holding NUL characters, with NUL written as \\u0000, once', async () => {
+    const name = source();
+
+    expect(await sut.deadLetter(name, 'bytes\u0000here', 'the message is not JSON')).toBe(true);
+    expect(await sut.deadLetter(name, 'bytes\u0000here', 'the message is not JSON')).toBe(false);
+    const rows: Array<{ item: string }> = await module.get(DataSource).query('SELECT item FROM dead_letters WHERE source = $1', [name]);
+    expect(rows).toEqual([{ item: 'bytes\\u0000here' }]);
+  });
+
+  it('counts the server errors of an item, apart from other failed attempts', async () => {
+    const name = source();
+    await sut.store(name, [{ id: `${name}:1`, data: 1 }], undefined);
+    const [item] = await sut.pending([name], 10);
+
+    await sut.noteAttempt(item.position, 'ECONNREFUSED');
+    expect(await sut.noteServerError(item.position, 'HTTP 500 boom')).toBe(1);
+    expect(await sut.noteServerError(item.position, 'HTTP 500 boom')).toBe(2);
   });
 
   it('hands out at most the batch size per source, for the sources asked about only', async () => {

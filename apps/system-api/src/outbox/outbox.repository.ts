@@ -11,6 +11,29 @@ export interface PendingItem {
   readonly data: unknown;
 }
 
+/**
+ * The database refused the content of the items given (a data exception, a
+ * limit), not a connection problem: the same items would be refused again.
+ */
+export class ItemsRefusedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ItemsRefusedError';
+  }
+}
+
+/** SQLSTATE classes 22 (data exception) and 54 (program limit exceeded) are about what was sent, not the database's health. */
+function refusedContent(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code ?? (error as { driverError?: { code?: unknown } }).driverError?.code;
+  if (typeof code === 'string' && /^(22|54)/.test(code)) return new ItemsRefusedError(`the database refused the item: ${(error as Error).message}`, { cause: error });
+  return error;
+}
+
+/** Postgres text cannot hold NUL: a dead letter or an error keeps it as the six characters `\u0000`. */
+function storableText(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\\u0000') : text;
+}
+
 export interface OutboxDepth {
   readonly pending: number;
   readonly deadLetters: number;
@@ -25,9 +48,13 @@ export interface OutboxDepth {
 export class OutboxRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Stores items in order, skipping ids already stored for the source, and moves the cursor, all at once. */
+  /**
+   * Stores items in order, skipping ids already stored for the source, and moves the cursor, all at once.
+   * Throws ItemsRefusedError when the database refuses their content rather than being unreachable.
+   */
   async store(source: string, items: readonly OutboxItem[], cursor: unknown): Promise<number> {
-    const [row] = await this.dataSource.query(
+    const [row] = await this.dataSource
+      .query(
       `WITH incoming AS (
          SELECT * FROM json_to_recordset($2::json) AS t(ord int, id text, groups jsonb, data json)
        ), stored AS (
@@ -47,7 +74,10 @@ export class OutboxRepository {
         JSON.stringify(items.map((item, ord) => ({ ord, id: item.id, groups: item.groups ?? null, data: item.data }))),
         cursor === undefined ? null : JSON.stringify(cursor),
       ],
-    );
+    )
+      .catch((error: unknown) => {
+        throw refusedContent(error);
+      });
     return Number(row.stored);
   }
 
@@ -56,7 +86,7 @@ export class OutboxRepository {
     const rows: unknown[] = await this.dataSource.query(
       `INSERT INTO dead_letters (source, item, item_hash, reason) VALUES ($1, $2, $3, $4)
        ON CONFLICT (source, item_hash) DO NOTHING RETURNING 1`,
-      [source, item.slice(0, 1_048_576), createHash('sha256').update(item).digest(), reason],
+      [source, storableText(item.slice(0, 1_048_576)), createHash('sha256').update(item).digest(), storableText(reason)],
     );
     return rows.length === 1;
   }
@@ -88,11 +118,23 @@ export class OutboxRepository {
   }
 
   async markFailed(position: string, error: string): Promise<void> {
-    await this.dataSource.query('UPDATE outbox SET failed_at = now(), attempts = attempts + 1, last_error = $2 WHERE position = $1', [position, error]);
+    await this.dataSource.query('UPDATE outbox SET failed_at = now(), attempts = attempts + 1, last_error = $2 WHERE position = $1', [position, storableText(error)]);
   }
 
   async noteAttempt(position: string, error: string): Promise<void> {
-    await this.dataSource.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = $1', [position, error]);
+    await this.dataSource.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = $1', [position, storableText(error)]);
+  }
+
+  /** Counts a 5xx answer for the item; returns how many it has had. */
+  async noteServerError(position: string, error: string): Promise<number> {
+    const rows: Array<{ server_errors: number }> = await this.dataSource.query(
+      // a CTE, so that the driver answers rows (an UPDATE alone answers [rows, count])
+      `WITH noted AS (
+         UPDATE outbox SET attempts = attempts + 1, server_errors = server_errors + 1, last_error = $2 WHERE position = $1 RETURNING server_errors
+       ) SELECT server_errors FROM noted`,
+      [position, storableText(error)],
+    );
+    return Number(rows[0]?.server_errors ?? 0);
   }
 
   async prune(retentionMs: number): Promise<number> {

@@ -196,6 +196,45 @@ describe(ItemMapper.name, () => {
     });
   });
 
+  describe('items the outbox cannot hold', () => {
+    /** `[[[…0…]]]`, `depth` arrays deep, as JSON.parse gives it from an upstream answer. */
+    const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}0${']'.repeat(depth)}`) as unknown;
+
+    it('refuses an item nested 20,000 deep with a reason, without overflowing the stack, with or without a map', async () => {
+      for (const sut of [mapper(), mapper({ map: '{"id": "deep", "data": $}' })]) {
+        const error = await malformed(sut, nested(20_000));
+
+        expect(error.message).toBe('the item nests deeper than 256 levels');
+      }
+    });
+
+    it('hashes an item at the deepest nesting allowed', async () => {
+      expect((await mapper().toItem(nested(256))).id).toMatch(/^orders:[0-9a-f]{64}$/);
+      expect((await malformed(mapper(), nested(257))).message).toMatch(/nests deeper than 256 levels/);
+    });
+
+    it.each([
+      ['a data string', { map: '{"id": ref, "data": {"note": "a\u0000b"}}' }, /^data\.note holds a NUL character/],
+      ['a data key', { map: '{"id": ref, "data": {"a\u0000": 1}}' }, /^a key in data holds a NUL character/],
+      ['a group', { map: '{"id": ref, "groups": ["eu\u0000"], "data": 1}' }, /^groups\[0\] holds a NUL character/],
+    ])('refuses a NUL character in %s from the map, rather than alter the item', async (_case, shape, reason) => {
+      const error = await malformed(mapper(shape), { ref: 'r-1' });
+
+      expect(error.message).toMatch(reason);
+      expect(error.message).toMatch(/which the outbox cannot store/);
+    });
+
+    it('refuses a NUL character read from the upstream in the data', async () => {
+      expect((await malformed(mapper({ id: 'ref' }), { ref: 'r-1', list: ['ok', 'x\u0000'] })).message).toMatch(/^data\.list\[1\] holds a NUL/);
+    });
+
+    it('keeps an id with a NUL character storable: it is not printable, so it becomes its hash', async () => {
+      const sut = mapper({ map: '{"id": ref, "data": {"n": n}}' });
+
+      expect((await sut.toItem({ ref: 'a\u0000b', n: 1 })).id).toBe(`orders:sha256-${sha256('a\u0000b')}`);
+    });
+  });
+
   it.each([['map'], ['id']] as const)('refuses a %s that is not JSONata when it is built, naming the field', (field) => {
     const build = () => mapper({ [field]: '{"data": ' });
 

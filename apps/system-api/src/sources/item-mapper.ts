@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import jsonata, { type Expression } from 'jsonata';
+import { jsonText, unstorableReason } from './json-text.js';
 import type { ItemShape } from './source-definition.js';
 
 /** What the outbox stores and experience-api receives. */
@@ -18,18 +19,6 @@ export class MalformedItemError extends Error {
 }
 
 const PRINTABLE_ID = /^[\x21-\x7e]{1,190}$/;
-
-/** JSON with object keys sorted, so that equal content always hashes alike. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /** Compiles a JSONata expression, naming the field when it does not parse. */
 export function compileExpression(field: string, text: string): Expression {
@@ -59,6 +48,9 @@ export class ItemMapper {
   }
 
   async toItem(raw: unknown): Promise<OutboxItem> {
+    // before JSONata or the hash walk it: a 20,000-deep item is refused here, not by a stack overflow
+    const tooDeep = unstorableReason(raw, 'the item', { nul: false });
+    if (tooDeep) throw new MalformedItemError(tooDeep);
     let data = raw;
     let id: unknown;
     let groups: unknown = this.shape.groups;
@@ -74,11 +66,14 @@ export class ItemMapper {
     if (groups !== undefined && (!Array.isArray(groups) || groups.length === 0 || groups.some((g) => typeof g !== 'string'))) {
       throw new MalformedItemError('groups must be a non-empty list of strings');
     }
+    const unstorable = unstorableReason(data, 'data') ?? unstorableReason(groups, 'groups');
+    if (unstorable) throw new MalformedItemError(unstorable);
     return { id: this.entityId(id, data), groups: groups as string[] | undefined, data };
   }
 
   private entityId(id: unknown, data: unknown): string {
-    if (id === undefined) return `${this.source}:${createHash('sha256').update(canonical(data)).digest('hex')}`;
+    // keys sorted, so that equal content always hashes alike
+    if (id === undefined) return `${this.source}:${createHash('sha256').update(jsonText(data, true)).digest('hex')}`;
     if (typeof id !== 'string' && typeof id !== 'number') throw new MalformedItemError('the id expression must give a string or a number');
     const text = String(id);
     if (text === '') throw new MalformedItemError('the id expression gave an empty id');

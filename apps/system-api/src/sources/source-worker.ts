@@ -1,12 +1,27 @@
 import { Logger } from '@nestjs/common';
 import type { AlertService } from '@app/alerting';
-import type { OutboxRepository } from '../outbox/outbox.repository.js';
+import { ItemsRefusedError, type OutboxRepository } from '../outbox/outbox.repository.js';
 import type { SystemMetrics } from '../metrics/system-metrics.js';
 import { ItemMapper, MalformedItemError, type OutboxItem } from './item-mapper.js';
+import { jsonText } from './json-text.js';
 import { backoffDelay, sleep } from './retry.js';
 import type { ItemSink, Source } from './source.js';
 import type { SourceDefinition } from './source-definition.js';
 import type { SourceLeases } from './source-leases.js';
+
+/** Items mapped and stored per statement; between two, the event loop serves /health and the forwarder. */
+export const STORE_CHUNK = 500;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The item as text for a dead letter; never throws, whatever the item holds. */
+function itemText(raw: unknown): string {
+  try {
+    return jsonText(raw);
+  } catch {
+    return String(raw);
+  }
+}
 
 export type SourceState = 'starting' | 'up' | 'down' | 'standby' | 'stopped';
 
@@ -75,20 +90,22 @@ export class SourceWorker implements ItemSink {
     };
   }
 
+  /**
+   * Maps and stores in chunks, the cursor moving with the last one: a crash
+   * between chunks re-reads the batch, and ids already stored are skipped.
+   * Whatever fails for one item (its mapping, its hash, the database refusing
+   * it) sets that item aside; only the database being away fails the batch.
+   */
   async store(rawItems: readonly unknown[], cursor?: unknown): Promise<void> {
-    const items: OutboxItem[] = [];
-    for (const raw of rawItems) {
-      try {
-        items.push(await this.mapper.toItem(raw));
-      } catch (error) {
-        if (!(error instanceof MalformedItemError)) throw error;
-        await this.reject(JSON.stringify(raw) ?? String(raw), error.message);
+    const chunks = Math.max(1, Math.ceil(rawItems.length / STORE_CHUNK));
+    for (let n = 0; n < chunks; n++) {
+      if (n > 0) await nextTurn();
+      const items = await this.map(rawItems.slice(n * STORE_CHUNK, (n + 1) * STORE_CHUNK));
+      const stored = await this.storeMapped(items, n === chunks - 1 ? cursor : undefined);
+      if (stored > 0) {
+        this.parts.metrics.stored.inc({ source: this.definition.name }, stored);
+        this.parts.stored();
       }
-    }
-    const stored = await this.parts.outbox.store(this.definition.name, items, cursor);
-    if (stored > 0) {
-      this.parts.metrics.stored.inc({ source: this.definition.name }, stored);
-      this.parts.stored();
     }
   }
 
@@ -98,6 +115,39 @@ export class SourceWorker implements ItemSink {
     this.logger.warn(`malformed item set aside: ${reason}`);
     this.parts.metrics.deadLetters.inc({ source: this.definition.name });
     this.parts.alerts.raise({ kind: 'item_malformed', severity: 'warning', subject: 'malformed items set aside', details: { source: this.definition.name, reason } });
+  }
+
+  private async map(rawItems: readonly unknown[]): Promise<OutboxItem[]> {
+    const items: OutboxItem[] = [];
+    for (const raw of rawItems) {
+      try {
+        items.push(await this.mapper.toItem(raw));
+      } catch (error) {
+        const reason = error instanceof MalformedItemError ? error.message : `mapping failed on this item: ${(error as Error)?.message ?? String(error)}`;
+        await this.reject(itemText(raw), reason);
+      }
+    }
+    return items;
+  }
+
+  private async storeMapped(items: readonly OutboxItem[], cursor: unknown): Promise<number> {
+    try {
+      return await this.parts.outbox.store(this.definition.name, items, cursor);
+    } catch (error) {
+      if (!(error instanceof ItemsRefusedError) || items.length === 0) throw error;
+    }
+    // the database refused something in the chunk: one at a time, so that only that item is set aside
+    let stored = 0;
+    for (const item of items) {
+      try {
+        stored += await this.parts.outbox.store(this.definition.name, [item], undefined);
+      } catch (error) {
+        if (!(error instanceof ItemsRefusedError)) throw error;
+        await this.reject(itemText(item), error.message);
+      }
+    }
+    if (cursor !== undefined) await this.parts.outbox.store(this.definition.name, [], cursor);
+    return stored;
   }
 
   private get signal(): AbortSignal {
