@@ -35,6 +35,10 @@ export interface HttpSourceDefinition extends CommonDefinition {
   /** JSONata expression selecting the item list in the answer; absent: the answer (an array, or one item). */
   readonly items?: string;
   readonly timeoutMs: number;
+  /** Largest answer body read, in bytes, after decompression; a larger one fails the poll. */
+  readonly maxBodyBytes: number;
+  /** Most items one answer may hold; more fails the poll, nothing of it stored. */
+  readonly maxItems: number;
 }
 
 export interface DirectorySourceDefinition extends CommonDefinition {
@@ -68,6 +72,8 @@ export interface WebSocketSourceDefinition extends CommonDefinition {
   readonly headers: Readonly<Record<string, string>>;
   /** Header name → environment variable holding its value (for secrets). */
   readonly headersEnv: Readonly<Record<string, string>>;
+  /** Messages read and not yet stored beyond which the socket is paused, so that the feed waits instead of our memory growing. */
+  readonly maxPending: number;
 }
 
 export type SourceDefinition =

@@ -5,7 +5,7 @@ import type { SystemMetrics } from '../metrics/system-metrics.js';
 import { ItemMapper, MalformedItemError, type OutboxItem } from './item-mapper.js';
 import { jsonText } from './json-text.js';
 import { backoffDelay, sleep } from './retry.js';
-import type { ItemSink, Source } from './source.js';
+import { type ItemSink, type Source, SourceRefusedError } from './source.js';
 import type { SourceDefinition } from './source-definition.js';
 import type { SourceLeases } from './source-leases.js';
 
@@ -58,6 +58,8 @@ export class SourceWorker implements ItemSink {
   private lastSuccess: Date | null = null;
   private lastError: string | null = null;
   private failures = 0;
+  /** A SourceRefusedError was alerted in this run of failures; it is not repeated until the source succeeds. */
+  private refusedAlerted = false;
 
   constructor(
     private readonly definition: SourceDefinition,
@@ -214,6 +216,10 @@ export class SourceWorker implements ItemSink {
   }
 
   private succeeded(): void {
+    if (this.refusedAlerted) {
+      this.refusedAlerted = false;
+      this.parts.alerts.resolve(this.refusedKind, `source ${this.definition.name} blocked`);
+    }
     if (this.state === 'down') {
       this.logger.log('reachable again');
       this.parts.alerts.resolve(this.alertKind, `source ${this.definition.name} unreachable`);
@@ -229,6 +235,17 @@ export class SourceWorker implements ItemSink {
     this.failures++;
     this.lastError = (error as Error)?.message ?? String(error);
     this.parts.metrics.failures.inc({ source: this.definition.name });
+    if (error instanceof SourceRefusedError && !this.refusedAlerted) {
+      // retrying will not help until someone acts: say so at once, and once
+      this.refusedAlerted = true;
+      this.logger.error(`blocked: ${error.message}`);
+      this.parts.alerts.raise({
+        kind: this.refusedKind,
+        severity: 'error',
+        subject: `source ${this.definition.name} blocked`,
+        details: { source: this.definition.name, type: this.definition.type, error: error.message },
+      });
+    }
     if (this.failures < retry.attempts) {
       this.logger.warn(`attempt ${this.failures} of ${retry.attempts} failed: ${this.lastError}`);
       return backoffDelay(retry, this.failures);
@@ -248,5 +265,9 @@ export class SourceWorker implements ItemSink {
 
   private get alertKind(): string {
     return `source_down:${this.definition.name}`;
+  }
+
+  private get refusedKind(): string {
+    return `source_blocked:${this.definition.name}`;
   }
 }

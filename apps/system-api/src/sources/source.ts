@@ -35,3 +35,16 @@ export class SourceUnavailableError extends Error {
     this.name = 'SourceUnavailableError';
   }
 }
+
+/**
+ * The upstream answered, but what it gave cannot be taken as it stands: an
+ * answer over the source's `max_body` or `max_items`, a file where the
+ * directory source needs a folder. Nothing of that poll is stored or moved;
+ * the poll fails and is retried, and on-call is told at once.
+ */
+export class SourceRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceRefusedError';
+  }
+}

@@ -149,11 +149,34 @@ describe(parseSources.name, () => {
         expect(source).toMatchObject({ intervalMs: 10_000, retry: { attempts: 5, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 60_000 }, item: {} });
         expect(source.item).toEqual({ id: undefined, map: undefined, groups: undefined });
       }
-      expect(http).toMatchObject({ method: 'GET', headers: {}, auth: undefined, items: undefined, timeoutMs: 10_000 });
+      expect(http).toMatchObject({ method: 'GET', headers: {}, auth: undefined, items: undefined, timeoutMs: 10_000, maxBodyBytes: 16 * 1_048_576, maxItems: 10_000 });
       expect(directory).toMatchObject({ settleMs: 1_000 });
       expect(postgres).toMatchObject({ initialCursor: 0 });
       expect(amqp).toMatchObject({ prefetch: 50 });
-      expect(ws).toMatchObject({ headers: {}, headersEnv: {} });
+      expect(ws).toMatchObject({ headers: {}, headersEnv: {}, maxPending: 1_000 });
+    });
+
+    it.each([
+      ['512KiB', 524_288],
+      ['16MiB', 16_777_216],
+      ['1GiB', 1_073_741_824],
+      ['2048', 2_048],
+    ])('reads max_body %j as %i bytes, with max_items and a websocket max_pending', (text, bytes) => {
+      const [http, ws] = sut(one('http', `url: http://127.0.0.1/feed\nmax_body: ${text}\nmax_items: 250`, 'h') + one('websocket', 'url: ws://127.0.0.1/feed\nmax_pending: 20', 'w'), ENV);
+
+      expect(http).toMatchObject({ maxBodyBytes: bytes, maxItems: 250 });
+      expect(ws).toMatchObject({ maxPending: 20 });
+    });
+
+    it('refuses limits out of range, naming each field', () => {
+      const text = one('http', 'url: http://127.0.0.1/feed\nmax_body: 2GiB\nmax_items: 0', 'h') + one('http', 'url: http://127.0.0.1/feed\nmax_body: lots', 'i') + one('websocket', 'url: ws://127.0.0.1/feed\nmax_pending: 100001', 'w');
+
+      expect(problemsParsing(text)).toEqual([
+        'sources[0] (h).max_body: must be a size such as 512KiB or 16MiB, from 1KiB to 1GiB',
+        'sources[0] (h).max_items: must be a whole number from 1 to 1000000',
+        'sources[1] (i).max_body: must be a size such as 512KiB or 16MiB, from 1KiB to 1GiB',
+        'sources[2] (w).max_pending: must be a whole number from 1 to 100000',
+      ]);
     });
 
     it('builds basic auth from two variables', () => {

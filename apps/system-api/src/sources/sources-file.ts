@@ -7,6 +7,8 @@ import type { RetryPolicy, SourceDefinition, SourceType } from './source-definit
 const TYPES: readonly SourceType[] = ['http', 'directory', 'postgres', 'amqp', 'websocket'];
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SIZE = /^(\d+)\s*(B|KiB|MiB|GiB)?$/;
+const UNIT_BYTES: Record<string, number> = { B: 1, KiB: 1_024, MiB: 1_048_576, GiB: 1_073_741_824 };
 /** The longest wait a source may ask for; every source duration feeds a timer, which Node caps at 2^31-1 ms. */
 const DAY_MS = 86_400_000;
 
@@ -85,6 +87,20 @@ class FieldReader {
       return milliseconds(fallback) ?? range.minMs;
     }
     return ms;
+  }
+
+  /** `16MiB`, `512KiB`, `1GiB`, or a bare number of bytes; returns bytes. */
+  size(field: string, fallback: string, range: { min: string; max: string }): number {
+    const bytes = (text: unknown) => {
+      const match = typeof text === 'string' || typeof text === 'number' ? SIZE.exec(String(text).trim()) : null;
+      return match ? Number(match[1]) * UNIT_BYTES[match[2] ?? 'B'] : undefined;
+    };
+    const value = bytes(this.raw[field] ?? fallback);
+    if (value === undefined || value < bytes(range.min)! || value > bytes(range.max)!) {
+      this.problem(field, `must be a size such as 512KiB or 16MiB, from ${range.min} to ${range.max}`);
+      return bytes(fallback)!;
+    }
+    return value;
   }
 
   integer(field: string, fallback: number, min: number, max: number): number {
@@ -196,6 +212,8 @@ function definition(raw: Raw, index: number, problems: string[]): SourceDefiniti
         auth: bearerEnv ? { bearerEnv } : basicUserEnv && basicPasswordEnv ? { basicUserEnv, basicPasswordEnv } : undefined,
         items: read.expression('items'),
         timeoutMs: read.duration('timeout', '10s', { minMs: 100, maxMs: 10 * 60_000 }),
+        maxBodyBytes: read.size('max_body', '16MiB', { min: '1KiB', max: '1GiB' }),
+        maxItems: read.integer('max_items', 10_000, 1, 1_000_000),
       };
     }
     case 'directory':
@@ -215,7 +233,7 @@ function definition(raw: Raw, index: number, problems: string[]): SourceDefiniti
     case 'amqp':
       return { ...common, type, urlEnv: read.envName('url_env', true) ?? '', queue: read.required('queue'), prefetch: read.integer('prefetch', 50, 1, 10_000) };
     case 'websocket':
-      return { ...common, type, url: read.url('url', ['ws:', 'wss:']), headers: read.stringMap('headers'), headersEnv: read.stringMap('headers_env') };
+      return { ...common, type, url: read.url('url', ['ws:', 'wss:']), headers: read.stringMap('headers'), headersEnv: read.stringMap('headers_env'), maxPending: read.integer('max_pending', 1_000, 1, 100_000) };
   }
 }
 

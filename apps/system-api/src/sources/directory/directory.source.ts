@@ -1,9 +1,10 @@
 import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ItemSink, type PolledSource, SourceUnavailableError } from '../source.js';
+import { type ItemSink, type PolledSource, SourceRefusedError, SourceUnavailableError } from '../source.js';
 import type { DirectorySourceDefinition } from '../source-definition.js';
 
 const READABLE = /\.(json|ndjson|jsonl)$/i;
+const DONE_FOLDERS = ['processed', 'failed'] as const;
 
 /**
  * Picks up new files in a folder: `*.json` (one item, or an array of items)
@@ -25,6 +26,7 @@ export class DirectorySource implements PolledSource {
     } catch (error) {
       throw new SourceUnavailableError(`cannot read folder ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
+    if (names.length > 0) await this.checkDoneFolders();
     for (const name of names.sort()) {
       const file = join(path, name);
       const info = await stat(file).catch(() => undefined);
@@ -52,6 +54,17 @@ export class DirectorySource implements PolledSource {
       return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
     } catch {
       return undefined;
+    }
+  }
+
+  /** Before reading anything: a file named like a done folder would let items be stored but their file never moved on. */
+  private async checkDoneFolders(): Promise<void> {
+    for (const folder of DONE_FOLDERS) {
+      const target = join(this.definition.path, folder);
+      const info = await stat(target).catch(() => undefined);
+      if (info && !info.isDirectory()) {
+        throw new SourceRefusedError(`${target} is a file, not a folder: move it away so that read files can be moved into ${folder}/; until then no file is read, and none is lost`);
+      }
     }
   }
 
