@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './mail-catcher.js';
 
@@ -33,6 +33,12 @@ export class SystemApiProcess {
 
   get url(): Promise<string> {
     return this.port.then((port) => `http://127.0.0.1:${port}`);
+  }
+
+  /** The process's resident memory now, from /proc (Linux), in bytes. */
+  rssBytes(): number {
+    const status = readFileSync(`/proc/${this.child?.pid}/status`, 'utf8');
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1_024;
   }
 
   /** Everything the process printed, for assertions on logs and for failure messages. */

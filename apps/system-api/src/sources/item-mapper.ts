@@ -66,7 +66,7 @@ export class ItemMapper {
     if (groups !== undefined && (!Array.isArray(groups) || groups.length === 0 || groups.some((g) => typeof g !== 'string'))) {
       throw new MalformedItemError('groups must be a non-empty list of strings');
     }
-    const unstorable = unstorableReason(data, 'data') ?? unstorableReason(groups, 'groups');
+    const unstorable = unstorableReason(groups, 'groups') ?? unstorableReason(data, 'data');
     if (unstorable) throw new MalformedItemError(unstorable);
     return { id: this.entityId(id, data), groups: groups as string[] | undefined, data };
   }
