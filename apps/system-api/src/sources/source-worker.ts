@@ -32,6 +32,8 @@ export interface SourceStatus {
   readonly last_success: string | null;
   readonly last_error: string | null;
   readonly consecutive_failures: number;
+  /** Items received from a streaming source and not yet in the outbox. */
+  readonly waiting: number;
 }
 
 export interface WorkerParts {
@@ -89,6 +91,7 @@ export class SourceWorker implements ItemSink {
       last_success: this.lastSuccess?.toISOString() ?? null,
       last_error: this.lastError,
       consecutive_failures: this.failures,
+      waiting: this.source.mode === 'streaming' ? this.source.waiting() : 0,
     };
   }
 

@@ -23,6 +23,8 @@ export interface StreamingSource {
   readonly mode: 'streaming';
   /** Resolves once connected; from then on stores each item as it arrives, and calls `lost` if the connection drops. */
   connect(sink: ItemSink, lost: (error: Error) => void): Promise<void>;
+  /** Messages received and not yet stored, for /health: bounded by prefetch or max_pending. */
+  waiting(): number;
   close(): Promise<void>;
 }
 

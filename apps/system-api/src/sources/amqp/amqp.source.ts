@@ -10,6 +10,7 @@ import type { AmqpSourceDefinition } from '../source-definition.js';
 export class AmqpSource implements StreamingSource {
   readonly mode = 'streaming';
   private connection?: ChannelModel;
+  private unstored = 0;
 
   constructor(
     private readonly definition: AmqpSourceDefinition,
@@ -40,8 +41,17 @@ export class AmqpSource implements StreamingSource {
     // A failed ack or nack means the channel is gone, which its 'close' reports.
     let chain = Promise.resolve();
     await channel.consume(this.definition.queue, (message) => {
-      if (message) chain = chain.then(() => this.handle(channel, message, sink)).catch(() => undefined);
+      if (!message) return;
+      this.unstored++;
+      chain = chain
+        .then(() => this.handle(channel, message, sink))
+        .catch(() => undefined)
+        .finally(() => this.unstored--);
     });
+  }
+
+  waiting(): number {
+    return this.unstored;
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,7 @@ const STORE_BATCH = 500;
 export class WebSocketSource implements StreamingSource {
   readonly mode = 'streaming';
   private socket?: WebSocket;
+  private unstored = 0;
 
   constructor(
     private readonly definition: WebSocketSourceDefinition,
@@ -38,11 +39,14 @@ export class WebSocketSource implements StreamingSource {
       try {
         // what the feed sent before it closed is still stored
         while (waiting.length > 0) {
-          await this.handle(waiting.splice(0, Math.min(STORE_BATCH, this.definition.maxPending)), sink);
+          const batch = waiting.splice(0, Math.min(STORE_BATCH, this.definition.maxPending));
+          await this.handle(batch, sink);
+          this.unstored -= batch.length;
           if (socket.isPaused && waiting.length <= this.definition.maxPending / 2) socket.resume();
         }
       } catch {
         waiting.length = 0;
+        this.unstored = 0;
         socket.terminate();
       } finally {
         draining = false;
@@ -63,10 +67,15 @@ export class WebSocketSource implements StreamingSource {
       });
       socket.on('message', (data, isBinary) => {
         waiting.push(isBinary ? undefined : data.toString('utf8'));
+        this.unstored++;
         if (waiting.length >= this.definition.maxPending && !socket.isPaused) socket.pause();
         void drain();
       });
     });
+  }
+
+  waiting(): number {
+    return this.unstored;
   }
 
   async close(): Promise<void> {
