@@ -19,7 +19,11 @@ function itemText(raw: unknown): string {
   try {
     return jsonText(raw);
   } catch {
-    return String(raw);
+    try {
+      return String(raw);
+    } catch {
+      return '(an item that cannot be written as text)';
+    }
   }
 }
 
