@@ -1,5 +1,6 @@
 import { type BroadcastResult, type Delivery, DeliveryBus, SocketRegistry } from '@app/socket-registry';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { RawJson } from '../http/raw-json.js';
 import { EntityPublisher } from './entity-publisher.service.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 
@@ -49,6 +50,10 @@ class RecordingBus extends DeliveryBus {
     return deliveries.map(() => ({ recipients: 1, failures: [] }));
   }
 
+  async revokeGroups(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<number> {
     return 0;
   }
@@ -58,6 +63,7 @@ class RecordingBus extends DeliveryBus {
   }
 }
 
+const raw = (value: unknown) => new RawJson(JSON.stringify(value));
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe(EntityPublisher.name, () => {
@@ -72,7 +78,7 @@ describe(EntityPublisher.name, () => {
   });
 
   it('broadcasts a lone entity at once, framed as the contract says, to the consumers it names', async () => {
-    const outcome = sut.publish({ id: 'order-1', groups: ['eu'], data: { n: 1 } });
+    const outcome = sut.publish({ id: 'order-1', groups: ['eu'], data: raw({ n: 1 }) });
     await settle();
     log.complete('order-1', 7);
 
@@ -85,9 +91,9 @@ describe(EntityPublisher.name, () => {
   });
 
   it('records what arrives meanwhile together and broadcasts it in one pass, in seq order', async () => {
-    const first = sut.publish({ id: 'a', data: 1 });
+    const first = sut.publish({ id: 'a', data: raw(1) });
     await settle();
-    const burst = ['b', 'c', 'd'].map((id) => sut.publish({ id, data: id }));
+    const burst = ['b', 'c', 'd'].map((id) => sut.publish({ id, data: raw(id) }));
     await settle();
     // the burst waits for the entity in flight, then is recorded as one batch
     expect(log.recorded).toEqual(['a']);
@@ -116,8 +122,8 @@ describe(EntityPublisher.name, () => {
   });
 
   it('answers an id repeated within a burst as a duplicate, and broadcasts it once', async () => {
-    const first = sut.publish({ id: 'same', data: 'first' });
-    const again = sut.publish({ id: 'same', data: 'again' });
+    const first = sut.publish({ id: 'same', data: raw('first') });
+    const again = sut.publish({ id: 'same', data: raw('again') });
     await settle();
     log.complete('same', 5);
     await first;
@@ -129,9 +135,9 @@ describe(EntityPublisher.name, () => {
   });
 
   it('fails only the publishes whose record failed', async () => {
-    const first = sut.publish({ id: 'first', data: 0 });
+    const first = sut.publish({ id: 'first', data: raw(0) });
     await settle();
-    const [ok, broken] = [sut.publish({ id: 'ok', data: 1 }), sut.publish({ id: 'broken', data: 2 })];
+    const [ok, broken] = [sut.publish({ id: 'ok', data: raw(1) }), sut.publish({ id: 'broken', data: raw(2) })];
     log.complete('first', 1);
     await first;
     await settle();

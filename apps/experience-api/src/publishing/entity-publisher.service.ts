@@ -3,6 +3,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { type BroadcastResult, DeliveryBus } from '@app/socket-registry';
 import { CONSUMER_PATH } from '../gateway/consumer-session.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { entityFrame } from './entity-frame.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 import type { PublishEntityDto } from './publish-entity.dto.js';
 
@@ -107,16 +108,7 @@ export class EntityPublisher implements OnApplicationBootstrap, OnApplicationShu
     // records overlap, so their seqs may come back in any order; consumers get them in seq order
     fresh.sort((a, b) => a.record.seq - b.record.seq);
     const deliveries = fresh.map(({ pending, record }) => ({
-      frame: Buffer.from(
-        JSON.stringify({
-          type: 'entity',
-          id: pending.id,
-          seq: record.seq,
-          groups: pending.entity.groups ?? [],
-          data: pending.entity.data,
-          published_at: record.publishedAt.toISOString(),
-        }),
-      ),
+      frame: entityFrame(pending.id, record.seq, pending.entity.groups ?? [], pending.entity.data.text, record.publishedAt),
       selector: { type: 'inbound' as const, path: CONSUMER_PATH, groups: pending.entity.groups },
     }));
     let results: BroadcastResult[];

@@ -1,0 +1,65 @@
+import { type ArgumentMetadata, BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
+import { validateSync, type ValidationError } from 'class-validator';
+import { optionalFieldsOf, rawJsonFieldsOf } from './body-fields.js';
+import { JsonTooDeepError, parseJsonText } from './json-text.js';
+import { RawJson } from './raw-json.js';
+
+/** Deeper JSON is refused: no client needs it, and deep enough JSON overflows any recursive reader. */
+export const MAX_JSON_DEPTH = 64;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const PLAIN_TYPES = new Set<unknown>([String, Number, Boolean, Array, Object]);
+
+function describe(errors: readonly ValidationError[], parent = ''): string[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((text) => (text.startsWith(error.property) ? `${field}${text.slice(error.property.length)}` : `${field}: ${text}`));
+    return [...own, ...describe(error.children ?? [], field)];
+  });
+}
+
+/** The bytes of a body, as a JSON object and the exact text of its members. */
+function readBody(bytes: unknown): { plain: Record<string, unknown>; members: Map<string, string> } {
+  if (bytes === undefined) return { plain: {}, members: new Map() };
+  let parsed: { value: unknown; members: Map<string, string> };
+  try {
+    parsed = parseJsonText(utf8.decode(bytes as Buffer), MAX_JSON_DEPTH);
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) throw new BadRequestException(`request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    if (error instanceof TypeError) throw new BadRequestException('request body is not valid UTF-8');
+    throw new BadRequestException('request body is not valid JSON');
+  }
+  const { value } = parsed;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequestException('request body must be a JSON object');
+  return { plain: value as Record<string, unknown>, members: parsed.members };
+}
+
+/**
+ * Turns a request body (or query) into its DTO and validates it, naming
+ * every offending field in one 400 answer. The cost is proportional to the
+ * body: the JSON is parsed once, only the DTO's own fields are validated,
+ * and values the DTO treats as opaque (`data`) are never walked, copied or
+ * altered. Keys such as `__proto__` stay plain data.
+ */
+@Injectable()
+export class ApiBodyPipe implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    const type = metadata.metatype as (new () => object) | undefined;
+    if ((metadata.type !== 'body' && metadata.type !== 'query') || type === undefined || PLAIN_TYPES.has(type)) return value;
+    const { plain, members } = metadata.type === 'body' ? readBody(value) : { plain: (value ?? {}) as Record<string, unknown>, members: undefined };
+    const optional = optionalFieldsOf(type);
+    const dto = new type();
+    for (const key of Object.keys(plain)) {
+      if (plain[key] === null && optional.includes(key)) continue;
+      // defined, not assigned: a `__proto__` key must stay a key, never become the prototype
+      Object.defineProperty(dto, key, { value: plain[key], enumerable: true, writable: true, configurable: true });
+    }
+    const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
+    if (errors.length > 0) throw new BadRequestException(describe(errors).join('; '));
+    for (const key of rawJsonFieldsOf(type)) {
+      const text = members?.get(key);
+      if (text !== undefined && Object.hasOwn(dto, key)) Object.defineProperty(dto, key, { value: new RawJson(text), enumerable: true, writable: true });
+    }
+    return dto;
+  }
+}
