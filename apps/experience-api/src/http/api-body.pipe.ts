@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
-import { validateSync, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { optionalFieldsOf, rawJsonFieldsOf } from './body-fields.js';
 import { JsonTooDeepError, parseJsonText } from './json-text.js';
 import { RawJson } from './raw-json.js';
@@ -18,15 +18,32 @@ function describe(errors: readonly ValidationError[], parent = ''): string[] {
   });
 }
 
+const fieldsByType = new WeakMap<object, ReadonlySet<string>>();
+
+/** The fields a DTO declares (those with validation rules). */
+function fieldsOf(type: new () => object): ReadonlySet<string> {
+  let fields = fieldsByType.get(type);
+  if (!fields) {
+    fields = new Set(getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).map((rule) => rule.propertyName));
+    fieldsByType.set(type, fields);
+  }
+  return fields;
+}
+
 /** The bytes of a body, as a JSON object and the exact text of its members. */
 function readBody(bytes: unknown): { plain: Record<string, unknown>; members: Map<string, string> } {
   if (bytes === undefined) return { plain: {}, members: new Map() };
+  let text: string;
+  try {
+    text = utf8.decode(bytes as Buffer);
+  } catch {
+    throw new BadRequestException('request body is not valid UTF-8');
+  }
   let parsed: { value: unknown; members: Map<string, string> };
   try {
-    parsed = parseJsonText(utf8.decode(bytes as Buffer), MAX_JSON_DEPTH);
+    parsed = parseJsonText(text, MAX_JSON_DEPTH);
   } catch (error) {
     if (error instanceof JsonTooDeepError) throw new BadRequestException(`request body nests deeper than ${MAX_JSON_DEPTH} levels`);
-    if (error instanceof TypeError) throw new BadRequestException('request body is not valid UTF-8');
     throw new BadRequestException('request body is not valid JSON');
   }
   const { value } = parsed;
@@ -47,6 +64,10 @@ export class ApiBodyPipe implements PipeTransform {
     const type = metadata.metatype as (new () => object) | undefined;
     if ((metadata.type !== 'body' && metadata.type !== 'query') || type === undefined || PLAIN_TYPES.has(type)) return value;
     const { plain, members } = metadata.type === 'body' ? readBody(value) : { plain: (value ?? {}) as Record<string, unknown>, members: undefined };
+    // checked here, not by class-validator's whitelist, which takes `__proto__` and `constructor` for declared fields
+    const fields = fieldsOf(type);
+    const unknown = Object.keys(plain).filter((key) => !fields.has(key));
+    if (unknown.length > 0) throw new BadRequestException(unknown.map((key) => `property ${key} should not exist`).join('; '));
     const optional = optionalFieldsOf(type);
     const dto = new type();
     for (const key of Object.keys(plain)) {
@@ -54,7 +75,7 @@ export class ApiBodyPipe implements PipeTransform {
       // defined, not assigned: a `__proto__` key must stay a key, never become the prototype
       Object.defineProperty(dto, key, { value: plain[key], enumerable: true, writable: true, configurable: true });
     }
-    const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
+    const errors = validateSync(dto);
     if (errors.length > 0) throw new BadRequestException(describe(errors).join('; '));
     for (const key of rawJsonFieldsOf(type)) {
       const text = members?.get(key);
