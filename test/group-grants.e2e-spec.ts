@@ -1,4 +1,5 @@
 import { ADMIN_TOKEN, createConsumer, startExperienceApi, type Consumer, type RunningExperienceApi } from './support/experience-api.js';
+import { recordAlerts } from './support/recorded-alerts.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
 /**
@@ -58,6 +59,20 @@ describe('groups are permissions', () => {
     expect(refusal.body).toEqual({ error: 'forbidden', message: `group "tenant-a/orders" is not granted to client "${b.clientId}"` });
     const { secret } = await publishToTenantA();
     expect((await aSocket.next()).id).toBe(secret);
+  });
+
+  it('tells DevOps which client asked for a group outside its grants, from where', async () => {
+    const alerts = recordAlerts(api);
+    const { b } = await tenants();
+
+    await TestSocket.refusal(`${api.wsUrl}/ws/publish`, { headers: { ...consumerHeaders(b.clientId, b.token), groups: 'tenant-a/orders' } });
+
+    expect(alerts).toContainEqual({
+      kind: 'handshake_refused',
+      severity: 'warning',
+      subject: 'refused handshakes',
+      details: { reason: 'forbidden', client_id: b.clientId, remote_address: '127.0.0.1' },
+    });
   });
 
   it('refuses default groups outside the grants at registration with 403 and issues no token', async () => {

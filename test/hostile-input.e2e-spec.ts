@@ -1,21 +1,10 @@
 import request from 'supertest';
-import { AlertService, type Alert } from '@app/alerting';
+import type { Alert } from '@app/alerting';
 import { ADMIN_TOKEN, createConsumer, startExperienceApi, uniqueClientId, type RunningExperienceApi } from './support/experience-api.js';
+import { recordAlerts } from './support/recorded-alerts.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
 const deepJson = (depth: number, inner = '1') => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
-
-/** Every alert the app raises, as DevOps would be mailed it. */
-function recordAlerts(api: RunningExperienceApi): Alert[] {
-  const raised: Alert[] = [];
-  const alerts = api.app.get(AlertService);
-  const raise = alerts.raise.bind(alerts);
-  alerts.raise = (alert: Alert) => {
-    raised.push(alert);
-    raise(alert);
-  };
-  return raised;
-}
 
 /** A consumer whose frames are kept as the exact text that arrived. */
 async function rawConsumer(api: RunningExperienceApi): Promise<{ socket: TestSocket; texts: string[] }> {
