@@ -5,6 +5,7 @@ import type { ExperienceConfig } from './config/experience.config.js';
 import { ExperienceApiModule } from './experience-api.module.js';
 import { ConnectionShedding } from './gateway/connection-shedding.js';
 import { GuardedWsAdapter } from './gateway/guarded-ws.adapter.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { jsonBody } from './http/json-body.js';
 import { apiValidationPipe } from './http/validation.pipe.js';
 
@@ -25,6 +26,7 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
   app.disable('x-powered-by');
   app.use(jsonBody(MAX_BODY_BYTES));
   app.useGlobalPipes(apiValidationPipe());
+  answerClientErrors(app.getHttpServer());
   app.get(ConnectionShedding).install(app.getHttpServer(), config.tls !== undefined);
   app.useWebSocketAdapter(new GuardedWsAdapter(app, { maxPayload: config.maxInboundFrameBytes, perMessageDeflate: false }));
   app.enableShutdownHooks();
