@@ -88,7 +88,10 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     const entry = new RegisteredSocket(consumer.socketId, 'inbound', CONSUMER_PATH, consumer.clientId, consumer.remoteAddress, socket);
     this.registry.add(entry, consumer.groups);
     const pings = new PingAllowance(this.config.maxPingsPerSecond);
-    socket.on('message', () => this.refuse(entry, SENT_MESSAGE));
+    // what arrives after a close was sent is the peer's backlog, not a new violation
+    socket.on('message', () => {
+      if (socket.readyState === socket.OPEN) this.refuse(entry, SENT_MESSAGE);
+    });
     socket.on('ping', (data) => this.answerPing(entry, pings, data));
     onOversizeFrame(socket, () => this.refuse(entry, SENT_OVERSIZE_FRAME));
     socket.on('error', (error: Error & { code?: string }) => {
