@@ -18,9 +18,9 @@ const POLICY_VIOLATION = 1008;
 const MESSAGE_TOO_BIG = 1009;
 
 /** The `code` of the error frame a consumer gets before it is closed for what it sent. */
-export const MESSAGES_NOT_ALLOWED = 'messages_not_allowed';
-export const MESSAGE_TOO_LARGE = 'message_too_large';
-export const TOO_MANY_PINGS = 'too_many_pings';
+const MESSAGES_NOT_ALLOWED = 'messages_not_allowed';
+const MESSAGE_TOO_LARGE = 'message_too_large';
+const TOO_MANY_PINGS = 'too_many_pings';
 
 /** What a consumer did wrong, and what it and DevOps are told. */
 interface Violation {
