@@ -49,7 +49,7 @@ describe('publishing when a delivery fails', () => {
 
     const answers = await Promise.all([
       ...ids.map((id) => publish({ id, groups: ['orders'], data: id })),
-      publish({ id: `${ids[0]}-null`, groups: null, data: 'null groups' }),
+      publish({ id: `${ids[0]}-bad`, groups: ['not a group'], data: 'refused' }),
     ]);
 
     expect(answers.slice(0, ids.length).map((answer) => answer.status)).toEqual(ids.map(() => 202));
@@ -62,9 +62,9 @@ describe('publishing when a delivery fails', () => {
     expect((await broken.socket.closed).code).toBe(1006);
 
     // the refused entity was never recorded: sent right, it is published, not answered as a duplicate
-    const retried = await publish({ id: `${ids[0]}-null`, groups: ['orders'], data: 'retried' }).expect(202);
+    const retried = await publish({ id: `${ids[0]}-bad`, groups: ['orders'], data: 'retried' }).expect(202);
     expect(retried.body.duplicate).toBeUndefined();
-    expect(await received(healthy.socket, 1)).toEqual([`${ids[0]}-null`]);
+    expect(await received(healthy.socket, 1)).toEqual([`${ids[0]}-bad`]);
   });
 
   it('raised no alert about an internal error for any of it', async () => {

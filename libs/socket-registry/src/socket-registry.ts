@@ -66,6 +66,18 @@ export class SocketRegistry {
     return [...entry.groups];
   }
 
+  /** Takes from each selected socket every group `keep` refuses; returns how many sockets lost a group. */
+  retainGroups(selector: SocketSelector, keep: (group: string) => boolean): number {
+    let changed = 0;
+    for (const entry of [...this.select(selector)]) {
+      const dropped = [...entry.groups].filter((group) => !keep(group));
+      if (dropped.length === 0) continue;
+      this.unsubscribe(entry.id, dropped);
+      changed++;
+    }
+    return changed;
+  }
+
   /** The sockets a selector names, each once. */
   *select(selector: SocketSelector): Generator<RegisteredSocket> {
     const matches = (entry: RegisteredSocket): boolean =>

@@ -1,5 +1,6 @@
 import { type BroadcastResult, type Delivery, DeliveryBus, SocketRegistry } from '@app/socket-registry';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { RawJson } from '../http/raw-json.js';
 import { EntityPublisher, InvalidEntityError } from './entity-publisher.service.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 
@@ -65,6 +66,10 @@ class RecordingBus extends DeliveryBus {
     );
   }
 
+  async revokeGroups(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<number> {
     return 0;
   }
@@ -74,6 +79,7 @@ class RecordingBus extends DeliveryBus {
   }
 }
 
+const raw = (value: unknown) => new RawJson(JSON.stringify(value));
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe(EntityPublisher.name, () => {
@@ -88,7 +94,7 @@ describe(EntityPublisher.name, () => {
   });
 
   it('broadcasts a lone entity at once, framed as the contract says, to the consumers it names', async () => {
-    const outcome = sut.publish({ id: 'order-1', groups: ['eu'], data: { n: 1 } });
+    const outcome = sut.publish({ id: 'order-1', groups: ['eu'], data: raw({ n: 1 }) });
     await settle();
     log.complete('order-1', 7);
 
@@ -101,9 +107,9 @@ describe(EntityPublisher.name, () => {
   });
 
   it('records what arrives meanwhile together and broadcasts it in one pass, in seq order', async () => {
-    const first = sut.publish({ id: 'a', data: 1 });
+    const first = sut.publish({ id: 'a', data: raw(1) });
     await settle();
-    const burst = ['b', 'c', 'd'].map((id) => sut.publish({ id, data: id }));
+    const burst = ['b', 'c', 'd'].map((id) => sut.publish({ id, data: raw(id) }));
     await settle();
     // the burst waits for the entity in flight, then is recorded as one batch
     expect(log.recorded).toEqual(['a']);
@@ -132,8 +138,8 @@ describe(EntityPublisher.name, () => {
   });
 
   it('answers an id repeated within a burst as a duplicate, and broadcasts it once', async () => {
-    const first = sut.publish({ id: 'same', data: 'first' });
-    const again = sut.publish({ id: 'same', data: 'again' });
+    const first = sut.publish({ id: 'same', data: raw('first') });
+    const again = sut.publish({ id: 'same', data: raw('again') });
     await settle();
     log.complete('same', 5);
     await first;
@@ -145,9 +151,9 @@ describe(EntityPublisher.name, () => {
   });
 
   it('fails only the publishes whose record failed', async () => {
-    const first = sut.publish({ id: 'first', data: 0 });
+    const first = sut.publish({ id: 'first', data: raw(0) });
     await settle();
-    const [ok, broken] = [sut.publish({ id: 'ok', data: 1 }), sut.publish({ id: 'broken', data: 2 })];
+    const [ok, broken] = [sut.publish({ id: 'ok', data: raw(1) }), sut.publish({ id: 'broken', data: raw(2) })];
     log.complete('first', 1);
     await first;
     await settle();
@@ -161,10 +167,10 @@ describe(EntityPublisher.name, () => {
 
   describe('when an entity cannot be delivered', () => {
     it('refuses groups that are not a list before recording, and publishes the rest of the burst', async () => {
-      const first = sut.publish({ id: 'first', data: 0 });
+      const first = sut.publish({ id: 'first', data: raw(0) });
       await settle();
-      const ok = sut.publish({ id: 'ok', groups: ['eu'], data: 1 });
-      await expect(sut.publish({ id: 'null-groups', groups: null as unknown as string[], data: 2 })).rejects.toThrow(InvalidEntityError);
+      const ok = sut.publish({ id: 'ok', groups: ['eu'], data: raw(1) });
+      await expect(sut.publish({ id: 'null-groups', groups: null as unknown as string[], data: raw(2) })).rejects.toThrow(InvalidEntityError);
       log.complete('first', 1);
       await first;
       await settle();
@@ -175,16 +181,15 @@ describe(EntityPublisher.name, () => {
       expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
     });
 
-    it('refuses data with no JSON form before recording', async () => {
-      await expect(sut.publish({ id: 'big', data: 10n })).rejects.toThrow(InvalidEntityError);
-      await expect(sut.publish({ id: 'nothing', data: undefined })).rejects.toThrow('data is required');
+    it('refuses an entity without data before recording', async () => {
+      await expect(sut.publish({ id: 'nothing', data: undefined as unknown as RawJson })).rejects.toThrow(InvalidEntityError);
       expect(log.recorded).toEqual([]);
     });
 
     it('takes back the record of an entity whose delivery failed, so that a retry publishes it afresh', async () => {
-      const first = sut.publish({ id: 'first', data: 0 });
+      const first = sut.publish({ id: 'first', data: raw(0) });
       await settle();
-      const [ok, failing] = [sut.publish({ id: 'ok', data: 1 }), sut.publish({ id: 'failing', data: 2 })];
+      const [ok, failing] = [sut.publish({ id: 'ok', data: raw(1) }), sut.publish({ id: 'failing', data: raw(2) })];
       log.complete('first', 1);
       await first;
       bus.nextPass = { failsIds: ['failing'] };
@@ -196,7 +201,7 @@ describe(EntityPublisher.name, () => {
       await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
       expect(log.forgotten).toEqual([['failing', 3]]);
 
-      const retry = sut.publish({ id: 'failing', data: 2 });
+      const retry = sut.publish({ id: 'failing', data: raw(2) });
       await settle();
       log.complete('failing', 4);
       await expect(retry).resolves.toEqual({ id: 'failing', seq: 4, duplicate: false });
@@ -204,9 +209,9 @@ describe(EntityPublisher.name, () => {
     });
 
     it('takes back every record of a batch whose broadcast threw, and goes on with the next batch', async () => {
-      const first = sut.publish({ id: 'first', data: 0 });
+      const first = sut.publish({ id: 'first', data: raw(0) });
       await settle();
-      const burst = ['a', 'b'].map((id) => sut.publish({ id, data: id }));
+      const burst = ['a', 'b'].map((id) => sut.publish({ id, data: raw(id) }));
       log.complete('first', 1);
       await first;
       bus.nextPass = { throws: new Error('bus down') };
@@ -219,7 +224,7 @@ describe(EntityPublisher.name, () => {
         ['a', 2],
         ['b', 3],
       ]);
-      const after = sut.publish({ id: 'a', data: 'again' });
+      const after = sut.publish({ id: 'a', data: raw('again') });
       await settle();
       log.complete('a', 4);
       await expect(after).resolves.toEqual({ id: 'a', seq: 4, duplicate: false });

@@ -3,6 +3,8 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { type BroadcastResult, DeliveryBus, type SocketSelector } from '@app/socket-registry';
 import { CONSUMER_PATH } from '../gateway/consumer-session.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { RawJson } from '../http/raw-json.js';
+import { entityFrame } from './entity-frame.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 import type { PublishEntityDto } from './publish-entity.dto.js';
 
@@ -33,12 +35,12 @@ const MAX_WAITING = 10_000;
 const MAX_BATCH = 64;
 const PRUNE_EVERY_MS = 3_600_000;
 
-/** An entity waiting for its record, already in the form that cannot fail later: groups checked, data serialised. */
+/** An entity waiting for its record, already in the form that cannot fail later: groups checked, data in hand as text. */
 interface Pending {
   readonly id: string;
   readonly selector: SocketSelector;
-  readonly groupsJson: string;
-  readonly dataJson: string;
+  readonly groups: readonly string[];
+  readonly dataText: string;
   readonly resolve: (outcome: PublishOutcome) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -137,7 +139,12 @@ export class EntityPublisher implements OnApplicationBootstrap, OnApplicationShu
     let results: ReadonlyArray<BroadcastResult | undefined> = [];
     let failure: unknown;
     try {
-      results = await this.bus.broadcastAll(fresh.map(({ pending, record }) => ({ frame: entityFrame(pending, record), selector: pending.selector })));
+      results = await this.bus.broadcastAll(
+        fresh.map(({ pending, record }) => ({
+          frame: entityFrame(pending.id, record.seq, pending.groups, pending.dataText, record.publishedAt),
+          selector: pending.selector,
+        })),
+      );
     } catch (error) {
       failure = error;
     }
@@ -183,7 +190,7 @@ export class EntityPublisher implements OnApplicationBootstrap, OnApplicationShu
  * Checks what could make an entity fail once recorded and brings it into the
  * form the frame is built from. Throws InvalidEntityError.
  */
-function prepare(entity: PublishEntityDto): Pick<Pending, 'selector' | 'groupsJson' | 'dataJson'> {
+function prepare(entity: PublishEntityDto): Pick<Pending, 'selector' | 'groups' | 'dataText'> {
   const given: unknown = entity.groups;
   let groups: string[] | undefined;
   if (given !== undefined) {
@@ -193,24 +200,6 @@ function prepare(entity: PublishEntityDto): Pick<Pending, 'selector' | 'groupsJs
     // a copy: the selector is read at broadcast time, after the caller has let go of the entity
     groups = [...(given as string[])];
   }
-  let dataJson: string | undefined;
-  try {
-    dataJson = JSON.stringify(entity.data);
-  } catch (error) {
-    throw new InvalidEntityError(`data cannot be written as JSON: ${(error as Error).message}`);
-  }
-  if (dataJson === undefined) throw new InvalidEntityError('data is required (any JSON value)');
-  return {
-    selector: { type: 'inbound', path: CONSUMER_PATH, groups },
-    groupsJson: JSON.stringify(groups ?? []),
-    dataJson,
-  };
-}
-
-/** The entity frame of the contract, built around the JSON prepared before the record. */
-function entityFrame(pending: Pending, record: PublicationRecord): Buffer {
-  return Buffer.from(
-    `{"type":"entity","id":${JSON.stringify(pending.id)},"seq":${record.seq},"groups":${pending.groupsJson},` +
-      `"data":${pending.dataJson},"published_at":"${record.publishedAt.toISOString()}"}`,
-  );
+  if (!(entity.data instanceof RawJson)) throw new InvalidEntityError('data is required (any JSON value)');
+  return { selector: { type: 'inbound', path: CONSUMER_PATH, groups }, groups: groups ?? [], dataText: entity.data.text };
 }
