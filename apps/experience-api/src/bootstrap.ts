@@ -6,6 +6,7 @@ import { ExperienceApiModule } from './experience-api.module.js';
 import { ConnectionShedding } from './gateway/connection-shedding.js';
 import { GuardedWsAdapter } from './gateway/guarded-ws.adapter.js';
 import { ApiBodyPipe } from './http/api-body.pipe.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { type BodyLimit, jsonBody } from './http/json-body.js';
 
 /** The largest entity `POST /entity` accepts. */
@@ -34,6 +35,7 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
   app.disable('x-powered-by');
   app.use(jsonBody(BODY_LIMITS, MAX_BODY_BYTES));
   app.useGlobalPipes(new ApiBodyPipe());
+  answerClientErrors(app.getHttpServer());
   app.get(ConnectionShedding).install(app.getHttpServer(), config.tls !== undefined);
   app.useWebSocketAdapter(new GuardedWsAdapter(app, { maxPayload: config.maxInboundFrameBytes, perMessageDeflate: false }));
   app.enableShutdownHooks();

@@ -27,6 +27,8 @@ export interface ExperienceConfig {
   readonly registrationClientRatePerMinute: number;
   readonly registrationClientBurst: number;
   readonly pingIntervalMs: number;
+  /** Pings a consumer may send a second (in bursts of as many); more is a flood. */
+  readonly maxPingsPerSecond: number;
   readonly maxInboundFrameBytes: number;
   readonly maxBufferedBytes: number;
   readonly alerts: AlertSettings;
@@ -70,6 +72,7 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     registrationClientRatePerMinute: read.integer('REGISTRATION_CLIENT_RATE_PER_MINUTE', 6, { min: 0, max: 1_000_000 }),
     registrationClientBurst: read.integer('REGISTRATION_CLIENT_BURST', 3, { min: 1, max: 1_000_000 }),
     pingIntervalMs: read.duration('WS_PING_INTERVAL', '30s', { minMs: 100 }),
+    maxPingsPerSecond: read.integer('WS_MAX_PINGS_PER_SECOND', 10, { min: 1, max: 10_000 }),
     maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
     maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
     alerts: readAlertSettings(read),

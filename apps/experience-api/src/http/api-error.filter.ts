@@ -9,7 +9,7 @@ import {
   InvalidClientCredentialsError,
 } from '@app/token-store';
 import { TooManyRegistrationsError } from '../consumers/too-many-registrations.error.js';
-import { PublisherBusyError } from '../publishing/entity-publisher.service.js';
+import { InvalidEntityError, PublisherBusyError } from '../publishing/entity-publisher.service.js';
 import { type ApiErrorBody, errorCode } from './api-error.js';
 
 /**
@@ -56,6 +56,9 @@ export class ApiErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof ClientNotFoundError) {
       return [HttpStatus.NOT_FOUND, { error: 'not_found', message: exception.message }];
+    }
+    if (exception instanceof InvalidEntityError) {
+      return [HttpStatus.BAD_REQUEST, { error: 'bad_request', message: exception.message }];
     }
     if (exception instanceof PublisherBusyError) {
       return [HttpStatus.SERVICE_UNAVAILABLE, { error: 'service_unavailable', message: exception.message }];

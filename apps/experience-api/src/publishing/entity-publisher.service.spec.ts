@@ -1,7 +1,7 @@
 import { type BroadcastResult, type Delivery, DeliveryBus, SocketRegistry } from '@app/socket-registry';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RawJson } from '../http/raw-json.js';
-import { EntityPublisher } from './entity-publisher.service.js';
+import { EntityPublisher, InvalidEntityError } from './entity-publisher.service.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 
 /** A publication log whose records complete only when the test says so, with the seq the test chose. */
@@ -26,6 +26,13 @@ class ControlledLog extends PublicationLog {
     this.take(id).reject(error);
   }
 
+  readonly forgotten: Array<[string, number]> = [];
+
+  async forget(id: string, seq: number): Promise<void> {
+    this.forgotten.push([id, seq]);
+    if (this.seen.get(id) === seq) this.seen.delete(id);
+  }
+
   async prune(): Promise<number> {
     return 0;
   }
@@ -40,14 +47,23 @@ class ControlledLog extends PublicationLog {
 
 class RecordingBus extends DeliveryBus {
   readonly passes: Delivery[][] = [];
+  /** What the next pass does instead of delivering: throw, or fail the deliveries of these ids. */
+  nextPass?: { throws: Error } | { failsIds: string[] };
 
   async broadcast(): Promise<BroadcastResult> {
     throw new Error('the publisher broadcasts in passes');
   }
 
   async broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]> {
-    this.passes.push([...deliveries]);
-    return deliveries.map(() => ({ recipients: 1, failures: [] }));
+    const next = this.nextPass;
+    this.nextPass = undefined;
+    if (next && 'throws' in next) throw next.throws;
+    const failing = next?.failsIds ?? [];
+    const delivered = deliveries.filter((delivery) => !failing.includes(JSON.parse(delivery.frame.toString('utf8')).id));
+    this.passes.push(delivered);
+    return deliveries.map((delivery) =>
+      delivered.includes(delivery) ? { recipients: 1, failures: [] } : { recipients: 0, failures: [], error: new Error('selector unreadable') },
+    );
   }
 
   async revokeGroups(): Promise<number> {
@@ -147,5 +163,71 @@ describe(EntityPublisher.name, () => {
     await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
     await expect(broken).rejects.toThrow('database unavailable');
     expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
+  });
+
+  describe('when an entity cannot be delivered', () => {
+    it('refuses groups that are not a list before recording, and publishes the rest of the burst', async () => {
+      const first = sut.publish({ id: 'first', data: raw(0) });
+      await settle();
+      const ok = sut.publish({ id: 'ok', groups: ['eu'], data: raw(1) });
+      await expect(sut.publish({ id: 'null-groups', groups: null as unknown as string[], data: raw(2) })).rejects.toThrow(InvalidEntityError);
+      log.complete('first', 1);
+      await first;
+      await settle();
+      log.complete('ok', 2);
+
+      await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
+      expect(log.recorded).toEqual(['first', 'ok']);
+      expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
+    });
+
+    it('refuses an entity without data before recording', async () => {
+      await expect(sut.publish({ id: 'nothing', data: undefined as unknown as RawJson })).rejects.toThrow(InvalidEntityError);
+      expect(log.recorded).toEqual([]);
+    });
+
+    it('takes back the record of an entity whose delivery failed, so that a retry publishes it afresh', async () => {
+      const first = sut.publish({ id: 'first', data: raw(0) });
+      await settle();
+      const [ok, failing] = [sut.publish({ id: 'ok', data: raw(1) }), sut.publish({ id: 'failing', data: raw(2) })];
+      log.complete('first', 1);
+      await first;
+      bus.nextPass = { failsIds: ['failing'] };
+      await settle();
+      log.complete('ok', 2);
+      log.complete('failing', 3);
+
+      await expect(failing).rejects.toThrow('selector unreadable');
+      await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
+      expect(log.forgotten).toEqual([['failing', 3]]);
+
+      const retry = sut.publish({ id: 'failing', data: raw(2) });
+      await settle();
+      log.complete('failing', 4);
+      await expect(retry).resolves.toEqual({ id: 'failing', seq: 4, duplicate: false });
+      expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok', 'failing']);
+    });
+
+    it('takes back every record of a batch whose broadcast threw, and goes on with the next batch', async () => {
+      const first = sut.publish({ id: 'first', data: raw(0) });
+      await settle();
+      const burst = ['a', 'b'].map((id) => sut.publish({ id, data: raw(id) }));
+      log.complete('first', 1);
+      await first;
+      bus.nextPass = { throws: new Error('bus down') };
+      await settle();
+      log.complete('a', 2);
+      log.complete('b', 3);
+
+      for (const outcome of burst) await expect(outcome).rejects.toThrow('bus down');
+      expect(log.forgotten).toEqual([
+        ['a', 2],
+        ['b', 3],
+      ]);
+      const after = sut.publish({ id: 'a', data: raw('again') });
+      await settle();
+      log.complete('a', 4);
+      await expect(after).resolves.toEqual({ id: 'a', seq: 4, duplicate: false });
+    });
   });
 });
