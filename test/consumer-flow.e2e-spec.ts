@@ -60,13 +60,13 @@ describe('a consumer registers, connects and receives entities', () => {
   it('sends an entity with groups only to sockets in any of those groups', async () => {
     const [eu, us, both, none] = await Promise.all([
       createConsumer(api, { groups: ['eu'] }),
-      createConsumer(api),
-      createConsumer(api, { groups: ['eu'] }),
+      createConsumer(api, { groups: ['eu', 'us'] }),
+      createConsumer(api, { groups: ['eu', 'us', 'audit'] }),
       createConsumer(api),
     ]);
     const euSocket = await connect(eu.clientId, eu.token);
     const usSocket = await connect(us.clientId, us.token, { groups: 'us' });
-    const bothSocket = await connect(both.clientId, both.token, { groups: 'us, audit' });
+    const bothSocket = await connect(both.clientId, both.token, { groups: 'eu, us, audit' });
     const noneSocket = await connect(none.clientId, none.token);
     expect((await euSocket.next()).groups).toEqual(['eu']);
     expect((await usSocket.next()).groups).toEqual(['us']);
@@ -90,21 +90,21 @@ describe('a consumer registers, connects and receives entities', () => {
     expect(noneSocket.pending + euSocket.pending + usSocket.pending + bothSocket.pending).toBe(0);
   });
 
-  it('lets registration set the default groups, and groups may come as a query parameter', async () => {
-    const consumer = await createConsumer(api);
-    await api.http
+  it('lets registration choose default groups among the grants, and a handshake name its own, also as a query parameter', async () => {
+    const consumer = await createConsumer(api, { groups: ['alerts', 'night'] });
+    const registered = await api.http
       .post('/consumers')
       .set('client_id', consumer.clientId)
       .set('client_secret', consumer.clientSecret)
       .send({ groups: ['alerts'] })
-      .expect(201)
-      .then(async (answer) => {
-        const socket = await TestSocket.open(`${api.wsUrl}/ws/publish?groups=night`, {
-          headers: consumerHeaders(consumer.clientId, answer.body.token),
-        });
-        sockets.push(socket);
-        expect((await socket.next()).groups).toEqual(['alerts', 'night']);
-      });
+      .expect(201);
+
+    const byDefault = await connect(consumer.clientId, registered.body.token);
+    expect((await byDefault.next()).groups).toEqual(['alerts']);
+    await byDefault.close();
+    const named = await TestSocket.open(`${api.wsUrl}/ws/publish?groups=night`, { headers: consumerHeaders(consumer.clientId, registered.body.token) });
+    sockets.push(named);
+    expect((await named.next()).groups).toEqual(['night']);
   });
 
   it('broadcasts an id once: the same id again answers 200 duplicate with the first seq', async () => {

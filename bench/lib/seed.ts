@@ -58,7 +58,7 @@ export async function seedConsumers(options: SeedOptions): Promise<void> {
         lines.push(`${clientId} ${token}`);
       }
       await database.query(
-        `INSERT INTO clients (client_id, secret_hash, default_groups) SELECT id, $2, '{}' FROM unnest($1::text[]) AS id`,
+        `INSERT INTO clients (client_id, secret_hash, grants) SELECT id, $2, '{}' FROM unnest($1::text[]) AS id`,
         [ids, secretHash],
       );
       await database.query(

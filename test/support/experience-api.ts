@@ -25,6 +25,8 @@ export async function startExperienceApi(env: Record<string, string> = {}): Prom
     ADMIN_TOKEN,
     PGLITE_DATA_DIR: 'memory://',
     HANDSHAKE_RATE_PER_SECOND: '0',
+    REGISTRATION_RATE_PER_MINUTE: '0',
+    REGISTRATION_CLIENT_RATE_PER_MINUTE: '0',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...env,
   });

@@ -5,16 +5,26 @@ import type { ExperienceConfig } from './config/experience.config.js';
 import { ExperienceApiModule } from './experience-api.module.js';
 import { ConnectionShedding } from './gateway/connection-shedding.js';
 import { GuardedWsAdapter } from './gateway/guarded-ws.adapter.js';
-import { jsonBody } from './http/json-body.js';
-import { apiValidationPipe } from './http/validation.pipe.js';
+import { ApiBodyPipe } from './http/api-body.pipe.js';
+import { answerClientErrors } from './http/client-errors.js';
+import { type BodyLimit, jsonBody } from './http/json-body.js';
 
-/** The largest request body accepted, `POST /entity` included. */
-export const MAX_BODY_BYTES = 1_048_576;
+/** The largest entity `POST /entity` accepts. */
+export const MAX_ENTITY_BODY_BYTES = 1_048_576;
+/** Registration bodies name a few groups at most. */
+export const MAX_REGISTRATION_BODY_BYTES = 8_192;
+/** Every other body: admin requests. */
+export const MAX_BODY_BYTES = 65_536;
+
+const BODY_LIMITS: readonly BodyLimit[] = [
+  { path: '/entity', bytes: MAX_ENTITY_BODY_BYTES },
+  { path: '/consumers', bytes: MAX_REGISTRATION_BODY_BYTES },
+];
 
 /**
  * Builds experience-api, ready to `listen`: HTTPS and WSS on one port when TLS
- * files are configured, the guarded WebSocket adapter, JSON bodies, and one
- * error format for every answer.
+ * files are configured, the guarded WebSocket adapter, JSON bodies with a
+ * limit per route, and one error format for every answer.
  */
 export async function createExperienceApp(config: ExperienceConfig, logLevels?: LogLevel[]): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(ExperienceApiModule.forRoot(config), {
@@ -23,8 +33,9 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
     logger: logLevels ?? ['log', 'warn', 'error'],
   });
   app.disable('x-powered-by');
-  app.use(jsonBody(MAX_BODY_BYTES));
-  app.useGlobalPipes(apiValidationPipe());
+  app.use(jsonBody(BODY_LIMITS, MAX_BODY_BYTES));
+  app.useGlobalPipes(new ApiBodyPipe());
+  answerClientErrors(app.getHttpServer());
   app.get(ConnectionShedding).install(app.getHttpServer(), config.tls !== undefined);
   app.useWebSocketAdapter(new GuardedWsAdapter(app, { maxPayload: config.maxInboundFrameBytes, perMessageDeflate: false }));
   app.enableShutdownHooks();

@@ -35,8 +35,8 @@ async function main(): Promise<void> {
   if (config.adminTokenGenerated) {
     logger.warn(`no ADMIN_TOKEN set: generated one for this development run: ${config.adminToken}`);
     logger.log(
-      `create a first client with:\n  curl -s -X POST ${base}/admin/clients -H "Authorization: Bearer ${config.adminToken}" ` +
-        `-H "Content-Type: application/json" -d '{"client_id":"acme"}'`,
+      `create a first client, granted the group "orders", with:\n  curl -s -X POST ${base}/admin/clients -H "Authorization: Bearer ${config.adminToken}" ` +
+        `-H "Content-Type: application/json" -d '{"client_id":"acme","groups":["orders"]}'`,
     );
   } else if (config.adminToken === undefined) {
     logger.log('admin API disabled (NODE_ENV=production and no ADMIN_TOKEN)');

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Grants } from '@app/platform';
 import type { BroadcastResult, Delivery, SocketSelector } from './socket-selector.js';
 import { SocketRegistry } from './socket-registry.js';
 
@@ -12,6 +13,8 @@ export abstract class DeliveryBus {
   abstract broadcast(frame: Buffer, selector: SocketSelector): Promise<BroadcastResult>;
   /** Writes each frame to its selected sockets, in order; one result per delivery. */
   abstract broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]>;
+  /** Takes every group outside `grants` (names, or prefixes ending in `*`) from the selected sockets; returns how many lost a group. */
+  abstract revokeGroups(selector: SocketSelector, grants: readonly string[]): Promise<number>;
   /** Closes the selected sockets; returns how many were closed. */
   abstract close(selector: SocketSelector, code: number, reason: string): Promise<number>;
 }
@@ -29,6 +32,11 @@ export class InProcessDeliveryBus extends DeliveryBus {
 
   async broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]> {
     return this.registry.deliverAll(deliveries);
+  }
+
+  async revokeGroups(selector: SocketSelector, grants: readonly string[]): Promise<number> {
+    const granted = new Grants(grants);
+    return this.registry.retainGroups(selector, (group) => granted.allows(group));
   }
 
   async close(selector: SocketSelector, code: number, reason: string): Promise<number> {

@@ -346,6 +346,97 @@ describe(SocketRegistry.name, () => {
     });
   });
 
+  describe('a delivery that fails', () => {
+    /** Resolves when the client gets a ping: proof that nothing the server writes is held back. */
+    function pinged(peer: Peer): Promise<unknown> {
+      const got = once(peer.client, 'ping');
+      peer.server.ping();
+      return got;
+    }
+
+    it('fails alone when its selector cannot be read, and leaves no socket corked', async () => {
+      const [eu, us] = await Promise.all([connect({ clientId: 'eu-client', groups: ['eu'] }), connect({ clientId: 'us-client', groups: ['us'] })]);
+      const unreadable = {
+        get groups(): string[] {
+          throw new Error('unreadable selector');
+        },
+      };
+
+      const results = sut.deliverAll([
+        { frame: frame('1 all'), selector: {} },
+        { frame: frame('2 null groups'), selector: { groups: null as unknown as string[] } },
+        { frame: frame('3 eu'), selector: { groups: ['eu'] } },
+        { frame: frame('4 unreadable'), selector: unreadable },
+        { frame: frame('5 all'), selector: {} },
+      ]);
+
+      expect(results.map((result) => [result.recipients, result.error?.message])).toEqual([
+        [2, undefined],
+        [0, expect.stringContaining('not iterable')],
+        [1, undefined],
+        [0, 'unreadable selector'],
+        [2, undefined],
+      ]);
+      await Promise.all([pinged(eu), pinged(us)]);
+      expect(await eu.received()).toEqual(['1 all', '3 eu', '5 all']);
+      expect(await us.received()).toEqual(['1 all', '5 all']);
+      expect(sut.deliverAll([{ frame: frame('later'), selector: {} }])[0].recipients).toBe(2);
+      expect(await receivedBy([eu, us])).toEqual([['later'], ['later']]);
+    });
+
+    it('drops the socket whose write throws, and the others get every frame of the batch', async () => {
+      const [healthy, broken, other] = await Promise.all([
+        connect({ clientId: 'healthy', groups: ['eu'] }),
+        connect({ clientId: 'broken', groups: ['eu'] }),
+        connect({ clientId: 'other', groups: ['us'] }),
+      ]);
+      const transport = (broken.server as unknown as { _socket: { write: () => never } })._socket;
+      transport.write = () => {
+        throw new Error('write after end');
+      };
+
+      const results = sut.deliverAll([
+        { frame: frame('1 eu'), selector: { groups: ['eu'] } },
+        { frame: frame('2 all'), selector: {} },
+        { frame: frame('3 us'), selector: { groups: ['us'] } },
+      ]);
+
+      expect(results).toEqual([
+        { recipients: 1, failures: [{ socket_id: broken.id, reason: 'send_failed' }] },
+        { recipients: 2, failures: [{ socket_id: broken.id, reason: 'not_open' }] },
+        { recipients: 1, failures: [] },
+      ]);
+      expect((await broken.closed).code).toBe(1006);
+      await Promise.all([pinged(healthy), pinged(other)]);
+      expect(await receivedBy([healthy, other])).toEqual([
+        ['1 eu', '2 all'],
+        ['2 all', '3 us'],
+      ]);
+    });
+  });
+
+  describe('dropIfSlow', () => {
+    it('drops a socket whose unsent bytes pass the limit, whatever wrote them', async () => {
+      const [slow, healthy] = await Promise.all([connect({ clientId: 'slow' }), connect({ clientId: 'healthy' })]);
+      slow.client.pause();
+      const entry = sut.get(slow.id)!;
+      expect(sut.dropIfSlow(entry)).toBe(false);
+      // written past the registry, as ws writes pongs and close frames
+      while (slow.server.bufferedAmount <= 64 * 1024) {
+        slow.server.pong(Buffer.alloc(125));
+        slow.server.send(Buffer.alloc(16 * 1024));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+
+      expect(sut.dropIfSlow(entry)).toBe(true);
+
+      slow.client.resume();
+      expect((await slow.closed).code).toBe(1006);
+      expect(sut.dropIfSlow(sut.get(healthy.id)!)).toBe(false);
+      expect(healthy.client.readyState).toBe(WebSocket.OPEN);
+    });
+  });
+
   describe('sendTo', () => {
     it('sends one frame to one socket, and answers undefined for an unknown one', async () => {
       const [target, other] = await Promise.all([connect(), connect()]);

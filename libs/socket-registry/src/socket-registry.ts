@@ -66,6 +66,18 @@ export class SocketRegistry {
     return [...entry.groups];
   }
 
+  /** Takes from each selected socket every group `keep` refuses; returns how many sockets lost a group. */
+  retainGroups(selector: SocketSelector, keep: (group: string) => boolean): number {
+    let changed = 0;
+    for (const entry of [...this.select(selector)]) {
+      const dropped = [...entry.groups].filter((group) => !keep(group));
+      if (dropped.length === 0) continue;
+      this.unsubscribe(entry.id, dropped);
+      changed++;
+    }
+    return changed;
+  }
+
   /** The sockets a selector names, each once. */
   *select(selector: SocketSelector): Generator<RegisteredSocket> {
     const matches = (entry: RegisteredSocket): boolean =>
@@ -100,32 +112,48 @@ export class SocketRegistry {
    * and that buffer goes to each selected socket in a single write: a
    * broadcast costs one write per socket, however many entities it carries,
    * and nothing is allocated per socket.
+   *
+   * A delivery whose selector cannot be read fails alone (its result carries
+   * the error), a socket whose write throws is dropped alone, and every socket
+   * corked on the way is uncorked, whatever happened.
    */
   deliverAll(deliveries: readonly Delivery[]): BroadcastResult[] {
     const results: BroadcastResult[] = [];
     // a socket written in more than one run is corked, so its frames still leave in one write
     const corked = deliveries.length > 1 ? new Set<Socket>() : undefined;
-    let start = 0;
-    while (start < deliveries.length) {
-      let end = start + 1;
-      while (end < deliveries.length && sameSelection(deliveries[start].selector, deliveries[end].selector)) end++;
-      const run = deliveries.slice(start, end);
-      const result = this.deliverRun(run.map((delivery) => delivery.frame), run[0].selector, end < deliveries.length ? corked : undefined);
-      for (let i = start; i < end; i++) results.push(result);
-      start = end;
+    try {
+      let start = 0;
+      while (start < deliveries.length) {
+        let end = start + 1;
+        try {
+          while (end < deliveries.length && sameSelection(deliveries[start].selector, deliveries[end].selector)) end++;
+        } catch {
+          // a selector that cannot be read ends the run here and fails in a run of its own
+        }
+        const result = this.deliverRun(deliveries, start, end, end < deliveries.length ? corked : undefined);
+        for (let i = start; i < end; i++) results.push(result);
+        start = end;
+      }
+    } finally {
+      if (corked) for (const transport of corked) transport.uncork();
     }
-    if (corked) for (const transport of corked) transport.uncork();
     return results;
   }
 
-  private deliverRun(frames: Buffer[], selector: SocketSelector, corked: Set<Socket> | undefined): BroadcastResult {
+  private deliverRun(deliveries: readonly Delivery[], start: number, end: number, corked: Set<Socket> | undefined): BroadcastResult {
+    const frames = deliveries.slice(start, end).map((delivery) => delivery.frame);
     const wire = encodeTextFrames(frames);
     let recipients = 0;
     const failures: DeliveryFailure[] = [];
-    for (const entry of this.select(selector)) {
-      const failure = this.writeWire(entry, wire, frames, corked);
-      if (failure) failures.push({ socket_id: entry.id, reason: failure });
-      else recipients++;
+    try {
+      for (const entry of this.select(deliveries[start].selector)) {
+        const failure = this.writeWire(entry, wire, frames, corked);
+        if (failure) failures.push({ socket_id: entry.id, reason: failure });
+        else recipients++;
+      }
+    } catch (error) {
+      this.logger.error(`a delivery failed: its selector could not be read: ${(error as Error).message}`);
+      return { recipients, failures, error: error instanceof Error ? error : new Error(String(error)) };
     }
     return { recipients, failures };
   }
@@ -148,27 +176,42 @@ export class SocketRegistry {
     return closed;
   }
 
+  /**
+   * Drops the socket if more than the limit of bytes wait to be sent to it,
+   * whatever put them there; true if it was dropped.
+   */
+  dropIfSlow(entry: RegisteredSocket): boolean {
+    const { socket } = entry;
+    if (socket.bufferedAmount <= this.options.maxBufferedBytes) return false;
+    // a consumer that cannot keep up would otherwise hold an ever-growing queue in our memory
+    this.logger.warn(`dropping slow socket ${entry.id} (client ${entry.clientId ?? '-'}): ${socket.bufferedAmount} bytes unsent`);
+    socket.terminate();
+    return true;
+  }
+
   /** Writes the encoded frames to the socket, or through `ws` frame by frame where a direct write is not safe. */
   private writeWire(entry: RegisteredSocket, wire: Buffer, frames: readonly Buffer[], corked: Set<Socket> | undefined): DeliveryFailure['reason'] | null {
     const { socket } = entry;
     if (socket.readyState !== WebSocket.OPEN) return 'not_open';
-    if (socket.bufferedAmount > this.options.maxBufferedBytes) {
-      // a consumer that cannot keep up would otherwise hold an ever-growing queue in our memory
-      this.logger.warn(`dropping slow socket ${entry.id} (client ${entry.clientId ?? '-'}): ${socket.bufferedAmount} bytes unsent`);
-      socket.terminate();
-      return 'slow_consumer';
-    }
-    const transport = rawTransport(socket);
-    if (!transport) {
-      for (const frame of frames) socket.send(frame, { binary: false });
+    if (this.dropIfSlow(entry)) return 'slow_consumer';
+    try {
+      const transport = rawTransport(socket);
+      if (!transport) {
+        for (const frame of frames) socket.send(frame, { binary: false });
+        return null;
+      }
+      if (corked && !corked.has(transport)) {
+        transport.cork();
+        corked.add(transport);
+      }
+      transport.write(wire);
       return null;
+    } catch (error) {
+      // part of a frame may have left: the stream can no longer be trusted, so the socket goes
+      this.logger.warn(`dropping socket ${entry.id} (client ${entry.clientId ?? '-'}): write failed: ${(error as Error).message}`);
+      socket.terminate();
+      return 'send_failed';
     }
-    if (corked && !corked.has(transport)) {
-      transport.cork();
-      corked.add(transport);
-    }
-    transport.write(wire);
-    return null;
   }
 }
 
@@ -177,6 +220,6 @@ function sameSelection(a: SocketSelector, b: SocketSelector): boolean {
   if (a === b) return true;
   if (a.type !== b.type || a.path !== b.path || a.clientId !== b.clientId) return false;
   if (a.groups === b.groups) return true;
-  if (a.groups === undefined || b.groups === undefined || a.groups.length !== b.groups.length) return false;
+  if (!Array.isArray(a.groups) || !Array.isArray(b.groups) || a.groups.length !== b.groups.length) return false;
   return a.groups.every((group, i) => group === b.groups![i]);
 }

@@ -33,4 +33,10 @@ export interface Delivery {
 export interface BroadcastResult {
   readonly recipients: number;
   readonly failures: DeliveryFailure[];
+  /**
+   * Set when the delivery itself failed (its selector could not be read): its
+   * frame reached none of its sockets, or only those selected before the
+   * failure. The other deliveries of the batch went on regardless.
+   */
+  readonly error?: Error;
 }

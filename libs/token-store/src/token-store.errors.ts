@@ -12,6 +12,17 @@ export class ClientNotFoundError extends Error {
   }
 }
 
+/** A group outside the client's grants was asked for. */
+export class GroupNotGrantedError extends Error {
+  constructor(
+    readonly clientId: string,
+    readonly group: string,
+  ) {
+    super(`group "${group}" is not granted to client "${clientId}"`);
+    this.name = 'GroupNotGrantedError';
+  }
+}
+
 /** Wrong or missing client credentials; deliberately silent about which part was wrong. */
 export class InvalidClientCredentialsError extends Error {
   constructor() {

@@ -62,12 +62,13 @@ describe('token store', () => {
     it('creates a client whose secret is kept only as a scrypt hash', async () => {
       const sut = clients;
       const clientId = uniqueId();
-      const created = await sut.create({ clientId, clientSecret: 'the-secret-value-1', groups: ['a'] });
+      const created = await sut.create({ clientId, clientSecret: 'the-secret-value-1', grants: ['a', 'b/*'] });
       expect(created).toEqual({ clientId, clientSecret: 'the-secret-value-1' });
-      const [row] = await dataSource.query('SELECT secret_hash, default_groups FROM clients WHERE client_id = $1', [clientId]);
+      const [row] = await dataSource.query('SELECT secret_hash, grants, default_groups FROM clients WHERE client_id = $1', [clientId]);
       expect(row.secret_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
       expect(row.secret_hash).not.toContain('the-secret-value-1');
-      expect(row.default_groups).toEqual(['a']);
+      expect(row.grants).toEqual(['a', 'b/*']);
+      expect(row.default_groups).toBeNull();
     });
 
     it('refuses an id that exists', async () => {
@@ -89,28 +90,60 @@ describe('token store', () => {
     it('refuses to remove a client that does not exist', async () => {
       await expect(clients.remove(uniqueId())).rejects.toBeInstanceOf(ClientNotFoundError);
     });
+
+    it('refuses an id no client can have without asking the database, which would fail on a NUL', async () => {
+      await expect(clients.verifyCredentials('ab\u0000cd', 'any-secret-at-all')).rejects.toBeInstanceOf(InvalidClientCredentialsError);
+    });
+
+    it('lists clients a page at a time, in id order, without secrets', async () => {
+      const prefix = uniqueId();
+      for (const suffix of ['c', 'a', 'b']) await clients.create({ clientId: `${prefix}-${suffix}`, grants: [suffix] });
+
+      const first = await clients.list(`${prefix}-`, 2);
+      const second = await clients.list(first.next!, 2);
+
+      expect(first.clients.map((client) => client.clientId)).toEqual([`${prefix}-a`, `${prefix}-b`]);
+      expect(second.clients[0]).toEqual({ clientId: `${prefix}-c`, grants: ['c'], defaultGroups: null, createdAt: expect.any(Date) });
+      expect(JSON.stringify([first, second])).not.toContain('scrypt');
+    });
+
+    it('replaces grants and rotates secrets, and says when the client does not exist', async () => {
+      const clientId = uniqueId();
+      const { clientSecret } = await clients.create({ clientId, grants: ['a'] });
+
+      await expect(clients.setGrants(clientId, ['b', 'c/*'])).resolves.toMatchObject({ clientId, grants: ['b', 'c/*'] });
+      const rotated = await clients.rotateSecret(clientId);
+
+      await expect(clients.verifyCredentials(clientId, clientSecret)).rejects.toBeInstanceOf(InvalidClientCredentialsError);
+      await expect(clients.verifyCredentials(clientId, rotated.clientSecret)).resolves.toMatchObject({ grants: ['b', 'c/*'] });
+      await expect(clients.setGrants(uniqueId(), [])).rejects.toBeInstanceOf(ClientNotFoundError);
+      await expect(clients.rotateSecret(uniqueId())).rejects.toBeInstanceOf(ClientNotFoundError);
+    });
   });
 
   describe(ConsumerTokenService.name, () => {
+    const register = async (clientId: string, secret: string, groups?: string[]) =>
+      tokens.issue(await clients.verifyCredentials(clientId, secret), groups);
+
     it('issues a token stored only as its SHA-256 and accepts it in a handshake', async () => {
       const sut = tokens;
       const clientId = uniqueId();
-      const { clientSecret } = await clients.create({ clientId, groups: ['eu'] });
-      const issued = await sut.register(clientId, clientSecret);
+      const { clientSecret } = await clients.create({ clientId, grants: ['eu'] });
+      const issued = await register(clientId, clientSecret);
 
       expect(issued.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const [row] = await dataSource.query(`SELECT encode(token_hash, 'hex') AS hash FROM consumer_tokens WHERE client_id = $1`, [clientId]);
       expect(row.hash).toHaveLength(64);
       expect(row.hash).not.toContain(Buffer.from(issued.token).toString('hex'));
-      await expect(sut.authenticate(clientId, issued.token)).resolves.toEqual({ clientId, defaultGroups: ['eu'] });
+      await expect(sut.authenticate(clientId, issued.token)).resolves.toMatchObject({ clientId, defaultGroups: ['eu'] });
     });
 
     it('rotates: registering again kills the earlier token', async () => {
       const sut = tokens;
       const clientId = uniqueId();
       const { clientSecret } = await clients.create({ clientId });
-      const first = await sut.register(clientId, clientSecret);
-      const second = await sut.register(clientId, clientSecret);
+      const first = await register(clientId, clientSecret);
+      const second = await register(clientId, clientSecret);
 
       expect(await rejection(sut.authenticate(clientId, first.token))).toBe('mismatch');
       await expect(sut.authenticate(clientId, second.token)).resolves.toMatchObject({ clientId });
@@ -119,9 +152,9 @@ describe('token store', () => {
     it('replaces default groups when registration names them', async () => {
       const sut = tokens;
       const clientId = uniqueId();
-      const { clientSecret } = await clients.create({ clientId, groups: ['old'] });
-      const issued = await sut.register(clientId, clientSecret, ['new', 'other']);
-      await expect(sut.authenticate(clientId, issued.token)).resolves.toEqual({ clientId, defaultGroups: ['new', 'other'] });
+      const { clientSecret } = await clients.create({ clientId, grants: ['old', 'new', 'other*'] });
+      const issued = await register(clientId, clientSecret, ['new', 'other-1']);
+      await expect(sut.authenticate(clientId, issued.token)).resolves.toMatchObject({ clientId, defaultGroups: ['new', 'other-1'] });
     });
 
     it('tells missing, malformed, unknown and foreign tokens apart for the logs', async () => {
@@ -129,8 +162,8 @@ describe('token store', () => {
       const [mine, theirs] = [uniqueId(), uniqueId()];
       const mySecret = (await clients.create({ clientId: mine })).clientSecret;
       const theirSecret = (await clients.create({ clientId: theirs })).clientSecret;
-      await sut.register(mine, mySecret);
-      const theirToken = (await sut.register(theirs, theirSecret)).token;
+      await register(mine, mySecret);
+      const theirToken = (await register(theirs, theirSecret)).token;
 
       expect(await rejection(sut.authenticate(undefined, theirToken))).toBe('missing');
       expect(await rejection(sut.authenticate(mine, undefined))).toBe('missing');
@@ -143,7 +176,7 @@ describe('token store', () => {
     it('kills a token when its client is removed', async () => {
       const clientId = uniqueId();
       const { clientSecret } = await clients.create({ clientId });
-      const issued = await tokens.register(clientId, clientSecret);
+      const issued = await register(clientId, clientSecret);
       await clients.remove(clientId);
       expect(await rejection(tokens.authenticate(clientId, issued.token))).toBe('unknown');
     });
@@ -251,7 +284,7 @@ describe('token idle time', () => {
       const clientId = uniqueId();
       const { clientSecret } = await module.get(ClientService).create({ clientId });
       const sut = module.get(ConsumerTokenService);
-      const issued = await sut.register(clientId, clientSecret);
+      const issued = await sut.issue(await module.get(ClientService).verifyCredentials(clientId, clientSecret));
 
       await new Promise((resolve) => setTimeout(resolve, 600));
       await sut.touch(clientId);

@@ -1,33 +1,81 @@
-import { Body, Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { DeliveryBus } from '@app/socket-registry';
-import { ClientService } from '@app/token-store';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { DeliveryBus, type SocketSelector } from '@app/socket-registry';
+import { type ClientView, ClientService, LiveSocketService } from '@app/token-store';
 import { CONSUMER_PATH } from '../gateway/consumer-session.service.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
-import { CreateClientDto } from './create-client.dto.js';
+import { ClientIdPipe } from './client-id.pipe.js';
+import { CreateClientDto, ListClientsQuery, RotateSecretDto, UpdateClientDto } from './client.dto.js';
 
 /** Closing a deleted client's socket: its credentials no longer hold. */
 const CLIENT_DELETED = 1008;
+const DEFAULT_PAGE_SIZE = 100;
+
+function describeClient(client: ClientView): object {
+  return {
+    client_id: client.clientId,
+    groups: client.grants,
+    default_groups: client.defaultGroups,
+    created_at: client.createdAt.toISOString(),
+  };
+}
+
+const socketsOf = (clientId: string): SocketSelector => ({ type: 'inbound', path: CONSUMER_PATH, clientId });
 
 @Controller('admin/clients')
 @UseGuards(AdminTokenGuard)
 export class ClientsController {
   constructor(
     private readonly clients: ClientService,
+    private readonly liveSockets: LiveSocketService,
     private readonly bus: DeliveryBus,
   ) {}
 
   @Post()
   @HttpCode(201)
   async create(@Body() body: CreateClientDto): Promise<{ client_id: string; client_secret: string }> {
-    const created = await this.clients.create({ clientId: body.client_id, clientSecret: body.client_secret, groups: body.groups });
+    const grants = body.groups && [...new Set(body.groups)];
+    const created = await this.clients.create({ clientId: body.client_id, clientSecret: body.client_secret, grants });
     return { client_id: created.clientId, client_secret: created.clientSecret };
+  }
+
+  /** A page of clients in id order; `next` is the `after` of the following page. Never a secret. */
+  @Get()
+  async list(@Query() query: ListClientsQuery): Promise<object> {
+    const page = await this.clients.list(query.after, query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit));
+    return { clients: page.clients.map(describeClient), next: page.next };
+  }
+
+  /** The client with its open connection, on whichever instance holds it. */
+  @Get(':client_id')
+  async get(@Param('client_id', ClientIdPipe) clientId: string): Promise<object> {
+    const [client, socket] = await Promise.all([this.clients.find(clientId), this.liveSockets.find(clientId)]);
+    return {
+      ...describeClient(client),
+      live_socket: socket && { socket_id: socket.socketId, instance_id: socket.instanceId, connected_at: socket.connectedAt.toISOString() },
+    };
+  }
+
+  /** Replaces the client's grants; a group its open socket is in and no longer granted is taken off it at once. */
+  @Patch(':client_id')
+  async update(@Param('client_id', ClientIdPipe) clientId: string, @Body() body: UpdateClientDto): Promise<object> {
+    const client = await this.clients.setGrants(clientId, [...new Set(body.groups)]);
+    await this.bus.revokeGroups(socketsOf(clientId), client.grants);
+    return describeClient(client);
+  }
+
+  /** A new secret, shown once; the old one stops working. Tokens already issued stay valid until rotated or idle. */
+  @Post(':client_id/secret')
+  @HttpCode(201)
+  async rotateSecret(@Param('client_id', ClientIdPipe) clientId: string, @Body() body: RotateSecretDto): Promise<object> {
+    const rotated = await this.clients.rotateSecret(clientId, body.client_secret);
+    return { client_id: rotated.clientId, client_secret: rotated.clientSecret };
   }
 
   /** Deletes the client, which kills its token, and closes its open socket. */
   @Delete(':client_id')
   @HttpCode(204)
-  async remove(@Param('client_id') clientId: string): Promise<void> {
+  async remove(@Param('client_id', ClientIdPipe) clientId: string): Promise<void> {
     await this.clients.remove(clientId);
-    await this.bus.close({ type: 'inbound', path: CONSUMER_PATH, clientId }, CLIENT_DELETED, 'client deleted');
+    await this.bus.close(socketsOf(clientId), CLIENT_DELETED, 'client deleted');
   }
 }

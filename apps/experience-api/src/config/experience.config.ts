@@ -23,7 +23,15 @@ export interface ExperienceConfig {
   readonly tls?: TlsFiles;
   readonly handshakeRatePerSecond: number;
   readonly handshakeBurst: number;
+  /** `POST /consumers` attempts per address, a minute and in a burst; a rate of 0 turns the limit off. */
+  readonly registrationRatePerMinute: number;
+  readonly registrationBurst: number;
+  /** `POST /consumers` attempts per client id, a minute and in a burst; a rate of 0 turns the limit off. */
+  readonly registrationClientRatePerMinute: number;
+  readonly registrationClientBurst: number;
   readonly pingIntervalMs: number;
+  /** Pings a consumer may send a second (in bursts of as many); more is a flood. */
+  readonly maxPingsPerSecond: number;
   readonly maxInboundFrameBytes: number;
   readonly maxBufferedBytes: number;
   readonly alerts: AlertSettings;
@@ -62,7 +70,12 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     tls: readTlsFiles(read),
     handshakeRatePerSecond: read.integer('HANDSHAKE_RATE_PER_SECOND', 50, { min: 0, max: 1_000_000 }),
     handshakeBurst: read.integer('HANDSHAKE_BURST', 200, { min: 1, max: 1_000_000 }),
+    registrationRatePerMinute: read.integer('REGISTRATION_RATE_PER_MINUTE', 30, { min: 0, max: 1_000_000 }),
+    registrationBurst: read.integer('REGISTRATION_BURST', 10, { min: 1, max: 1_000_000 }),
+    registrationClientRatePerMinute: read.integer('REGISTRATION_CLIENT_RATE_PER_MINUTE', 6, { min: 0, max: 1_000_000 }),
+    registrationClientBurst: read.integer('REGISTRATION_CLIENT_BURST', 3, { min: 1, max: 1_000_000 }),
     pingIntervalMs: read.duration('WS_PING_INTERVAL', '30s', { minMs: 100, maxMs: HOUR_MS }),
+    maxPingsPerSecond: read.integer('WS_MAX_PINGS_PER_SECOND', 10, { min: 1, max: 10_000 }),
     maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
     maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
     alerts: readAlertSettings(read),

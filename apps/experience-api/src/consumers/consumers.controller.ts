@@ -1,20 +1,20 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import type { IncomingHttpHeaders } from 'node:http';
-import { ConsumerTokenService, InvalidClientCredentialsError } from '@app/token-store';
-import { readClientCredentials } from './client-credentials.js';
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
+import { ConsumerTokenService } from '@app/token-store';
+import { ConsumerCredentialsGuard, verifiedClientOf } from './consumer-credentials.guard.js';
 import { RegisterConsumerDto } from './register-consumer.dto.js';
 
 @Controller('consumers')
+@UseGuards(ConsumerCredentialsGuard)
 export class ConsumersController {
   constructor(private readonly tokens: ConsumerTokenService) {}
 
-  /** Exchanges client credentials for a consumer token, rotating any earlier one. */
+  /** Exchanges client credentials (checked by the guard) for a consumer token, rotating any earlier one. */
   @Post()
   @HttpCode(201)
-  async register(@Headers() headers: IncomingHttpHeaders, @Body() body: RegisterConsumerDto = {}): Promise<object> {
-    const credentials = readClientCredentials(headers);
-    if (!credentials) throw new InvalidClientCredentialsError();
-    const issued = await this.tokens.register(credentials.clientId, credentials.clientSecret, body.groups);
+  async register(@Req() request: Request, @Body() body: RegisterConsumerDto): Promise<object> {
+    const groups = body.groups && [...new Set(body.groups)];
+    const issued = await this.tokens.issue(verifiedClientOf(request), groups);
     return { client_id: issued.clientId, token: issued.token, token_type: 'Bearer', expires_at: issued.expiresAt.toISOString() };
   }
 }

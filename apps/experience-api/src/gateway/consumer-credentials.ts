@@ -33,7 +33,7 @@ export function readHandshakeCredentials(headers: IncomingHttpHeaders): Handshak
   };
 }
 
-/** Extra groups asked for in the handshake: a `groups: a,b` header, or `?groups=a,b` for browsers. */
+/** Groups asked for in the handshake, in place of the defaults: a `groups: a,b` header, or `?groups=a,b` for browsers. */
 export function readHandshakeGroups(headers: IncomingHttpHeaders, url: string | undefined): string[] {
   const header = headers['groups'];
   const query = url?.includes('?') ? new URL(url, 'ws://localhost').searchParams.get('groups') : null;

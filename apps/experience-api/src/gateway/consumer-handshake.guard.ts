@@ -3,14 +3,13 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
 import { isDatabaseUnavailable } from '@app/database';
-import { normalizeAddress, resolveClientAddress } from '@app/platform';
+import { normalizeAddress, RateLimiter, resolveClientAddress } from '@app/platform';
 import { ConsumerTokenService, GROUP_PATTERN, LiveSocketService, MAX_GROUPS, TokenRejectedError } from '@app/token-store';
 import type { ExperienceConfig } from '../config/experience.config.js';
 import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ConnectionShedding } from './connection-shedding.js';
 import { readHandshakeCredentials, readHandshakeGroups } from './consumer-credentials.js';
-import { HandshakeRateLimiter } from './handshake-rate-limiter.js';
 import { HandshakeRefusals } from './handshake-refusals.js';
 import { HandshakeRefusedError } from './handshake-refused.error.js';
 import type { UpgradeGuard } from './upgrade-guard.js';
@@ -32,7 +31,7 @@ export interface ConsumerAuthorization {
 @Injectable()
 export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorization> {
   private readonly logger = new Logger(ConsumerHandshakeGuard.name);
-  private readonly limiter: HandshakeRateLimiter;
+  private readonly limiter: RateLimiter;
 
   constructor(
     @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
@@ -43,7 +42,7 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
     private readonly refusals: HandshakeRefusals,
     private readonly shedding: ConnectionShedding,
   ) {
-    this.limiter = new HandshakeRateLimiter(config.handshakeRatePerSecond, config.handshakeBurst);
+    this.limiter = new RateLimiter(config.handshakeRatePerSecond, config.handshakeBurst);
   }
 
   async authorize(request: IncomingMessage): Promise<ConsumerAuthorization> {
@@ -77,17 +76,22 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
     if (credentials.missingSubprotocol) {
       throw new HandshakeRefusedError(400, 'bad_request', 'browsers must offer the push.v1 subprotocol with their credentials');
     }
-    const requestedGroups = readHandshakeGroups(request.headers, request.url);
+    const requestedGroups = [...new Set(readHandshakeGroups(request.headers, request.url))];
     const badGroup = requestedGroups.find((group) => !GROUP_PATTERN.test(group));
     if (badGroup !== undefined || requestedGroups.length > MAX_GROUPS) {
       throw new HandshakeRefusedError(400, 'bad_request', `groups must be at most ${MAX_GROUPS} names matching ${GROUP_PATTERN.source}`);
     }
     const consumer = await this.tokens.authenticate(credentials.clientId, credentials.token);
+    // groups named in the handshake replace the defaults, and each must be granted
+    const refused = consumer.grants.firstRefused(requestedGroups);
+    if (refused !== undefined) {
+      throw new HandshakeRefusedError(403, 'forbidden', `group "${refused}" is not granted to client "${consumer.clientId}"`);
+    }
     const socketId = randomUUID();
     if (!(await this.liveSockets.claim(consumer.clientId, socketId))) {
       throw new HandshakeRefusedError(409, 'conflict', 'this client already has an open connection');
     }
-    const groups = [...new Set([...consumer.defaultGroups, ...requestedGroups])];
+    const groups = requestedGroups.length > 0 ? requestedGroups : [...consumer.defaultGroups];
     return { socketId, clientId: consumer.clientId, groups, remoteAddress };
   }
 

@@ -1,15 +1,62 @@
-import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { AlertService } from '@app/alerting';
 import { RegisteredSocket, SocketRegistry } from '@app/socket-registry';
 import { ConsumerTokenService, LiveSocketService } from '@app/token-store';
+import type { ExperienceConfig } from '../config/experience.config.js';
+import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { ConsumerAuthorization } from './consumer-handshake.guard.js';
+import { onOversizeFrame, PAYLOAD_TOO_LARGE } from './oversize-frames.js';
+import { PingAllowance } from './ping-allowance.js';
 
 export const CONSUMER_PATH = '/ws/publish';
 
-const POLICY_VIOLATION = 1008;
+/** Close codes a consumer sees. */
 const GOING_AWAY = 1001;
+const POLICY_VIOLATION = 1008;
+const MESSAGE_TOO_BIG = 1009;
+
+/** The `code` of the error frame a consumer gets before it is closed for what it sent. */
+const MESSAGES_NOT_ALLOWED = 'messages_not_allowed';
+const MESSAGE_TOO_LARGE = 'message_too_large';
+const TOO_MANY_PINGS = 'too_many_pings';
+
+/** What a consumer did wrong, and what it and DevOps are told. */
+interface Violation {
+  readonly code: string;
+  readonly message: string;
+  readonly closeCode: number;
+  readonly closeReason: string;
+  readonly alertKind: string;
+  readonly alertSubject: string;
+}
+
+const SENT_MESSAGE: Violation = {
+  code: MESSAGES_NOT_ALLOWED,
+  message: `consumers may not send messages on ${CONSUMER_PATH}`,
+  closeCode: POLICY_VIOLATION,
+  closeReason: 'messages not allowed',
+  alertKind: 'consumer_message',
+  alertSubject: `consumers sent messages on ${CONSUMER_PATH}`,
+};
+
+const SENT_OVERSIZE_FRAME: Violation = {
+  ...SENT_MESSAGE,
+  code: MESSAGE_TOO_LARGE,
+  message: `a message over the size limit; consumers may not send messages on ${CONSUMER_PATH}`,
+  closeCode: MESSAGE_TOO_BIG,
+  closeReason: 'message too big',
+};
+
+const FLOODED_PINGS: Violation = {
+  code: TOO_MANY_PINGS,
+  message: 'more pings than the server answers',
+  closeCode: POLICY_VIOLATION,
+  closeReason: 'too many pings',
+  alertKind: 'consumer_ping_flood',
+  alertSubject: `consumers flooded ${CONSUMER_PATH} with pings`,
+};
 /** Connections and disconnections are logged as one line per this period; each one alone only at debug level. */
 const CONNECTION_LOG_MS = 1_000;
 
@@ -25,8 +72,11 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
   private connectedSinceReport = 0;
   private disconnectedSinceReport = 0;
   private reportTimer?: NodeJS.Timeout;
+  /** Sockets already closed for a violation: ws may report one violation twice (hook and 'error'). */
+  private readonly refused = new WeakSet<RegisteredSocket>();
 
   constructor(
+    @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
     private readonly registry: SocketRegistry,
     private readonly tokens: ConsumerTokenService,
     private readonly liveSockets: LiveSocketService,
@@ -37,8 +87,17 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
   open(socket: WebSocket, consumer: ConsumerAuthorization): void {
     const entry = new RegisteredSocket(consumer.socketId, 'inbound', CONSUMER_PATH, consumer.clientId, consumer.remoteAddress, socket);
     this.registry.add(entry, consumer.groups);
-    socket.on('message', () => this.refuseMessage(entry));
-    socket.on('error', (error) => this.logger.warn(`socket ${entry.id} of client ${consumer.clientId}: ${error.message}`));
+    const pings = new PingAllowance(this.config.maxPingsPerSecond);
+    // what arrives after a close was sent is the peer's backlog, not a new violation
+    socket.on('message', () => {
+      if (socket.readyState === socket.OPEN) this.refuse(entry, SENT_MESSAGE);
+    });
+    socket.on('ping', (data) => this.answerPing(entry, pings, data));
+    onOversizeFrame(socket, () => this.refuse(entry, SENT_OVERSIZE_FRAME));
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === PAYLOAD_TOO_LARGE) this.refuse(entry, SENT_OVERSIZE_FRAME);
+      else this.logger.warn(`socket ${entry.id} of client ${consumer.clientId}: ${error.message}`);
+    });
     socket.once('close', (code) => void this.closed(entry, code));
     socket.send(JSON.stringify({ type: 'welcome', socket_id: entry.id, client_id: consumer.clientId, groups: [...entry.groups] }));
     this.tokens.touch(consumer.clientId).catch((error: Error) => this.logger.warn(`could not refresh token idle clock: ${error.message}`));
@@ -62,21 +121,46 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     this.reportTimer.unref();
   }
 
-  /** Consumers only listen on /ws/publish; one that speaks is told why and closed. */
-  private refuseMessage(entry: RegisteredSocket): void {
-    if (entry.socket.readyState !== entry.socket.OPEN) return;
+  /**
+   * Pings are answered here rather than by `ws` (autoPong is off), so that a
+   * peer that pings faster than it is allowed, or stops reading our pongs,
+   * cannot grow our send buffer: over the allowance it is refused and dropped.
+   */
+  private answerPing(entry: RegisteredSocket, pings: PingAllowance, data: Buffer): void {
+    const { socket } = entry;
+    if (socket.readyState !== socket.OPEN) return;
+    if (!pings.tryTake()) {
+      this.refuse(entry, FLOODED_PINGS);
+      // a flooder is not waited on for its close frame: reading on would keep paying for the flood
+      socket.terminate();
+      return;
+    }
+    socket.pong(data);
+    this.registry.dropIfSlow(entry);
+  }
+
+  /**
+   * Consumers only listen on /ws/publish; one that speaks (a message, a frame
+   * over the size limit, a flood of pings) is told why in an error frame and
+   * closed, and DevOps hear of it.
+   */
+  private refuse(entry: RegisteredSocket, violation: Violation): void {
+    if (this.refused.has(entry)) return;
+    this.refused.add(entry);
     this.metrics.consumerViolations.inc();
-    this.logger.warn(`consumer ${entry.clientId} sent a message on ${CONSUMER_PATH}; closing socket ${entry.id} with 1008`);
-    this.alerts.raise({
-      kind: 'consumer_message',
-      severity: 'warning',
-      subject: 'consumers sent messages on /ws/publish',
-      details: { client_id: entry.clientId, socket_id: entry.id, remote_address: entry.remoteAddress },
-    });
-    entry.socket.send(
-      JSON.stringify({ type: 'error', code: 'messages_not_allowed', message: `consumers may not send messages on ${CONSUMER_PATH}` }),
+    this.logger.warn(
+      `consumer ${entry.clientId} on ${CONSUMER_PATH}: ${violation.code}; closing socket ${entry.id} with ${violation.closeCode}`,
     );
-    entry.socket.close(POLICY_VIOLATION, 'messages not allowed');
+    this.alerts.raise({
+      kind: violation.alertKind,
+      severity: 'warning',
+      subject: violation.alertSubject,
+      details: { client_id: entry.clientId, socket_id: entry.id, remote_address: entry.remoteAddress, reason: violation.code },
+    });
+    if (entry.socket.readyState === entry.socket.OPEN) {
+      entry.socket.send(JSON.stringify({ type: 'error', code: violation.code, message: violation.message }));
+      entry.socket.close(violation.closeCode, violation.closeReason);
+    }
     // the socket id goes now, not when the peer gets round to answering the close
     void this.forget(entry);
   }

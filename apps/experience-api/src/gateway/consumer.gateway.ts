@@ -17,6 +17,8 @@ function selectSubprotocol(offered: Set<string>): string | false {
   upgradeGuard: ConsumerHandshakeGuard,
   handleProtocols: selectSubprotocol,
   perMessageDeflate: false,
+  // the session answers pings itself, within an allowance
+  autoPong: false,
 })
 export class ConsumerGateway implements OnGatewayConnection<WebSocket> {
   constructor(private readonly sessions: ConsumerSessionService) {}

@@ -10,6 +10,8 @@ import { attachAuthorization, type UpgradeGuard } from './upgrade-guard.js';
 type GuardedServer = WebSocketServer & { path: string };
 
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+/** A comma-separated list of RFC 7230 tokens, as `ws` parses `Sec-WebSocket-Protocol`. */
+const SUBPROTOCOL_LIST = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
 
 /** Writes a refusal as a plain HTTP response with a JSON body and closes the connection. */
 function refuse(socket: Duplex, refusal: HandshakeRefusedError): void {
@@ -50,6 +52,17 @@ function checkUpgradeRequest(request: IncomingMessage): void {
   ) {
     throw new HandshakeRefusedError(400, 'bad_request', 'not a valid WebSocket upgrade request', { 'Sec-WebSocket-Version': '13' });
   }
+  const protocols = request.headers['sec-websocket-protocol'];
+  if (protocols !== undefined && !isSubprotocolList(protocols)) {
+    throw new HandshakeRefusedError(400, 'bad_request', 'Sec-WebSocket-Protocol must be a comma-separated list of distinct tokens');
+  }
+}
+
+/** What `ws` would accept, so that it never answers a malformed list itself (in HTML, after the credentials were checked). */
+function isSubprotocolList(header: string): boolean {
+  if (!SUBPROTOCOL_LIST.test(header)) return false;
+  const names = header.split(',').map((name) => name.trim());
+  return new Set(names).size === names.length;
 }
 
 /**

@@ -3,8 +3,8 @@ import { AlertService } from '@app/alerting';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RefusalLog } from './refusal-log.js';
 
-/** Refusals DevOps hears about: wrong credentials, a second connection, a flood. */
-const ALERTED = new Set([401, 409, 429]);
+/** Refusals DevOps hears about: wrong credentials, a group outside the grants, a second connection, a flood. */
+const ALERTED = new Set([401, 403, 409, 429]);
 
 /**
  * The bookkeeping of every refused handshake, wherever it was refused: the

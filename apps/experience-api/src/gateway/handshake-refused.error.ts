@@ -1,6 +1,6 @@
 /** A handshake answered with a plain HTTP error instead of an upgrade. */
 export class HandshakeRefusedError extends Error {
-  readonly status: 400 | 401 | 404 | 409 | 429 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503;
   readonly code: string;
   readonly headers: Readonly<Record<string, string>>;
 

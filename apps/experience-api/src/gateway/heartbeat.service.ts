@@ -1,4 +1,5 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { SocketRegistry } from '@app/socket-registry';
 import type { ExperienceConfig } from '../config/experience.config.js';
@@ -6,12 +7,18 @@ import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
 
 /**
  * Pings every socket each interval; one that has not answered the previous
- * ping by then is dead (a pulled cable sends no FIN) and is terminated.
+ * ping by then is dead (a pulled cable sends no FIN) and is terminated. Each
+ * beat's ping carries a fresh random payload and only a pong that echoes it
+ * counts: unsolicited pongs cannot keep a socket that does not read alive.
+ * A socket with more unsent bytes than the limit is dropped at the beat too,
+ * whatever filled its buffer.
  */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(HeartbeatService.name);
   private readonly awaitingPong = new WeakSet<WebSocket>();
   private readonly listening = new WeakSet<WebSocket>();
+  private payload = Buffer.alloc(0);
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -29,17 +36,29 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private beat(): void {
-    for (const { socket } of this.registry.select({})) {
+    const payload = randomBytes(8);
+    this.payload = payload;
+    for (const entry of this.registry.select({})) {
+      const { socket } = entry;
       if (this.awaitingPong.has(socket)) {
         socket.terminate();
         continue;
       }
+      if (this.registry.dropIfSlow(entry)) continue;
       if (!this.listening.has(socket)) {
         this.listening.add(socket);
-        socket.on('pong', () => this.awaitingPong.delete(socket));
+        socket.on('pong', (data: Buffer) => {
+          if (data.equals(this.payload)) this.awaitingPong.delete(socket);
+        });
       }
       this.awaitingPong.add(socket);
-      socket.ping();
+      try {
+        socket.ping(payload);
+      } catch (error) {
+        // one socket that cannot be written must not stop the beat for the others
+        this.logger.warn(`dropping socket ${entry.id} (client ${entry.clientId ?? '-'}): ping failed: ${(error as Error).message}`);
+        socket.terminate();
+      }
     }
   }
 }

@@ -5,9 +5,11 @@ import { isDatabaseUnavailable } from '@app/database';
 import {
   ClientAlreadyExistsError,
   ClientNotFoundError,
+  GroupNotGrantedError,
   InvalidClientCredentialsError,
 } from '@app/token-store';
-import { PublisherBusyError } from '../publishing/entity-publisher.service.js';
+import { TooManyRegistrationsError } from '../consumers/too-many-registrations.error.js';
+import { InvalidEntityError, PublisherBusyError } from '../publishing/entity-publisher.service.js';
 import { type ApiErrorBody, errorCode } from './api-error.js';
 
 /**
@@ -26,6 +28,7 @@ export class ApiErrorFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<Request>();
     const [status, body] = this.describe(exception, `${request.method} ${request.path}`);
     if (response.headersSent) return;
+    if (exception instanceof TooManyRegistrationsError) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     response.status(status).json(body);
   }
 
@@ -45,8 +48,17 @@ export class ApiErrorFilter implements ExceptionFilter {
     if (exception instanceof ClientAlreadyExistsError) {
       return [HttpStatus.CONFLICT, { error: 'conflict', message: exception.message }];
     }
+    if (exception instanceof GroupNotGrantedError) {
+      return [HttpStatus.FORBIDDEN, { error: 'forbidden', message: exception.message }];
+    }
+    if (exception instanceof TooManyRegistrationsError) {
+      return [HttpStatus.TOO_MANY_REQUESTS, { error: 'too_many_requests', message: exception.message }];
+    }
     if (exception instanceof ClientNotFoundError) {
       return [HttpStatus.NOT_FOUND, { error: 'not_found', message: exception.message }];
+    }
+    if (exception instanceof InvalidEntityError) {
+      return [HttpStatus.BAD_REQUEST, { error: 'bad_request', message: exception.message }];
     }
     if (exception instanceof PublisherBusyError) {
       return [HttpStatus.SERVICE_UNAVAILABLE, { error: 'service_unavailable', message: exception.message }];

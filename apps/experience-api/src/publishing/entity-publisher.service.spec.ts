@@ -1,6 +1,7 @@
 import { type BroadcastResult, type Delivery, DeliveryBus, SocketRegistry } from '@app/socket-registry';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { EntityPublisher } from './entity-publisher.service.js';
+import { RawJson } from '../http/raw-json.js';
+import { EntityPublisher, InvalidEntityError } from './entity-publisher.service.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 
 /** A publication log whose records complete only when the test says so, with the seq the test chose. */
@@ -25,6 +26,13 @@ class ControlledLog extends PublicationLog {
     this.take(id).reject(error);
   }
 
+  readonly forgotten: Array<[string, number]> = [];
+
+  async forget(id: string, seq: number): Promise<void> {
+    this.forgotten.push([id, seq]);
+    if (this.seen.get(id) === seq) this.seen.delete(id);
+  }
+
   async prune(): Promise<number> {
     return 0;
   }
@@ -39,14 +47,27 @@ class ControlledLog extends PublicationLog {
 
 class RecordingBus extends DeliveryBus {
   readonly passes: Delivery[][] = [];
+  /** What the next pass does instead of delivering: throw, or fail the deliveries of these ids. */
+  nextPass?: { throws: Error } | { failsIds: string[] };
 
   async broadcast(): Promise<BroadcastResult> {
     throw new Error('the publisher broadcasts in passes');
   }
 
   async broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]> {
-    this.passes.push([...deliveries]);
-    return deliveries.map(() => ({ recipients: 1, failures: [] }));
+    const next = this.nextPass;
+    this.nextPass = undefined;
+    if (next && 'throws' in next) throw next.throws;
+    const failing = next?.failsIds ?? [];
+    const delivered = deliveries.filter((delivery) => !failing.includes(JSON.parse(delivery.frame.toString('utf8')).id));
+    this.passes.push(delivered);
+    return deliveries.map((delivery) =>
+      delivered.includes(delivery) ? { recipients: 1, failures: [] } : { recipients: 0, failures: [], error: new Error('selector unreadable') },
+    );
+  }
+
+  async revokeGroups(): Promise<number> {
+    return 0;
   }
 
   async close(): Promise<number> {
@@ -58,6 +79,7 @@ class RecordingBus extends DeliveryBus {
   }
 }
 
+const raw = (value: unknown) => new RawJson(JSON.stringify(value));
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe(EntityPublisher.name, () => {
@@ -72,7 +94,7 @@ describe(EntityPublisher.name, () => {
   });
 
   it('broadcasts a lone entity at once, framed as the contract says, to the consumers it names', async () => {
-    const outcome = sut.publish({ id: 'order-1', groups: ['eu'], data: { n: 1 } });
+    const outcome = sut.publish({ id: 'order-1', groups: ['eu'], data: raw({ n: 1 }) });
     await settle();
     log.complete('order-1', 7);
 
@@ -85,9 +107,9 @@ describe(EntityPublisher.name, () => {
   });
 
   it('records what arrives meanwhile together and broadcasts it in one pass, in seq order', async () => {
-    const first = sut.publish({ id: 'a', data: 1 });
+    const first = sut.publish({ id: 'a', data: raw(1) });
     await settle();
-    const burst = ['b', 'c', 'd'].map((id) => sut.publish({ id, data: id }));
+    const burst = ['b', 'c', 'd'].map((id) => sut.publish({ id, data: raw(id) }));
     await settle();
     // the burst waits for the entity in flight, then is recorded as one batch
     expect(log.recorded).toEqual(['a']);
@@ -116,8 +138,8 @@ describe(EntityPublisher.name, () => {
   });
 
   it('answers an id repeated within a burst as a duplicate, and broadcasts it once', async () => {
-    const first = sut.publish({ id: 'same', data: 'first' });
-    const again = sut.publish({ id: 'same', data: 'again' });
+    const first = sut.publish({ id: 'same', data: raw('first') });
+    const again = sut.publish({ id: 'same', data: raw('again') });
     await settle();
     log.complete('same', 5);
     await first;
@@ -129,9 +151,9 @@ describe(EntityPublisher.name, () => {
   });
 
   it('fails only the publishes whose record failed', async () => {
-    const first = sut.publish({ id: 'first', data: 0 });
+    const first = sut.publish({ id: 'first', data: raw(0) });
     await settle();
-    const [ok, broken] = [sut.publish({ id: 'ok', data: 1 }), sut.publish({ id: 'broken', data: 2 })];
+    const [ok, broken] = [sut.publish({ id: 'ok', data: raw(1) }), sut.publish({ id: 'broken', data: raw(2) })];
     log.complete('first', 1);
     await first;
     await settle();
@@ -141,5 +163,71 @@ describe(EntityPublisher.name, () => {
     await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
     await expect(broken).rejects.toThrow('database unavailable');
     expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
+  });
+
+  describe('when an entity cannot be delivered', () => {
+    it('refuses groups that are not a list before recording, and publishes the rest of the burst', async () => {
+      const first = sut.publish({ id: 'first', data: raw(0) });
+      await settle();
+      const ok = sut.publish({ id: 'ok', groups: ['eu'], data: raw(1) });
+      await expect(sut.publish({ id: 'null-groups', groups: null as unknown as string[], data: raw(2) })).rejects.toThrow(InvalidEntityError);
+      log.complete('first', 1);
+      await first;
+      await settle();
+      log.complete('ok', 2);
+
+      await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
+      expect(log.recorded).toEqual(['first', 'ok']);
+      expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
+    });
+
+    it('refuses an entity without data before recording', async () => {
+      await expect(sut.publish({ id: 'nothing', data: undefined as unknown as RawJson })).rejects.toThrow(InvalidEntityError);
+      expect(log.recorded).toEqual([]);
+    });
+
+    it('takes back the record of an entity whose delivery failed, so that a retry publishes it afresh', async () => {
+      const first = sut.publish({ id: 'first', data: raw(0) });
+      await settle();
+      const [ok, failing] = [sut.publish({ id: 'ok', data: raw(1) }), sut.publish({ id: 'failing', data: raw(2) })];
+      log.complete('first', 1);
+      await first;
+      bus.nextPass = { failsIds: ['failing'] };
+      await settle();
+      log.complete('ok', 2);
+      log.complete('failing', 3);
+
+      await expect(failing).rejects.toThrow('selector unreadable');
+      await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
+      expect(log.forgotten).toEqual([['failing', 3]]);
+
+      const retry = sut.publish({ id: 'failing', data: raw(2) });
+      await settle();
+      log.complete('failing', 4);
+      await expect(retry).resolves.toEqual({ id: 'failing', seq: 4, duplicate: false });
+      expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok', 'failing']);
+    });
+
+    it('takes back every record of a batch whose broadcast threw, and goes on with the next batch', async () => {
+      const first = sut.publish({ id: 'first', data: raw(0) });
+      await settle();
+      const burst = ['a', 'b'].map((id) => sut.publish({ id, data: raw(id) }));
+      log.complete('first', 1);
+      await first;
+      bus.nextPass = { throws: new Error('bus down') };
+      await settle();
+      log.complete('a', 2);
+      log.complete('b', 3);
+
+      for (const outcome of burst) await expect(outcome).rejects.toThrow('bus down');
+      expect(log.forgotten).toEqual([
+        ['a', 2],
+        ['b', 3],
+      ]);
+      const after = sut.publish({ id: 'a', data: raw('again') });
+      await settle();
+      log.complete('a', 4);
+      await expect(after).resolves.toEqual({ id: 'a', seq: 4, duplicate: false });
+    });
   });
 });

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type BroadcastResult, DeliveryBus } from '@app/socket-registry';
+import { type BroadcastResult, DeliveryBus, type SocketSelector } from '@app/socket-registry';
 import { CONSUMER_PATH } from '../gateway/consumer-session.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { RawJson } from '../http/raw-json.js';
+import { entityFrame } from './entity-frame.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 import type { PublishEntityDto } from './publish-entity.dto.js';
 
@@ -20,16 +22,32 @@ export class PublisherBusyError extends Error {
   }
 }
 
+/** An entity that cannot be framed or routed; refused before its id is recorded. */
+export class InvalidEntityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEntityError';
+  }
+}
+
 const MAX_WAITING = 10_000;
 /** Entities recorded together and broadcast in one pass. */
 const MAX_BATCH = 64;
 const PRUNE_EVERY_MS = 3_600_000;
 
+/** An entity waiting for its record, already in the form that cannot fail later: groups checked, data in hand as text. */
 interface Pending {
   readonly id: string;
-  readonly entity: PublishEntityDto;
+  readonly selector: SocketSelector;
+  readonly groups: readonly string[];
+  readonly dataText: string;
   readonly resolve: (outcome: PublishOutcome) => void;
   readonly reject: (error: unknown) => void;
+}
+
+interface Recorded {
+  readonly pending: Pending;
+  readonly record: PublicationRecord;
 }
 
 /**
@@ -42,6 +60,12 @@ interface Pending {
  * consumer still receives entities in `seq` order, and a burst costs each
  * socket one write per batch rather than one per entity. An idle publisher
  * sends a lone entity at once: batching never waits for company.
+ *
+ * An id stays recorded only if its broadcast was made: everything that can
+ * refuse an entity (its groups, its data) is checked before the record, and
+ * an entity whose broadcast fails after all has its record taken back before
+ * its publisher hears of the failure, so that a retry publishes it afresh
+ * instead of being answered "duplicate" for an entity nobody received.
  */
 @Injectable()
 export class EntityPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -60,7 +84,7 @@ export class EntityPublisher implements OnApplicationBootstrap, OnApplicationShu
   publish(entity: PublishEntityDto): Promise<PublishOutcome> {
     if (this.queue.length + this.inBatch >= MAX_WAITING) return Promise.reject(new PublisherBusyError());
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: entity.id ?? randomUUID(), entity, resolve, reject });
+      this.queue.push({ id: entity.id ?? randomUUID(), ...prepare(entity), resolve, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -71,7 +95,13 @@ export class EntityPublisher implements OnApplicationBootstrap, OnApplicationShu
       while (this.queue.length > 0) {
         const batch = this.takeBatch();
         this.inBatch = batch.length;
-        await this.publishBatch(batch);
+        try {
+          await this.publishBatch(batch);
+        } catch (error) {
+          // a fault of this batch must not leave its publishers waiting, nor stop the batches after it
+          this.logger.error(`a batch of ${batch.length} entities failed: ${(error as Error).stack ?? String(error)}`);
+          for (const pending of batch) pending.reject(error);
+        }
         this.inBatch = 0;
       }
     } finally {
@@ -91,7 +121,7 @@ export class EntityPublisher implements OnApplicationBootstrap, OnApplicationShu
 
   private async publishBatch(batch: Pending[]): Promise<void> {
     const records = await Promise.allSettled(batch.map((pending) => this.log.record(pending.id)));
-    const fresh: Array<{ pending: Pending; record: PublicationRecord }> = [];
+    const fresh: Recorded[] = [];
     records.forEach((settled, i) => {
       const pending = batch[i];
       if (settled.status === 'rejected') {
@@ -106,32 +136,42 @@ export class EntityPublisher implements OnApplicationBootstrap, OnApplicationShu
     if (fresh.length === 0) return;
     // records overlap, so their seqs may come back in any order; consumers get them in seq order
     fresh.sort((a, b) => a.record.seq - b.record.seq);
-    const deliveries = fresh.map(({ pending, record }) => ({
-      frame: Buffer.from(
-        JSON.stringify({
-          type: 'entity',
-          id: pending.id,
-          seq: record.seq,
-          groups: pending.entity.groups ?? [],
-          data: pending.entity.data,
-          published_at: record.publishedAt.toISOString(),
-        }),
-      ),
-      selector: { type: 'inbound' as const, path: CONSUMER_PATH, groups: pending.entity.groups },
-    }));
-    let results: BroadcastResult[];
+    let results: ReadonlyArray<BroadcastResult | undefined> = [];
+    let failure: unknown;
     try {
-      results = await this.bus.broadcastAll(deliveries);
+      results = await this.bus.broadcastAll(
+        fresh.map(({ pending, record }) => ({
+          frame: entityFrame(pending.id, record.seq, pending.groups, pending.dataText, record.publishedAt),
+          selector: pending.selector,
+        })),
+      );
     } catch (error) {
-      for (const { pending } of fresh) pending.reject(error);
-      return;
+      failure = error;
     }
-    fresh.forEach(({ pending, record }, i) => {
-      this.metrics.published.inc();
-      this.metrics.deliveries.inc(results[i].recipients);
-      for (const failure of results[i].failures) this.metrics.deliveryFailures.inc({ reason: failure.reason });
-      pending.resolve({ id: pending.id, seq: record.seq, duplicate: false });
-    });
+    await Promise.all(
+      fresh.map(async ({ pending, record }, i) => {
+        const result = results[i];
+        if (result === undefined || result.error !== undefined) {
+          await this.forget(pending.id, record.seq);
+          pending.reject(result?.error ?? failure);
+          return;
+        }
+        this.metrics.published.inc();
+        this.metrics.deliveries.inc(result.recipients);
+        for (const failed of result.failures) this.metrics.deliveryFailures.inc({ reason: failed.reason });
+        pending.resolve({ id: pending.id, seq: record.seq, duplicate: false });
+      }),
+    );
+  }
+
+  /** Takes back the record of an entity whose broadcast failed, before its publisher is answered. */
+  private async forget(id: string, seq: number): Promise<void> {
+    try {
+      await this.log.forget(id, seq);
+    } catch (error) {
+      // the only way an id stays recorded undelivered: a retry within 24 h is answered as a duplicate
+      this.logger.error(`entity ${id} (seq ${seq}) was not broadcast and its record could not be taken back: ${(error as Error).message}`);
+    }
   }
 
   onApplicationBootstrap(): void {
@@ -144,4 +184,22 @@ export class EntityPublisher implements OnApplicationBootstrap, OnApplicationShu
   onApplicationShutdown(): void {
     clearInterval(this.pruneTimer);
   }
+}
+
+/**
+ * Checks what could make an entity fail once recorded and brings it into the
+ * form the frame is built from. Throws InvalidEntityError.
+ */
+function prepare(entity: PublishEntityDto): Pick<Pending, 'selector' | 'groups' | 'dataText'> {
+  const given: unknown = entity.groups;
+  let groups: string[] | undefined;
+  if (given !== undefined) {
+    if (!Array.isArray(given) || !given.every((group) => typeof group === 'string')) {
+      throw new InvalidEntityError('groups must be a list of group names; leave it out to publish to every consumer');
+    }
+    // a copy: the selector is read at broadcast time, after the caller has let go of the entity
+    groups = [...(given as string[])];
+  }
+  if (!(entity.data instanceof RawJson)) throw new InvalidEntityError('data is required (any JSON value)');
+  return { selector: { type: 'inbound', path: CONSUMER_PATH, groups }, groups: groups ?? [], dataText: entity.data.text };
 }

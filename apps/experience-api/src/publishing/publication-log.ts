@@ -15,6 +15,11 @@ export const IDEMPOTENCY_WINDOW_HOURS = 24;
 export abstract class PublicationLog {
   /** Records the id and assigns the next `seq`, or returns the earlier record of the same id. */
   abstract record(id: string): Promise<PublicationRecord>;
+  /**
+   * Takes back a record whose broadcast failed, so that the id publishes
+   * afresh when retried; a record the id has been given since is left alone.
+   */
+  abstract forget(id: string, seq: number): Promise<void>;
   /** Forgets ids older than the idempotency window; returns how many. */
   abstract prune(): Promise<number>;
 }
@@ -41,6 +46,10 @@ export class TypeOrmPublicationLog extends PublicationLog {
       [id],
     );
     return { seq: Number(row.seq), publishedAt: new Date(row.published_at), duplicate: row.duplicate === true };
+  }
+
+  async forget(id: string, seq: number): Promise<void> {
+    await this.dataSource.query('DELETE FROM publications WHERE id = $1 AND seq = $2', [id, seq]);
   }
 
   async prune(): Promise<number> {

@@ -9,8 +9,13 @@ export class ClientEntity {
   @Column({ name: 'secret_hash', type: 'text' })
   secretHash: string;
 
-  @Column({ name: 'default_groups', type: 'text', array: true, default: () => "'{}'" })
-  defaultGroups: string[];
+  /** The only groups the client's consumers may be in: names, or prefixes ending in `*`. */
+  @Column({ name: 'grants', type: 'text', array: true, default: () => "'{}'" })
+  grants: string[];
+
+  /** The groups chosen at registration; null: the plain grants. */
+  @Column({ name: 'default_groups', type: 'text', array: true, nullable: true })
+  defaultGroups: string[] | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

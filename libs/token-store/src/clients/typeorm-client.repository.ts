@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, MoreThan, Repository } from 'typeorm';
 import { ClientEntity } from './client.entity.js';
 import { ClientRepository, type NewClient } from './client.repository.js';
 
@@ -14,15 +14,23 @@ export class TypeOrmClientRepository extends ClientRepository {
 
   async insert(client: NewClient): Promise<boolean> {
     const rows: unknown[] = await this.clients.query(
-      `INSERT INTO clients (client_id, secret_hash, default_groups) VALUES ($1, $2, $3)
+      `INSERT INTO clients (client_id, secret_hash, grants) VALUES ($1, $2, $3)
        ON CONFLICT (client_id) DO NOTHING RETURNING client_id`,
-      [client.clientId, client.secretHash, client.defaultGroups],
+      [client.clientId, client.secretHash, client.grants],
     );
     return rows.length === 1;
   }
 
   findByClientId(clientId: string): Promise<ClientEntity | null> {
     return this.clients.findOneBy({ clientId });
+  }
+
+  listAfter(after: string | undefined, limit: number): Promise<ClientEntity[]> {
+    return this.clients.find({
+      where: after === undefined ? {} : { clientId: MoreThan(after) },
+      order: { clientId: 'ASC' },
+      take: limit,
+    });
   }
 
   async deleteByClientId(clientId: string): Promise<boolean> {
@@ -32,5 +40,15 @@ export class TypeOrmClientRepository extends ClientRepository {
 
   async setDefaultGroups(clientId: string, groups: readonly string[]): Promise<void> {
     await this.clients.update({ clientId }, { defaultGroups: [...groups] });
+  }
+
+  async setGrants(clientId: string, grants: readonly string[]): Promise<ClientEntity | null> {
+    const result = await this.clients.update({ clientId }, { grants: [...grants] });
+    return (result.affected ?? 0) > 0 ? this.findByClientId(clientId) : null;
+  }
+
+  async setSecretHash(clientId: string, secretHash: string): Promise<boolean> {
+    const result = await this.clients.update({ clientId }, { secretHash });
+    return (result.affected ?? 0) > 0;
   }
 }

@@ -18,5 +18,6 @@ export abstract class LiveSocketRepository {
   abstract releaseMany(sockets: readonly SocketRef[]): Promise<void>;
   abstract renewInstance(instanceId: string, leaseMs: number): Promise<void>;
   abstract releaseInstance(instanceId: string): Promise<void>;
-  abstract findByClientId(clientId: string): Promise<LiveSocketEntity | null>;
+  /** The client's socket, unless its lease ran out. */
+  abstract findLiveByClientId(clientId: string): Promise<LiveSocketEntity | null>;
 }

@@ -4,6 +4,12 @@ import { TOKEN_STORE_OPTIONS, type TokenStoreOptions } from '../token-store.opti
 import { LiveSocketWrites } from './live-socket-writes.js';
 import { LiveSocketRepository } from './live-socket.repository.js';
 
+export interface LiveSocketView {
+  readonly socketId: string;
+  readonly instanceId: string;
+  readonly connectedAt: Date;
+}
+
 /**
  * Enforces "one open connection per client" across every instance that shares
  * the database. This instance renews the leases of its sockets a few times per
@@ -40,6 +46,12 @@ export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicat
 
   release(clientId: string, socketId: string): Promise<void> {
     return this.writes.release(clientId, socketId);
+  }
+
+  /** The client's one open connection, on whichever instance holds it. */
+  async find(clientId: string): Promise<LiveSocketView | null> {
+    const row = await this.sockets.findLiveByClientId(clientId);
+    return row && { socketId: row.socketId, instanceId: row.instanceId, connectedAt: row.connectedAt };
   }
 
   onApplicationBootstrap(): void {

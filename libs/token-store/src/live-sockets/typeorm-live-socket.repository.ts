@@ -51,7 +51,18 @@ export class TypeOrmLiveSocketRepository extends LiveSocketRepository {
     await this.sockets.delete({ instanceId });
   }
 
-  findByClientId(clientId: string): Promise<LiveSocketEntity | null> {
-    return this.sockets.findOneBy({ clientId });
+  async findLiveByClientId(clientId: string): Promise<LiveSocketEntity | null> {
+    // a row whose lease ran out belongs to a dead instance: that socket is gone
+    const rows: Array<Record<string, unknown>> = await this.sockets.query(
+      'SELECT socket_id, instance_id, connected_at FROM live_sockets WHERE client_id = $1 AND lease_expires_at > now()',
+      [clientId],
+    );
+    if (rows.length === 0) return null;
+    return Object.assign(new LiveSocketEntity(), {
+      clientId,
+      socketId: rows[0].socket_id as string,
+      instanceId: rows[0].instance_id as string,
+      connectedAt: new Date(rows[0].connected_at as string),
+    });
   }
 }

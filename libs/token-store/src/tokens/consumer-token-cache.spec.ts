@@ -1,9 +1,10 @@
+import { Grants } from '@app/platform';
 import { type CachedCredentials, ConsumerTokenCache } from './consumer-token-cache.js';
 
 describe(ConsumerTokenCache.name, () => {
   let clock: number;
   const now = () => clock;
-  const credentials = (tag: string): CachedCredentials => ({ tokenHash: `hash-${tag}`, defaultGroups: [tag] });
+  const credentials = (tag: string): CachedCredentials => ({ tokenHash: `hash-${tag}`, grants: new Grants([tag]), defaultGroups: [tag] });
 
   beforeEach(() => {
     clock = 1_000;

@@ -1,3 +1,5 @@
+import type { Grants } from '@app/platform';
+
 /** What a handshake needs of a token it has seen accepted. */
 export interface CachedCredentials {
   /**
@@ -5,6 +7,7 @@ export interface CachedCredentials {
    * slice of a shared 8 KB slab, and keeping one would keep the whole slab.
    */
   readonly tokenHash: string;
+  readonly grants: Grants;
   readonly defaultGroups: readonly string[];
 }
 
@@ -20,9 +23,10 @@ interface Entry {
  *
  * Only positive answers are kept: an unknown client or a wrong token always
  * goes to the database. Entries are evicted at once on this instance when
- * the token is rotated or the client deleted; a change made through another
- * instance is seen here when the entry expires, `ttlMs` at most after it was
- * read, and never later than the token's own idle expiry. The table holds at
+ * the token is rotated, the client's grants change or the client is
+ * deleted; a change made through another instance is seen here when the
+ * entry expires, `ttlMs` at most after it was read, and never later than the
+ * token's own idle expiry. The table holds at
  * most `maxEntries`; the oldest entries give way first.
  */
 export class ConsumerTokenCache {

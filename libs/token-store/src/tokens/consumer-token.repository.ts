@@ -4,7 +4,9 @@ export interface HandshakeCredentials {
   readonly expired: boolean;
   /** How long the token has left to live, by the database clock, in milliseconds. */
   readonly remainingMs: number;
-  readonly defaultGroups: string[];
+  readonly grants: string[];
+  /** The groups chosen at registration; null: the plain grants. */
+  readonly defaultGroups: string[] | null;
 }
 
 /** Persistence of consumer tokens; bound to its TypeORM implementation in TokenStoreModule. */

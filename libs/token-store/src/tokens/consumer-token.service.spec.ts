@@ -16,13 +16,24 @@ class InMemoryStore {
   readonly clientRepository: ClientRepository = Object.assign(Object.create(ClientRepository.prototype) as ClientRepository, {
     insert: async (client: NewClient) => {
       if (this.clients.has(client.clientId)) return false;
-      this.clients.set(client.clientId, Object.assign(new ClientEntity(), { ...client, defaultGroups: [...client.defaultGroups], createdAt: new Date() }));
+      this.clients.set(client.clientId, Object.assign(new ClientEntity(), { ...client, grants: [...client.grants], defaultGroups: null, createdAt: new Date() }));
       return true;
     },
     findByClientId: async (clientId: string) => this.clients.get(clientId) ?? null,
     deleteByClientId: async (clientId: string) => this.tokens.delete(clientId) && this.clients.delete(clientId),
+    listAfter: async () => [...this.clients.values()],
     setDefaultGroups: async (clientId: string, groups: readonly string[]) => {
       this.clients.get(clientId)!.defaultGroups = [...groups];
+    },
+    setGrants: async (clientId: string, grants: readonly string[]) => {
+      const client = this.clients.get(clientId);
+      if (client) client.grants = [...grants];
+      return client ?? null;
+    },
+    setSecretHash: async (clientId: string, secretHash: string) => {
+      const client = this.clients.get(clientId);
+      if (client) client.secretHash = secretHash;
+      return client !== undefined;
     },
   });
 
@@ -41,6 +52,7 @@ class InMemoryStore {
           tokenHash: token.hash,
           expired: token.lifetimeMs <= 0,
           remainingMs: token.lifetimeMs,
+          grants: this.clients.get(clientId)!.grants,
           defaultGroups: this.clients.get(clientId)!.defaultGroups,
         });
       }
@@ -69,16 +81,20 @@ describe(ConsumerTokenService.name, () => {
     sut = new ConsumerTokenService(clients, store.tokenRepository, { tokenIdleTtlMs: 60_000, socketLeaseMs: 10_000, instanceId: 'spec' });
   });
 
-  async function registered(clientId: string, groups?: string[]): Promise<{ secret: string; token: string }> {
-    const { clientSecret } = await clients.create({ clientId, groups });
-    return { secret: clientSecret, token: (await sut.register(clientId, clientSecret)).token };
+  async function register(clientId: string, secret: string, groups?: string[]) {
+    return sut.issue(await clients.verifyCredentials(clientId, secret), groups);
+  }
+
+  async function registered(clientId: string, grants?: string[]): Promise<{ secret: string; token: string }> {
+    const { clientSecret } = await clients.create({ clientId, grants });
+    return { secret: clientSecret, token: (await register(clientId, clientSecret)).token };
   }
 
   it('admits a consumer reconnecting soon after without reading the database again', async () => {
     const { token } = await registered('acme', ['eu']);
 
-    await expect(sut.authenticate('acme', token)).resolves.toEqual({ clientId: 'acme', defaultGroups: ['eu'] });
-    await expect(sut.authenticate('acme', token)).resolves.toEqual({ clientId: 'acme', defaultGroups: ['eu'] });
+    await expect(sut.authenticate('acme', token)).resolves.toMatchObject({ clientId: 'acme', defaultGroups: ['eu'] });
+    await expect(sut.authenticate('acme', token)).resolves.toMatchObject({ clientId: 'acme', defaultGroups: ['eu'] });
 
     expect(store.lookups).toEqual([['acme']]);
   });
@@ -87,7 +103,7 @@ describe(ConsumerTokenService.name, () => {
     const { secret, token: first } = await registered('acme');
     await sut.authenticate('acme', first);
 
-    const second = (await sut.register('acme', secret)).token;
+    const second = (await register('acme', secret)).token;
 
     expect(await reasonOf(sut.authenticate('acme', first))).toBe('mismatch');
     expect(await reasonOf(sut.authenticate('acme', second))).toBe('accepted');
@@ -103,12 +119,32 @@ describe(ConsumerTokenService.name, () => {
   });
 
   it('serves new default groups after a registration that changed them', async () => {
-    const { secret, token } = await registered('acme', ['old']);
-    await sut.authenticate('acme', token);
+    const { secret, token } = await registered('acme', ['old', 'new']);
+    await expect(sut.authenticate('acme', token)).resolves.toMatchObject({ defaultGroups: ['old', 'new'] });
 
-    const rotated = (await sut.register('acme', secret, ['new'])).token;
+    const rotated = (await register('acme', secret, ['new'])).token;
 
-    await expect(sut.authenticate('acme', rotated)).resolves.toEqual({ clientId: 'acme', defaultGroups: ['new'] });
+    await expect(sut.authenticate('acme', rotated)).resolves.toMatchObject({ clientId: 'acme', defaultGroups: ['new'] });
+  });
+
+  it('serves narrowed grants at once, though the token had been accepted just before', async () => {
+    const { token } = await registered('acme', ['eu', 'tenant-a/*']);
+    const before = await sut.authenticate('acme', token);
+    expect([before.grants.allows('eu'), before.grants.allows('tenant-a/x')]).toEqual([true, true]);
+
+    await clients.setGrants('acme', ['eu']);
+
+    const after = await sut.authenticate('acme', token);
+    expect([after.grants.allows('eu'), after.grants.allows('tenant-a/x')]).toEqual([true, false]);
+    expect(store.lookups).toHaveLength(2);
+  });
+
+  it('issues no token when registration names a group outside the grants', async () => {
+    const { secret, token } = await registered('acme', ['eu']);
+
+    await expect(register('acme', secret, ['eu', 'us'])).rejects.toMatchObject({ name: 'GroupNotGrantedError', group: 'us' });
+
+    expect(await reasonOf(sut.authenticate('acme', token))).toBe('accepted');
   });
 
   it('checks a wrong token against the database, never against the cache alone', async () => {

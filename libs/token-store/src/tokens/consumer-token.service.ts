@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
-import { digestsEqual, randomCredential, sha256 } from '@app/platform';
+import type { ClientEntity } from '../clients/client.entity.js';
 import { ClientService } from '../clients/client.service.js';
+import { digestsEqual, Grants, randomCredential, sha256 } from '@app/platform';
 import { CLIENT_ID_PATTERN, TOKEN_PATTERN } from '../identifiers.js';
 import { TOKEN_STORE_OPTIONS, type TokenStoreOptions } from '../token-store.options.js';
 import { TokenRejectedError, type TokenRejection } from '../token-store.errors.js';
@@ -16,6 +17,9 @@ export interface IssuedToken {
 
 export interface AuthenticatedConsumer {
   readonly clientId: string;
+  /** The only groups the consumer may be in. */
+  readonly grants: Grants;
+  /** The groups it joins when its handshake names none. */
   readonly defaultGroups: readonly string[];
 }
 
@@ -59,17 +63,18 @@ export class ConsumerTokenService implements BeforeApplicationShutdown {
     this.cache = new ConsumerTokenCache(TOKEN_CACHE_MAX_ENTRIES, TOKEN_CACHE_TTL_MS);
     this.lookups = new BatchedLookup((clientIds) => this.tokens.findHandshakeCredentials(clientIds, this.options.tokenIdleTtlMs));
     this.touches = new BatchedWrite((clientIds) => this.tokens.touch(clientIds), TOUCH_BATCH_MS);
-    clients.onRemoved((clientId) => this.cache.evict(clientId));
+    clients.onChanged((clientId) => this.cache.evict(clientId));
   }
 
   /**
-   * Registers a consumer with its client credentials and issues a new token,
-   * which replaces (rotates) any token the client had. Groups given here
-   * become the client's default groups.
+   * Issues a new token to a client whose credentials were verified, which
+   * replaces (rotates) any token it had. Groups given here become its default
+   * groups, and each must be granted (GroupNotGrantedError otherwise, and no
+   * token is issued).
    */
-  async register(clientId: string, clientSecret: string, groups?: readonly string[]): Promise<IssuedToken> {
-    await this.clients.verifyCredentials(clientId, clientSecret);
-    if (groups !== undefined) await this.clients.setDefaultGroups(clientId, groups);
+  async issue(client: ClientEntity, groups?: readonly string[]): Promise<IssuedToken> {
+    const clientId = client.clientId;
+    if (groups !== undefined) await this.clients.chooseDefaultGroups(client, groups);
     const token = randomCredential(32);
     const expiresAt = await this.tokens.replace(clientId, sha256(token), this.options.tokenIdleTtlMs);
     this.cache.evict(clientId);
@@ -87,15 +92,17 @@ export class ConsumerTokenService implements BeforeApplicationShutdown {
     const tokenHash = sha256(token);
     const cached = this.cache.get(clientId);
     if (cached !== undefined && digestsEqual(tokenHash, Buffer.from(cached.tokenHash, 'base64'))) {
-      return { clientId, defaultGroups: cached.defaultGroups };
+      return { clientId, grants: cached.grants, defaultGroups: cached.defaultGroups };
     }
     const epoch = this.cache.epoch;
     const stored = await this.lookups.load(clientId);
     if (!stored) throw rejected('unknown');
     if (!digestsEqual(tokenHash, stored.tokenHash)) throw rejected('mismatch');
     if (stored.expired) throw rejected('expired');
-    this.cache.set(clientId, { tokenHash: stored.tokenHash.toString('base64'), defaultGroups: stored.defaultGroups }, stored.remainingMs, epoch);
-    return { clientId, defaultGroups: stored.defaultGroups };
+    const grants = new Grants(stored.grants);
+    const defaultGroups = grants.defaults(stored.defaultGroups);
+    this.cache.set(clientId, { tokenHash: stored.tokenHash.toString('base64'), grants, defaultGroups }, stored.remainingMs, epoch);
+    return { clientId, grants, defaultGroups };
   }
 
   /**

@@ -21,7 +21,7 @@ export class TypeOrmConsumerTokenRepository extends ConsumerTokenRepository {
 
   async findHandshakeCredentials(clientIds: readonly string[], idleTtlMs: number): Promise<Map<string, HandshakeCredentials>> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT t.client_id, t.token_hash, c.default_groups,
+      `SELECT t.client_id, t.token_hash, c.grants, c.default_groups,
               t.last_seen_at + $2 * interval '1 millisecond' <= now() AS expired,
               extract(epoch FROM t.last_seen_at + $2 * interval '1 millisecond' - now()) * 1000 AS remaining_ms
          FROM consumer_tokens t JOIN clients c ON c.client_id = t.client_id
@@ -35,7 +35,8 @@ export class TypeOrmConsumerTokenRepository extends ConsumerTokenRepository {
           tokenHash: Buffer.from(row.token_hash as Uint8Array),
           expired: row.expired === true,
           remainingMs: Number(row.remaining_ms),
-          defaultGroups: (row.default_groups as string[] | null) ?? [],
+          grants: (row.grants as string[] | null) ?? [],
+          defaultGroups: (row.default_groups as string[] | null) ?? null,
         },
       ]),
     );

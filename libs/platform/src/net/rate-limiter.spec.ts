@@ -1,6 +1,6 @@
-import { HandshakeRateLimiter } from './handshake-rate-limiter.js';
+import { RateLimiter } from './rate-limiter.js';
 
-describe(HandshakeRateLimiter.name, () => {
+describe(RateLimiter.name, () => {
   let clock: number;
   const now = (): number => clock;
 
@@ -8,19 +8,19 @@ describe(HandshakeRateLimiter.name, () => {
     clock = 1_000_000;
   });
 
-  function takeMany(sut: HandshakeRateLimiter, address: string, count: number): boolean[] {
+  function takeMany(sut: RateLimiter, address: string, count: number): boolean[] {
     return Array.from({ length: count }, () => sut.tryTake(address));
   }
 
   it('allows a burst, then refuses', () => {
-    const sut = new HandshakeRateLimiter(1, 3, 100, now);
+    const sut = new RateLimiter(1, 3, 100, now);
 
     expect(takeMany(sut, '198.51.100.1', 4)).toEqual([true, true, true, false]);
     expect(sut.tryTake('198.51.100.1')).toBe(false);
   });
 
   it('says how long an address that used up its allowance has to wait', () => {
-    const sut = new HandshakeRateLimiter(4, 2, 100, now);
+    const sut = new RateLimiter(4, 2, 100, now);
     expect(sut.msUntilAllowed('198.51.100.1')).toBe(0);
     takeMany(sut, '198.51.100.1', 2);
 
@@ -33,7 +33,7 @@ describe(HandshakeRateLimiter.name, () => {
   });
 
   it('keeps a separate allowance per address', () => {
-    const sut = new HandshakeRateLimiter(1, 2, 100, now);
+    const sut = new RateLimiter(1, 2, 100, now);
     takeMany(sut, '198.51.100.1', 2);
 
     expect(sut.tryTake('198.51.100.1')).toBe(false);
@@ -41,7 +41,7 @@ describe(HandshakeRateLimiter.name, () => {
   });
 
   it('refills at the given rate as time passes', () => {
-    const sut = new HandshakeRateLimiter(2, 2, 100, now);
+    const sut = new RateLimiter(2, 2, 100, now);
     takeMany(sut, '198.51.100.1', 2);
 
     clock += 499;
@@ -54,7 +54,7 @@ describe(HandshakeRateLimiter.name, () => {
   });
 
   it('refills no further than the burst, however long the address was idle', () => {
-    const sut = new HandshakeRateLimiter(10, 3, 100, now);
+    const sut = new RateLimiter(10, 3, 100, now);
     takeMany(sut, '198.51.100.1', 3);
 
     clock += 3_600_000;
@@ -63,21 +63,21 @@ describe(HandshakeRateLimiter.name, () => {
   });
 
   it('never refuses when the rate is 0', () => {
-    const sut = new HandshakeRateLimiter(0, 1, 1, now);
+    const sut = new RateLimiter(0, 1, 1, now);
 
     expect(takeMany(sut, '198.51.100.1', 1_000).every(Boolean)).toBe(true);
     expect(takeMany(sut, '198.51.100.2', 10).every(Boolean)).toBe(true);
   });
 
   it('advises retrying after the time one handshake takes to refill, at least a second', () => {
-    expect(new HandshakeRateLimiter(0.25, 1, 100, now).retryAfterSeconds()).toBe(4);
-    expect(new HandshakeRateLimiter(0.4, 1, 100, now).retryAfterSeconds()).toBe(3);
-    expect(new HandshakeRateLimiter(50, 1, 100, now).retryAfterSeconds()).toBe(1);
+    expect(new RateLimiter(0.25, 1, 100, now).retryAfterSeconds()).toBe(4);
+    expect(new RateLimiter(0.4, 1, 100, now).retryAfterSeconds()).toBe(3);
+    expect(new RateLimiter(50, 1, 100, now).retryAfterSeconds()).toBe(1);
   });
 
   describe('address table bound', () => {
     it('refuses new addresses while the table is full of busy ones, but still serves those in it', () => {
-      const sut = new HandshakeRateLimiter(1, 2, 2, now);
+      const sut = new RateLimiter(1, 2, 2, now);
       sut.tryTake('198.51.100.1');
       sut.tryTake('198.51.100.2');
 
@@ -89,7 +89,7 @@ describe(HandshakeRateLimiter.name, () => {
     });
 
     it('makes room for a new address once buckets in the table have refilled', () => {
-      const sut = new HandshakeRateLimiter(1, 2, 2, now);
+      const sut = new RateLimiter(1, 2, 2, now);
       sut.tryTake('198.51.100.1');
       sut.tryTake('198.51.100.2');
       expect(sut.tryTake('198.51.100.3')).toBe(false);
@@ -100,7 +100,7 @@ describe(HandshakeRateLimiter.name, () => {
     });
 
     it('drops only the refilled buckets, so busy addresses keep their state', () => {
-      const sut = new HandshakeRateLimiter(1, 2, 2, now);
+      const sut = new RateLimiter(1, 2, 2, now);
       sut.tryTake('198.51.100.1');
       takeMany(sut, '198.51.100.2', 2);
       clock += 1_000;

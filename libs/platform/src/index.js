@@ -1,2 +1,0 @@
-export const hello = () => 'platform';
-//# sourceMappingURL=index.js.map
