@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import type { Alert } from '@app/alerting';
 import { ADMIN_TOKEN, createConsumer, startExperienceApi, uniqueClientId, type RunningExperienceApi } from './support/experience-api.js';
@@ -144,6 +145,19 @@ describe('hostile and careless input at the HTTP edge', () => {
 
       const huge = JSON.stringify({ client_id: uniqueClientId(), client_secret: 's'.repeat(70_000) });
       await api.http.post('/admin/clients').set(admin).set('Content-Type', 'application/json').send(huge).expect(413);
+    });
+
+    it('takes an empty chunked body for no body', async () => {
+      const created = await createConsumer(api);
+      const answer = await new Promise<number>((resolve, reject) => {
+        const call = httpRequest(`${api.httpUrl}/consumers`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', client_id: created.clientId, client_secret: created.clientSecret },
+        });
+        call.on('response', (response) => resolve(response.statusCode ?? 0)).on('error', reject);
+        call.end();
+      });
+      expect(answer).toBe(201);
     });
 
     it('answers a body that is not UTF-8 with 400 rather than altering it', async () => {

@@ -32,7 +32,8 @@ function fieldsOf(type: new () => object): ReadonlySet<string> {
 
 /** The bytes of a body, as a JSON object and the exact text of its members. */
 function readBody(bytes: unknown): { plain: Record<string, unknown>; members: Map<string, string> } {
-  if (bytes === undefined) return { plain: {}, members: new Map() };
+  // an empty chunked body is no body, as an absent one is
+  if (bytes === undefined || (bytes as Buffer).length === 0) return { plain: {}, members: new Map() };
   let text: string;
   try {
     text = utf8.decode(bytes as Buffer);
