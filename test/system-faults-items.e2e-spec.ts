@@ -116,7 +116,8 @@ describe('system-api: one bad item costs that item only', () => {
         SMTP_URL: smtp.url(),
         ALERT_EMAIL_TO: 'oncall@example.test',
         ALERT_FOLD_WINDOW: '1s',
-        FORWARD_SERVER_ERROR_ATTEMPTS: '5',
+        // eight attempts, 250 ms doubling up to 2 s: about 10 s in which another source must get through
+        FORWARD_SERVER_ERROR_ATTEMPTS: '8',
         FORWARD_RETRY_MAX: '2s',
       },
       sources: `
@@ -195,13 +196,13 @@ describe('system-api: one bad item costs that item only', () => {
     await eventually(() => relay.attemptsFor(`${answers}:a-2`).length >= 1, 10_000);
     otherUpstream.text = JSON.stringify([{ ref: 'o-1' }]);
     await eventually(async () => (await watch()) && received.ids(other).length === 1, 10_000);
-    expect(relay.attemptsFor(`${answers}:a-2`).length).toBeLessThan(5);
+    expect(relay.attemptsFor(`${answers}:a-2`).length).toBeLessThan(8);
 
-    await eventually(async () => (await watch()) && received.ids(answers).length === 2, 20_000);
+    await eventually(async () => (await watch()) && received.ids(answers).length === 2, 30_000);
     expect(received.ids(answers)).toEqual([`${answers}:a-3`, `${answers}:a-4`]);
     // a 400 is final: one attempt; a 500 gets FORWARD_SERVER_ERROR_ATTEMPTS, and the items after it wait their turn
     expect(relay.attemptsFor(`${answers}:a-1`)).toHaveLength(1);
-    expect(relay.attemptsFor(`${answers}:a-2`).map((attempt) => attempt.status)).toEqual([500, 500, 500, 500, 500]);
+    expect(relay.attemptsFor(`${answers}:a-2`).map((attempt) => attempt.status)).toEqual(Array(8).fill(500));
     const lastOf = (id: string) => relay.attempts.map((attempt) => attempt.id).lastIndexOf(id);
     expect(lastOf(`${answers}:a-3`)).toBeGreaterThan(lastOf(`${answers}:a-2`));
     expect(order.filter((id) => id.startsWith(`${answers}:`))).toEqual([`${answers}:a-3`, `${answers}:a-4`]);
@@ -215,7 +216,7 @@ describe('system-api: one bad item costs that item only', () => {
     const mailText = smtp.mails.filter((m) => /items? refused by experience-api/.test(m.subject ?? '')).map((m) => m.text).join('\n');
     expect(mailText).toContain('HTTP 400 invalid_request: price must be a number');
     expect(mailText).toContain('HTTP 500 internal_error: the publication log refused the entity');
-    expect(system.log).toMatch(new RegExp(`refused item ${answers}:a-2 of ${answers} after 5 attempts`));
+    expect(system.log).toMatch(new RegExp(`refused item ${answers}:a-2 of ${answers} after 8 attempts`));
     expect(subjects()).not.toContain('[system-api] experience-api unreachable');
   }), 60_000);
 
