@@ -21,12 +21,13 @@ export interface ExperienceConfig {
   readonly entityAllowedCidrs: AddressList;
   readonly trustProxy: AddressList;
   readonly tls?: TlsFiles;
+  /** WebSocket handshakes per address, a second and in a burst; either at 0 turns the limit off. */
   readonly handshakeRatePerSecond: number;
   readonly handshakeBurst: number;
-  /** `POST /consumers` attempts per address, a minute and in a burst; a rate of 0 turns the limit off. */
+  /** `POST /consumers` attempts per address, a minute and in a burst; either at 0 turns the limit off. */
   readonly registrationRatePerMinute: number;
   readonly registrationBurst: number;
-  /** `POST /consumers` attempts per client id, a minute and in a burst; a rate of 0 turns the limit off. */
+  /** `POST /consumers` attempts per client id, a minute and in a burst; either at 0 turns the limit off. */
   readonly registrationClientRatePerMinute: number;
   readonly registrationClientBurst: number;
   readonly pingIntervalMs: number;
@@ -69,11 +70,11 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     trustProxy: read.addressList('TRUST_PROXY', ''),
     tls: readTlsFiles(read),
     handshakeRatePerSecond: read.integer('HANDSHAKE_RATE_PER_SECOND', 50, { min: 0, max: 1_000_000 }),
-    handshakeBurst: read.integer('HANDSHAKE_BURST', 200, { min: 1, max: 1_000_000 }),
+    handshakeBurst: read.integer('HANDSHAKE_BURST', 200, { min: 0, max: 1_000_000 }),
     registrationRatePerMinute: read.integer('REGISTRATION_RATE_PER_MINUTE', 30, { min: 0, max: 1_000_000 }),
-    registrationBurst: read.integer('REGISTRATION_BURST', 10, { min: 1, max: 1_000_000 }),
+    registrationBurst: read.integer('REGISTRATION_BURST', 10, { min: 0, max: 1_000_000 }),
     registrationClientRatePerMinute: read.integer('REGISTRATION_CLIENT_RATE_PER_MINUTE', 6, { min: 0, max: 1_000_000 }),
-    registrationClientBurst: read.integer('REGISTRATION_CLIENT_BURST', 3, { min: 1, max: 1_000_000 }),
+    registrationClientBurst: read.integer('REGISTRATION_CLIENT_BURST', 3, { min: 0, max: 1_000_000 }),
     pingIntervalMs: read.duration('WS_PING_INTERVAL', '30s', { minMs: 100, maxMs: HOUR_MS }),
     maxPingsPerSecond: read.integer('WS_MAX_PINGS_PER_SECOND', 10, { min: 1, max: 10_000 }),
     maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
