@@ -215,6 +215,21 @@ describe(loadExperienceConfig.name, () => {
     expect(config).toMatchObject({ handshakeBurst: 0, registrationBurst: 0, registrationClientBurst: 0 });
   });
 
+  it('writes log lines at LOG_LEVEL and in LOG_FORMAT, text at level log by default', () => {
+    expect(sut({}).logging).toEqual({ level: 'log', format: 'text', noColor: false });
+    expect(sut({ LOG_LEVEL: 'debug', LOG_FORMAT: 'json', NO_COLOR: '1' }).logging).toEqual({ level: 'debug', format: 'json', noColor: true });
+    expect(sut({ LOG_LEVEL: 'info' }).logging.level).toBe('info');
+  });
+
+  it('refuses an unknown LOG_LEVEL or LOG_FORMAT, one line each naming the variable and the choices', () => {
+    const problems = problemsLoading({ LOG_LEVEL: 'loud', LOG_FORMAT: 'xml' });
+
+    expect(problems).toEqual([
+      'LOG_LEVEL: must be one of error, warn, log, info, debug, verbose (got "loud")',
+      'LOG_FORMAT: must be one of text, json (got "xml")',
+    ]);
+  });
+
   it('reports every bad variable at once, one problem each, each led by its name', () => {
     const env = {
       NODE_ENV: 'production',

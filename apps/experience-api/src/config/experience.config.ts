@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AlertSettings, readAlertSettings } from '@app/alerting';
-import { AddressList, EnvReader, randomCredential, readTlsFiles, type TlsFiles } from '@app/platform';
+import { AddressList, EnvReader, type LogSettings, randomCredential, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -38,6 +38,7 @@ export interface ExperienceConfig {
   readonly alerts: AlertSettings;
   /** How often the database is probed, to alert when it becomes unreachable and when it is back. */
   readonly healthCheckIntervalMs: number;
+  readonly logging: LogSettings;
 }
 
 
@@ -81,6 +82,7 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
     alerts: readAlertSettings(read),
     healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
+    logging: readLogSettings(read),
   };
   read.finish();
   return config;
