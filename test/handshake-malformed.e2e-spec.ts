@@ -28,6 +28,17 @@ describe('requests refused before any route, in the JSON error format', () => {
     expect(JSON.parse(answer.body)).toEqual({ error: 'bad_request', message: 'malformed HTTP request' });
   });
 
+  it('answers a plain GET of the WebSocket path (no upgrade) with 400 saying it needs a WebSocket upgrade', async () => {
+    const answer = await api.http.get('/ws/publish');
+
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    expect(answer.body).toEqual({
+      error: 'bad_request',
+      message: '/ws/publish is the WebSocket endpoint: connect with a WebSocket client (an HTTP upgrade request)',
+    });
+  });
+
   it('answers headers over the size limit with 431 and a JSON body, on the WebSocket path too', async () => {
     const answer = await rawExchange(port(), upgrade({ 'X-Padding': 'x'.repeat(32 * 1024) }));
 

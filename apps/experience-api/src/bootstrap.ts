@@ -1,5 +1,6 @@
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { AppLogger } from '@app/platform';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ExperienceConfig } from './config/experience.config.js';
 import { ExperienceApiModule } from './experience-api.module.js';
@@ -30,7 +31,7 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
   const app = await NestFactory.create<NestExpressApplication>(ExperienceApiModule.forRoot(config), {
     bodyParser: false,
     httpsOptions: config.tls ? { cert: config.tls.cert, key: config.tls.key } : undefined,
-    logger: logLevels ?? ['log', 'warn', 'error'],
+    logger: appLogger(config, logLevels),
   });
   app.disable('x-powered-by');
   app.use(jsonBody(BODY_LIMITS, MAX_BODY_BYTES));
@@ -40,4 +41,11 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
   app.useWebSocketAdapter(new GuardedWsAdapter(app, { maxPayload: config.maxInboundFrameBytes, perMessageDeflate: false }));
   app.enableShutdownHooks();
   return app;
+}
+
+/** The app's logger after LOG_LEVEL and LOG_FORMAT; `logLevels`, when given, replaces LOG_LEVEL (tests keep their output quiet). */
+function appLogger(config: ExperienceConfig, logLevels?: LogLevel[]): AppLogger {
+  const logger = new AppLogger('experience-api', config.logging);
+  if (logLevels) logger.setLogLevels(logLevels);
+  return logger;
 }

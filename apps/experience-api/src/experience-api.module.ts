@@ -2,6 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AlertingModule } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
+import { ShutdownLog } from '@app/platform';
 import { SocketRegistryModule } from '@app/socket-registry';
 import { TOKEN_STORE_ENTITIES, TOKEN_STORE_MIGRATIONS, TokenStoreModule } from '@app/token-store';
 import { AdminModule } from './admin/admin.module.js';
@@ -46,7 +47,7 @@ export class ExperienceApiModule {
         PublishingModule,
       ],
       controllers: [ConsumersController, HealthController],
-      providers: [{ provide: EXPERIENCE_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: ApiErrorFilter }, DatabaseMonitor],
+      providers: [{ provide: EXPERIENCE_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: ApiErrorFilter }, DatabaseMonitor, ShutdownLog],
       exports: [EXPERIENCE_CONFIG, tokenStore],
     };
   }

@@ -1,5 +1,6 @@
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { AppLogger } from '@app/platform';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { SystemConfig } from './config/system.config.js';
 import { loadSourcesFile } from './sources/sources-file.js';
@@ -11,9 +12,16 @@ export async function createSystemApp(config: SystemConfig, logLevels?: LogLevel
   const app = await NestFactory.create<NestExpressApplication>(SystemApiModule.forRoot(config, sources), {
     bodyParser: false,
     httpsOptions: config.tls ? { cert: config.tls.cert, key: config.tls.key } : undefined,
-    logger: logLevels ?? ['log', 'warn', 'error'],
+    logger: appLogger(config, logLevels),
   });
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   return app;
+}
+
+/** The app's logger after LOG_LEVEL and LOG_FORMAT; `logLevels`, when given, replaces LOG_LEVEL (tests keep their output quiet). */
+function appLogger(config: SystemConfig, logLevels?: LogLevel[]): AppLogger {
+  const logger = new AppLogger('system-api', config.logging);
+  if (logLevels) logger.setLogLevels(logLevels);
+  return logger;
 }

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AlertingModule } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
+import { ShutdownLog } from '@app/platform';
 import type { SystemConfig } from './config/system.config.js';
 import { SYSTEM_CONFIG } from './config/system-config.token.js';
 import { HealthController } from './health/health.controller.js';
@@ -43,6 +44,7 @@ export class SystemApiModule {
         OutboxForwarder,
         SourceLeases,
         SourceRunner,
+        ShutdownLog,
       ],
     };
   }

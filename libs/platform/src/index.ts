@@ -6,3 +6,6 @@ export { RateLimiter } from './net/rate-limiter.js';
 export { digestsEqual, randomCredential, secretsEqual, sha256 } from './crypto/secrets.js';
 export { readTlsFiles, type TlsFiles } from './config/tls-files.js';
 export { Grants } from './access/grants.js';
+export { AppLogger, withoutUrlCredentials } from './logging/app-logger.js';
+export { LOG_FORMATS, LOG_LEVEL_NAMES, levelsFrom, readLogSettings, type LogFormat, type LogLevelName, type LogSettings } from './logging/log-settings.js';
+export { ShutdownLog } from './logging/shutdown-log.js';

@@ -209,6 +209,27 @@ describe(loadExperienceConfig.name, () => {
     }
   });
 
+  it('takes a burst of 0 as the README says: no limit, like a rate of 0', () => {
+    const config = sut({ HANDSHAKE_BURST: '0', REGISTRATION_BURST: '0', REGISTRATION_CLIENT_BURST: '0' });
+
+    expect(config).toMatchObject({ handshakeBurst: 0, registrationBurst: 0, registrationClientBurst: 0 });
+  });
+
+  it('writes log lines at LOG_LEVEL and in LOG_FORMAT, text at level log by default', () => {
+    expect(sut({}).logging).toEqual({ level: 'log', format: 'text', noColor: false });
+    expect(sut({ LOG_LEVEL: 'debug', LOG_FORMAT: 'json', NO_COLOR: '1' }).logging).toEqual({ level: 'debug', format: 'json', noColor: true });
+    expect(sut({ LOG_LEVEL: 'info' }).logging.level).toBe('info');
+  });
+
+  it('refuses an unknown LOG_LEVEL or LOG_FORMAT, one line each naming the variable and the choices', () => {
+    const problems = problemsLoading({ LOG_LEVEL: 'loud', LOG_FORMAT: 'xml' });
+
+    expect(problems).toEqual([
+      'LOG_LEVEL: must be one of error, warn, log, info, debug, verbose (got "loud")',
+      'LOG_FORMAT: must be one of text, json (got "xml")',
+    ]);
+  });
+
   it('reports every bad variable at once, one problem each, each led by its name', () => {
     const env = {
       NODE_ENV: 'production',
@@ -221,7 +242,7 @@ describe(loadExperienceConfig.name, () => {
       ENTITY_ALLOWED_CIDRS: '10.0.0.0/8, intranet',
       TRUST_PROXY: '10.0.0.0/40',
       HANDSHAKE_RATE_PER_SECOND: '-1',
-      HANDSHAKE_BURST: '0',
+      HANDSHAKE_BURST: '-1',
       WS_PING_INTERVAL: '10ms',
       WS_MAX_INBOUND_FRAME: '124',
       WS_MAX_BUFFERED_BYTES: 'lots',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AlertSettings, readAlertSettings } from '@app/alerting';
-import { AddressList, EnvReader, randomCredential, readTlsFiles, type TlsFiles } from '@app/platform';
+import { AddressList, EnvReader, type LogSettings, randomCredential, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -21,12 +21,13 @@ export interface ExperienceConfig {
   readonly entityAllowedCidrs: AddressList;
   readonly trustProxy: AddressList;
   readonly tls?: TlsFiles;
+  /** WebSocket handshakes per address, a second and in a burst; either at 0 turns the limit off. */
   readonly handshakeRatePerSecond: number;
   readonly handshakeBurst: number;
-  /** `POST /consumers` attempts per address, a minute and in a burst; a rate of 0 turns the limit off. */
+  /** `POST /consumers` attempts per address, a minute and in a burst; either at 0 turns the limit off. */
   readonly registrationRatePerMinute: number;
   readonly registrationBurst: number;
-  /** `POST /consumers` attempts per client id, a minute and in a burst; a rate of 0 turns the limit off. */
+  /** `POST /consumers` attempts per client id, a minute and in a burst; either at 0 turns the limit off. */
   readonly registrationClientRatePerMinute: number;
   readonly registrationClientBurst: number;
   readonly pingIntervalMs: number;
@@ -37,6 +38,7 @@ export interface ExperienceConfig {
   readonly alerts: AlertSettings;
   /** How often the database is probed, to alert when it becomes unreachable and when it is back. */
   readonly healthCheckIntervalMs: number;
+  readonly logging: LogSettings;
 }
 
 
@@ -69,17 +71,18 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     trustProxy: read.addressList('TRUST_PROXY', ''),
     tls: readTlsFiles(read),
     handshakeRatePerSecond: read.integer('HANDSHAKE_RATE_PER_SECOND', 50, { min: 0, max: 1_000_000 }),
-    handshakeBurst: read.integer('HANDSHAKE_BURST', 200, { min: 1, max: 1_000_000 }),
+    handshakeBurst: read.integer('HANDSHAKE_BURST', 200, { min: 0, max: 1_000_000 }),
     registrationRatePerMinute: read.integer('REGISTRATION_RATE_PER_MINUTE', 30, { min: 0, max: 1_000_000 }),
-    registrationBurst: read.integer('REGISTRATION_BURST', 10, { min: 1, max: 1_000_000 }),
+    registrationBurst: read.integer('REGISTRATION_BURST', 10, { min: 0, max: 1_000_000 }),
     registrationClientRatePerMinute: read.integer('REGISTRATION_CLIENT_RATE_PER_MINUTE', 6, { min: 0, max: 1_000_000 }),
-    registrationClientBurst: read.integer('REGISTRATION_CLIENT_BURST', 3, { min: 1, max: 1_000_000 }),
+    registrationClientBurst: read.integer('REGISTRATION_CLIENT_BURST', 3, { min: 0, max: 1_000_000 }),
     pingIntervalMs: read.duration('WS_PING_INTERVAL', '30s', { minMs: 100, maxMs: HOUR_MS }),
     maxPingsPerSecond: read.integer('WS_MAX_PINGS_PER_SECOND', 10, { min: 1, max: 10_000 }),
     maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
     maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
     alerts: readAlertSettings(read),
     healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
+    logging: readLogSettings(read),
   };
   read.finish();
   return config;

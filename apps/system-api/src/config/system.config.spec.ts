@@ -106,6 +106,20 @@ describe(loadSystemConfig.name, () => {
     expect(config.env.FEED_TOKEN).toBe('for-a-source');
   });
 
+  it('writes log lines at LOG_LEVEL and in LOG_FORMAT, text at level log by default', () => {
+    expect(inEmptyFolder(() => sut({})).logging).toEqual({ level: 'log', format: 'text', noColor: false });
+    expect(inEmptyFolder(() => sut({ LOG_LEVEL: 'warn', LOG_FORMAT: 'json' })).logging).toEqual({ level: 'warn', format: 'json', noColor: false });
+  });
+
+  it('refuses an unknown LOG_LEVEL or LOG_FORMAT, one line each naming the variable', () => {
+    const problems = inEmptyFolder(() => problemsLoading({ LOG_LEVEL: 'trace', LOG_FORMAT: 'pretty' }));
+
+    expect(problems).toEqual([
+      'LOG_LEVEL: must be one of error, warn, log, info, debug, verbose (got "trace")',
+      'LOG_FORMAT: must be one of text, json (got "pretty")',
+    ]);
+  });
+
   it('refuses a SOURCES_FILE that does not exist, naming it', () => {
     const missing = join(dir, 'nowhere', 'sources.yaml');
 

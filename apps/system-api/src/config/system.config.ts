@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type AlertSettings, readAlertSettings } from '@app/alerting';
-import { EnvReader, readTlsFiles, type TlsFiles } from '@app/platform';
+import { EnvReader, type LogSettings, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -30,6 +30,7 @@ export interface SystemConfig {
   /** How long this instance's hold on a source lasts without renewal. */
   readonly sourceLeaseMs: number;
   readonly healthCheckIntervalMs: number;
+  readonly logging: LogSettings;
   /** The environment, for sources that name variables holding their credentials. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -55,6 +56,7 @@ export function loadSystemConfig(env: Readonly<Record<string, string | undefined
     outboxRetentionMs: read.duration('OUTBOX_RETENTION', '7d', { minMs: 1_000, maxMs: 365 * DAY_MS }),
     sourceLeaseMs: read.duration('SOURCE_LEASE_TTL', '30s', { minMs: 1_000, maxMs: HOUR_MS }),
     healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
+    logging: readLogSettings(read),
     env,
   };
   read.finish();

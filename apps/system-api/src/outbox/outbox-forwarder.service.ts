@@ -98,14 +98,25 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
-  /** Sends one source's items in order; stops at the first that must wait. */
+  /** Sends one source's items in order and logs what experience-api took, one line for the batch. */
   private async forward(queue: PendingItem[]): Promise<'done' | 'held' | 'retry'> {
+    const delivered: PendingItem[] = [];
+    try {
+      return await this.sendInOrder(queue, delivered);
+    } finally {
+      this.logForwarded(delivered);
+    }
+  }
+
+  /** Stops at the first item that must wait; `delivered` collects the items experience-api accepted. */
+  private async sendInOrder(queue: PendingItem[], delivered: PendingItem[]): Promise<'done' | 'held' | 'retry'> {
     for (const item of queue) {
       if (this.stop.signal.aborted) return 'done';
       const outcome = await this.client.publish(item);
       try {
         if (outcome.kind === 'accepted') {
           await this.outbox.markDelivered(item.position);
+          delivered.push(item);
           this.metrics.forwarded.inc({ source: item.source });
           this.reachable();
         } else if (outcome.kind === 'rejected') {
@@ -134,6 +145,13 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
       }
     }
     return 'done';
+  }
+
+  private logForwarded(delivered: readonly PendingItem[]): void {
+    const [first, last] = [delivered.at(0), delivered.at(-1)];
+    if (!first || !last) return;
+    const ids = first === last ? first.id : `${first.id} … ${last.id}`;
+    this.logger.log(`forwarded ${delivered.length} item${delivered.length === 1 ? '' : 's'} of ${first.source} (${ids})`);
   }
 
   private async deadLetter(item: PendingItem, reason: string, how: string): Promise<void> {

@@ -69,6 +69,14 @@ describe(RateLimiter.name, () => {
     expect(takeMany(sut, '198.51.100.2', 10).every(Boolean)).toBe(true);
   });
 
+  it('never refuses, and never asks to wait, when the burst is 0', () => {
+    const sut = new RateLimiter(50, 0, 1, now);
+
+    expect(takeMany(sut, '198.51.100.1', 1_000).every(Boolean)).toBe(true);
+    expect(takeMany(sut, '198.51.100.2', 10).every(Boolean)).toBe(true);
+    expect(sut.msUntilAllowed('198.51.100.1')).toBe(0);
+  });
+
   it('advises retrying after the time one handshake takes to refill, at least a second', () => {
     expect(new RateLimiter(0.25, 1, 100, now).retryAfterSeconds()).toBe(4);
     expect(new RateLimiter(0.4, 1, 100, now).retryAfterSeconds()).toBe(3);

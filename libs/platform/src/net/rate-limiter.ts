@@ -5,24 +5,28 @@ interface Bucket {
 
 /**
  * A token bucket per key (a client address, a client id): `ratePerSecond`
- * attempts a second, in bursts of up to `burst`; a rate of 0 means no limit.
+ * attempts a second, in bursts of up to `burst`; a rate or a burst of 0 means
+ * no limit (a bucket that never holds a token would refuse every attempt).
  * The table of keys is bounded; when it is full of keys that are all still
  * busy, new keys are refused rather than letting a spread-out flood grow
  * memory.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  private readonly unlimited: boolean;
 
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
     private readonly maxKeys = 100_000,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.unlimited = ratePerSecond === 0 || burst === 0;
+  }
 
   /** Takes one attempt from the key's allowance; false when it has none left. */
   tryTake(key: string): boolean {
-    if (this.ratePerSecond === 0) return true;
+    if (this.unlimited) return true;
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (!bucket) {
@@ -40,7 +44,7 @@ export class RateLimiter {
   /** Milliseconds until the key has a whole attempt in its allowance again; 0 if it has one now. */
   msUntilAllowed(key: string): number {
     const bucket = this.buckets.get(key);
-    if (this.ratePerSecond === 0 || !bucket) return 0;
+    if (this.unlimited || !bucket) return 0;
     const tokens = bucket.tokens + ((this.now() - bucket.updatedAt) / 1_000) * this.ratePerSecond;
     return tokens >= 1 ? 0 : ((1 - tokens) / this.ratePerSecond) * 1_000;
   }
