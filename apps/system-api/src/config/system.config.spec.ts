@@ -48,7 +48,6 @@ describe(loadSystemConfig.name, () => {
       experienceApiAlertAfterMs: 60_000,
       outboxRetentionMs: 7 * 86_400_000,
       sourceLeaseMs: 30_000,
-      healthCheckIntervalMs: 5_000,
     });
     expect(config.experienceApiUrl.href).toBe('http://127.0.0.1:3000/');
     expect(config.databaseUrl).toBeUndefined();
@@ -82,7 +81,6 @@ describe(loadSystemConfig.name, () => {
       EXPERIENCE_API_ALERT_AFTER: '2m',
       OUTBOX_RETENTION: '1d',
       SOURCE_LEASE_TTL: '10s',
-      HEALTH_CHECK_INTERVAL: '250ms',
       FEED_TOKEN: 'for-a-source',
     };
 
@@ -99,7 +97,6 @@ describe(loadSystemConfig.name, () => {
       experienceApiAlertAfterMs: 120_000,
       outboxRetentionMs: 86_400_000,
       sourceLeaseMs: 10_000,
-      healthCheckIntervalMs: 250,
     });
     expect(config.databaseUrl?.host).toBe('db:5432');
     expect(config.experienceApiUrl.href).toBe('https://experience.internal:8443/');
@@ -140,7 +137,6 @@ describe(loadSystemConfig.name, () => {
     ['EXPERIENCE_API_ALERT_AFTER', 'soon'],
     ['OUTBOX_RETENTION', '999ms'],
     ['SOURCE_LEASE_TTL', '500ms'],
-    ['HEALTH_CHECK_INTERVAL', '99ms'],
     ['ALERT_EMAIL_FROM', 'nobody'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     const problems = problemsLoading({ [name]: value });
@@ -153,7 +149,6 @@ describe(loadSystemConfig.name, () => {
     ['EXPERIENCE_API_ALERT_AFTER', '8d', '7d'],
     ['OUTBOX_RETENTION', '366d', '365d'],
     ['SOURCE_LEASE_TTL', '30d', '1h'],
-    ['HEALTH_CHECK_INTERVAL', '25d', '1h'],
     ['ALERT_FOLD_WINDOW', '30d', '1d'],
   ])('refuses %s=%s, above its maximum, naming the variable and the maximum', (name, value, max) => {
     expect(problemsLoading({ [name]: value })).toEqual([`${name}: must be at most ${max} (got "${value}")`]);
@@ -161,10 +156,10 @@ describe(loadSystemConfig.name, () => {
 
   it('accepts each duration at its maximum, and every timer stays within what Node honours', () => {
     const config = inEmptyFolder(() =>
-      sut({ FORWARD_RETRY_MAX: '1h', EXPERIENCE_API_ALERT_AFTER: '7d', OUTBOX_RETENTION: '365d', SOURCE_LEASE_TTL: '1h', HEALTH_CHECK_INTERVAL: '1h', ALERT_FOLD_WINDOW: '1d' }),
+      sut({ FORWARD_RETRY_MAX: '1h', EXPERIENCE_API_ALERT_AFTER: '7d', OUTBOX_RETENTION: '365d', SOURCE_LEASE_TTL: '1h', ALERT_FOLD_WINDOW: '1d' }),
     );
 
-    for (const timer of [config.forwardRetryMaxMs, config.sourceLeaseMs, config.healthCheckIntervalMs, config.alerts.foldWindowMs]) {
+    for (const timer of [config.forwardRetryMaxMs, config.sourceLeaseMs, config.alerts.foldWindowMs]) {
       expect(timer).toBeLessThanOrEqual(MAX_TIMER_MS);
     }
     expect(config.outboxRetentionMs).toBe(365 * 86_400_000);
@@ -181,7 +176,6 @@ describe(loadSystemConfig.name, () => {
       EXPERIENCE_API_ALERT_AFTER: '0',
       OUTBOX_RETENTION: 'forever',
       SOURCE_LEASE_TTL: '10ms',
-      HEALTH_CHECK_INTERVAL: 'x',
       SMTP_URL: 'http://alerts:Sm7pPass@mail.example.test',
       ALERT_EMAIL_TO: 'oncall',
     };

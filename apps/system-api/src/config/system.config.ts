@@ -29,7 +29,6 @@ export interface SystemConfig {
   readonly outboxRetentionMs: number;
   /** How long this instance's hold on a source lasts without renewal. */
   readonly sourceLeaseMs: number;
-  readonly healthCheckIntervalMs: number;
   readonly logging: LogSettings;
   /** The environment, for sources that name variables holding their credentials. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -55,7 +54,6 @@ export function loadSystemConfig(env: Readonly<Record<string, string | undefined
     experienceApiAlertAfterMs: read.duration('EXPERIENCE_API_ALERT_AFTER', '60s', { minMs: 100, maxMs: 7 * DAY_MS }),
     outboxRetentionMs: read.duration('OUTBOX_RETENTION', '7d', { minMs: 1_000, maxMs: 365 * DAY_MS }),
     sourceLeaseMs: read.duration('SOURCE_LEASE_TTL', '30s', { minMs: 1_000, maxMs: HOUR_MS }),
-    healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
     logging: readLogSettings(read),
     env,
   };
