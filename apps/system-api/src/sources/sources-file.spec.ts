@@ -218,7 +218,7 @@ describe(parseSources.name, () => {
     });
 
     it.each([
-      ['text that is neither YAML nor JSON', '- name: a\n  type: [http', /^not valid YAML or JSON: /],
+      ['text that is neither YAML nor JSON', '- name: a\n  type: [http', /^line 2, column 14: not valid YAML or JSON: /],
       ['a single source not in a list', 'name: a\ntype: http', /^must be a list of sources/],
       ['an empty file', '', /^must be a list of sources/],
       ['a scalar', '42', /^must be a list of sources/],
@@ -533,6 +533,50 @@ describe(loadSourcesFile.name, () => {
     writeFileSync(path, JSON.stringify({ sources: [{ name: 'drops', type: 'directory', path: './in' }] }));
 
     expect(sut(path, {})).toMatchObject([{ name: 'drops', type: 'directory', path: './in' }]);
+  });
+
+  describe('a file that is not valid YAML or JSON', () => {
+    it.each([
+      [
+        'a key without its colon',
+        ['# inbox and archive', '- name: inbox', '  type: directory', '  path: ./in', '- name: archive', '  type directory', '  path: ./archive'],
+        ['line 6, column 3: not valid YAML or JSON: Implicit keys need to be on a single line', '    - name: archive', '      type directory', '      ^'],
+      ],
+      [
+        'a key given twice',
+        ['- name: inbox', '  type: directory', '  path: ./in', '  path: ./other'],
+        ['line 4, column 3: not valid YAML or JSON: Map keys must be unique', '      path: ./in', '      path: ./other', '      ^'],
+      ],
+      [
+        'a tab in the indentation',
+        ['- name: inbox', '  type: directory', '\tpath: ./in'],
+        ['line 3, column 2: not valid YAML or JSON: Unexpected scalar at node end', '    \tpath: ./in', '     ^^^^'],
+      ],
+      [
+        'JSON missing a comma',
+        ['[', '  {"name": "inbox", "type": "directory", "path": "./in"}', '  {"name": "archive", "type": "directory", "path": "./archive"}', ']'],
+        [
+          'line 3, column 3: not valid YAML or JSON: Missing , or : between flow sequence items',
+          '      {"name": "inbox", "type": "directory", "path": "./in"}',
+          '      {"name": "archive", "type": "directory", "path": "./archive"}',
+          '      ^',
+        ],
+      ],
+    ])('refuses %s, with the line, the column and the excerpt yaml gives', (_case, lines, problem) => {
+      const path = join(dir, 'syntax.yaml');
+      writeFileSync(path, `${lines.join('\n')}\n`);
+
+      expect(() => sut(path, {})).toThrow(expect.objectContaining({ problems: [problem.join('\n')] }));
+    });
+
+    it('keeps the excerpt under its problem in the error message', () => {
+      const path = join(dir, 'twice.yaml');
+      writeFileSync(path, '- name: inbox\n  type: directory\n  type: http\n');
+
+      expect(() => sut(path, {})).toThrow(
+        ['invalid sources file:', '  line 3, column 3: not valid YAML or JSON: Map keys must be unique', '        type: directory', '        type: http', '        ^'].join('\n'),
+      );
+    });
   });
 
   it('throws the collected problems of a bad file', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { formatDuration, parseDuration } from '@app/platform';
 import { closestKey } from './closest-key.js';
 import { compileExpression } from './item-mapper.js';
@@ -30,10 +30,10 @@ export const SECTION_KEYS = {
   auth: ['bearer_env', 'basic_user_env', 'basic_password_env'],
 } as const satisfies Record<string, readonly string[]>;
 
-/** The sources file cannot be used; one problem per line, each naming the source and field. */
+/** The sources file cannot be used; one problem per line, each naming the source and field (a YAML error adds its excerpt below). */
 export class SourcesFileError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid sources file:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    super(`invalid sources file:\n${problems.map((p) => `  ${p.replaceAll('\n', '\n  ')}`).join('\n')}`);
     this.name = 'SourcesFileError';
   }
 }
@@ -308,7 +308,7 @@ export function parseSources(text: string, env: Readonly<Record<string, string |
   try {
     document = parseYaml(text);
   } catch (error) {
-    throw new SourcesFileError([`not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`]);
+    throw new SourcesFileError([error instanceof YAMLParseError ? syntaxProblem(error) : `not valid YAML or JSON: ${(error as Error).message}`]);
   }
   const list = Array.isArray(document) ? document : (document as Raw | null)?.sources;
   if (!Array.isArray(list)) throw new SourcesFileError(['must be a list of sources, or an object with a "sources" list']);
@@ -334,6 +334,22 @@ export function parseSources(text: string, env: Readonly<Record<string, string |
   }
   if (problems.length > 0) throw new SourcesFileError(problems);
   return sources;
+}
+
+/**
+ * `line L, column C: not valid YAML or JSON: <reason>`, then the `yaml` library's excerpt (the
+ * line, the one before it when the error is at its start, and carets), indented under it.
+ */
+function syntaxProblem(error: YAMLParseError): string {
+  const start = error.linePos?.[0];
+  const where = start && `line ${start.line}, column ${start.col}`;
+  // yaml writes "<reason> at line L, column C", then, when that line has text, ":", a blank line, the excerpt and the carets
+  const [head, ...rest] = error.message.split('\n');
+  const located = head.replace(/:$/, '');
+  if (!where || !located.endsWith(` at ${where}`)) return `not valid YAML or JSON: ${error.message}`;
+  const reason = located.slice(0, -` at ${where}`.length);
+  const excerpt = rest.slice(1, -1).map((line) => (line === '' ? '' : `    ${line.replace(/\r$/, '')}`));
+  return [`${where}: not valid YAML or JSON: ${reason}`, ...excerpt].join('\n');
 }
 
 function requiredEnv(source: SourceDefinition): string[] {
