@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ItemMapper } from './item-mapper.js';
 import { createSource } from './source-factory.js';
-import type { SourceDefinition } from './source-definition.js';
-import { loadSourcesFile, parseSources, SourcesFileError } from './sources-file.js';
+import type { SourceDefinition, SourceType } from './source-definition.js';
+import { loadSourcesFile, parseSources, SECTION_KEYS, SOURCE_KEYS, SourcesFileError } from './sources-file.js';
 
 const ENV = {
   FEED_TOKEN: 'token-value',
@@ -218,7 +218,7 @@ describe(parseSources.name, () => {
     });
 
     it.each([
-      ['text that is neither YAML nor JSON', '- name: a\n  type: [http', /^not valid YAML or JSON: /],
+      ['text that is neither YAML nor JSON', '- name: a\n  type: [http', /^line 2, column 14: not valid YAML or JSON: /],
       ['a single source not in a list', 'name: a\ntype: http', /^must be a list of sources/],
       ['an empty file', '', /^must be a list of sources/],
       ['a scalar', '42', /^must be a list of sources/],
@@ -362,6 +362,138 @@ describe(parseSources.name, () => {
     });
   });
 
+  describe('unknown keys', () => {
+    /** A valid value for each key a source or section may take; a key missing here fails the test naming it. */
+    const SAMPLES: Record<string, unknown> = {
+      interval: '5s',
+      id: 'ref',
+      map: '{"data": $}',
+      groups: ['orders'],
+      method: 'POST',
+      headers: { 'X-Client': 'gateway' },
+      items: 'results',
+      timeout: '5s',
+      max_body: '1MiB',
+      max_items: 100,
+      path: './in',
+      settle: '2s',
+      url_env: 'ORDERS_DB_URL',
+      query: 'SELECT id FROM orders WHERE id > $1',
+      cursor: 'id',
+      initial_cursor: 7,
+      queue: 'orders.created',
+      prefetch: 5,
+      headers_env: { 'X-Feed-Key': 'FEED_KEY' },
+      max_pending: 10,
+      attempts: 2,
+      initial_delay: '100ms',
+      multiplier: 1.5,
+      max_delay: '5s',
+    };
+    const URLS: Partial<Record<SourceType, string>> = { http: 'http://127.0.0.1/feed', websocket: 'ws://127.0.0.1/feed' };
+    /** Together they use every auth key; all three at once is not a form a user would write. */
+    const AUTH_FORMS: Record<string, string>[] = [{ bearer_env: 'FEED_TOKEN' }, { basic_user_env: 'FEED_USER', basic_password_env: 'FEED_PASSWORD' }];
+
+    function sample(key: string, values: Record<string, unknown>): unknown {
+      if (!(key in values)) throw new Error(`no sample value for the key ${key}: add one to the test's SAMPLES`);
+      return values[key];
+    }
+
+    function withEveryKey(type: SourceType, auth: Record<string, string>): Record<string, unknown> {
+      const values = { ...SAMPLES, name: `every-${type}`, type, url: URLS[type], auth, retry: Object.fromEntries(SECTION_KEYS.retry.map((key) => [key, sample(key, SAMPLES)])) };
+      return Object.fromEntries(SOURCE_KEYS[type].map((key) => [key, sample(key, values)]));
+    }
+
+    it.each(Object.keys(SOURCE_KEYS) as SourceType[])('accepts every key of %s sources, and every retry key', (type) => {
+      const sources = parseSources(JSON.stringify([withEveryKey(type, AUTH_FORMS[0])]), ENV);
+
+      expect(sources).toMatchObject([{ name: `every-${type}`, type, intervalMs: 5_000, retry: { attempts: 2, initialDelayMs: 100, multiplier: 1.5, maxDelayMs: 5_000 } }]);
+    });
+
+    it.each(AUTH_FORMS)('accepts the auth keys %j', (auth) => {
+      expect(parseSources(JSON.stringify([withEveryKey('http', auth)]), ENV)).toHaveLength(1);
+      expect(AUTH_FORMS.flatMap(Object.keys).sort()).toEqual([...SECTION_KEYS.auth].sort());
+    });
+
+    it.each([
+      ['directory', 'intervall: 5s', 'intervall: unknown key, did you mean "interval"?'],
+      ['directory', 'setle: 5s', 'setle: unknown key, did you mean "settle"?'],
+      ['directory', 'group: [shop]', 'group: unknown key, did you mean "groups"?'],
+      ['directory', 'retry:\n  attempt: 3', 'retry.attempt: unknown key, did you mean "attempts"?'],
+      ['directory', 'retry:\n  mutliplier: 3', 'retry.mutliplier: unknown key, did you mean "multiplier"?'],
+      ['directory', 'Interval: 5s', 'Interval: unknown key, did you mean "interval"?'],
+      ['http', 'maxBody: 1MiB', 'maxBody: unknown key, did you mean "max_body"?'],
+      ['http', 'timeo: 5s', 'timeo: unknown key, did you mean "timeout"?'],
+      ['http', 'auth:\n  bearer: FEED_TOKEN', 'auth.bearer: unknown key, did you mean "bearer_env"?'],
+      ['postgres', 'intial_cursor: 5', 'intial_cursor: unknown key, did you mean "initial_cursor"?'],
+      ['websocket', 'header_env:\n  X-Feed-Key: FEED_KEY', 'header_env: unknown key, did you mean "headers_env"?'],
+    ])('refuses in %s sources %j, suggesting the key meant', (type, fields, problem) => {
+      const required: Record<string, string> = {
+        directory: 'path: ./in',
+        http: 'url: http://127.0.0.1/feed',
+        postgres: 'url_env: ORDERS_DB_URL\nquery: SELECT 1\ncursor: id',
+        websocket: 'url: ws://127.0.0.1/feed',
+      };
+
+      expect(problemsParsing(one(type, `${required[type]}\n${fields}`, 'orders'))).toEqual([`sources[0] (orders).${problem}`]);
+    });
+
+    it.each([
+      ['http', 'url: http://127.0.0.1/feed\nsettle: 1s', 'settle: unknown key: settle is for directory sources, not an http source'],
+      ['http', 'url: http://127.0.0.1/feed\nurl_env: ORDERS_DB_URL', 'url_env: unknown key: url_env is for postgres, amqp sources, not an http source'],
+      ['websocket', 'url: ws://127.0.0.1/feed\nauth:\n  bearer_env: FEED_TOKEN', 'auth: unknown key: auth is for http sources, not a websocket source'],
+      ['directory', 'path: ./in\nheaders:\n  X-Client: gateway', 'headers: unknown key: headers is for http, websocket sources, not a directory source'],
+    ])('refuses in %s sources a key of another type, saying which types take it (%j)', (type, fields, problem) => {
+      expect(problemsParsing(one(type, fields, 'src'))).toEqual([`sources[0] (src).${problem}`]);
+    });
+
+    it('lists the keys a source or section takes when nothing is close', () => {
+      const problems = problemsParsing(one('amqp', 'url_env: RABBIT_URL\nqueue: q\ncolour: red\nretry:\n  jitter: true', 'queue'));
+
+      expect(problems).toEqual([
+        'sources[0] (queue).colour: unknown key; an amqp source takes name, type, interval, retry, id, map, groups, url_env, queue, prefetch',
+        'sources[0] (queue).retry.jitter: unknown key; retry takes attempts, initial_delay, multiplier, max_delay',
+      ]);
+    });
+
+    it('takes any header name in headers and headers_env, even one close to a key', () => {
+      const [http, ws] = parseSources(
+        one('http', 'url: http://127.0.0.1/feed\nheaders:\n  Group: shop\n  X-Retry: "3"', 'h') +
+          one('websocket', 'url: ws://127.0.0.1/feed\nheaders:\n  Intervall: "5"\nheaders_env:\n  Settle: FEED_KEY\n  attempts: FEED_TOKEN', 'w'),
+        ENV,
+      );
+
+      expect(http).toMatchObject({ headers: { Group: 'shop', 'X-Retry': '3' } });
+      expect(ws).toMatchObject({ headers: { Intervall: '5' }, headersEnv: { Settle: 'FEED_KEY', attempts: 'FEED_TOKEN' } });
+    });
+
+    it('reports every unknown key with the other problems, in YAML and in JSON alike', () => {
+      const yaml = one('directory', 'intervall: 5s\nsetle: 1s\ngroup: [shop]\nretry:\n  attempt: 3\n  max_delay: soon', 'orders') + one('http', 'url: http://127.0.0.1/feed\nsettle: 1s', 'feed');
+      const json = JSON.stringify([
+        { name: 'orders', type: 'directory', intervall: '5s', setle: '1s', group: ['shop'], retry: { attempt: 3, max_delay: 'soon' } },
+        { name: 'feed', type: 'http', url: 'http://127.0.0.1/feed', settle: '1s' },
+      ]);
+      const expected = [
+        'sources[0] (orders).intervall: unknown key, did you mean "interval"?',
+        'sources[0] (orders).setle: unknown key, did you mean "settle"?',
+        'sources[0] (orders).group: unknown key, did you mean "groups"?',
+        'sources[0] (orders).retry.attempt: unknown key, did you mean "attempts"?',
+        'sources[0] (orders).retry.max_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d',
+        'sources[0] (orders).path: is required',
+        'sources[1] (feed).settle: unknown key: settle is for directory sources, not an http source',
+      ];
+
+      expect(problemsParsing(yaml)).toEqual(expected);
+      expect(problemsParsing(json)).toEqual(expected);
+    });
+
+    it('refuses a key beside "sources" in an object file', () => {
+      expect(problemsParsing(`defaults:\n  interval: 5s\nsources:\n${one('directory', 'path: ./in', 'd').replace(/^/gm, '  ')}`)).toEqual([
+        'defaults: unknown key; the file holds only "sources"',
+      ]);
+    });
+  });
+
   describe('JSONata expressions', () => {
     const BAD = '{"data": ';
 
@@ -401,6 +533,50 @@ describe(loadSourcesFile.name, () => {
     writeFileSync(path, JSON.stringify({ sources: [{ name: 'drops', type: 'directory', path: './in' }] }));
 
     expect(sut(path, {})).toMatchObject([{ name: 'drops', type: 'directory', path: './in' }]);
+  });
+
+  describe('a file that is not valid YAML or JSON', () => {
+    it.each([
+      [
+        'a key without its colon',
+        ['# inbox and archive', '- name: inbox', '  type: directory', '  path: ./in', '- name: archive', '  type directory', '  path: ./archive'],
+        ['line 6, column 3: not valid YAML or JSON: Implicit keys need to be on a single line', '    - name: archive', '      type directory', '      ^'],
+      ],
+      [
+        'a key given twice',
+        ['- name: inbox', '  type: directory', '  path: ./in', '  path: ./other'],
+        ['line 4, column 3: not valid YAML or JSON: Map keys must be unique', '      path: ./in', '      path: ./other', '      ^'],
+      ],
+      [
+        'a tab in the indentation',
+        ['- name: inbox', '  type: directory', '\tpath: ./in'],
+        ['line 3, column 2: not valid YAML or JSON: Unexpected scalar at node end', '    \tpath: ./in', '     ^^^^'],
+      ],
+      [
+        'JSON missing a comma',
+        ['[', '  {"name": "inbox", "type": "directory", "path": "./in"}', '  {"name": "archive", "type": "directory", "path": "./archive"}', ']'],
+        [
+          'line 3, column 3: not valid YAML or JSON: Missing , or : between flow sequence items',
+          '      {"name": "inbox", "type": "directory", "path": "./in"}',
+          '      {"name": "archive", "type": "directory", "path": "./archive"}',
+          '      ^',
+        ],
+      ],
+    ])('refuses %s, with the line, the column and the excerpt yaml gives', (_case, lines, problem) => {
+      const path = join(dir, 'syntax.yaml');
+      writeFileSync(path, `${lines.join('\n')}\n`);
+
+      expect(() => sut(path, {})).toThrow(expect.objectContaining({ problems: [problem.join('\n')] }));
+    });
+
+    it('keeps the excerpt under its problem in the error message', () => {
+      const path = join(dir, 'twice.yaml');
+      writeFileSync(path, '- name: inbox\n  type: directory\n  type: http\n');
+
+      expect(() => sut(path, {})).toThrow(
+        ['invalid sources file:', '  line 3, column 3: not valid YAML or JSON: Map keys must be unique', '        type: directory', '        type: http', '        ^'].join('\n'),
+      );
+    });
   });
 
   it('throws the collected problems of a bad file', () => {
