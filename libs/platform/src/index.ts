@@ -6,3 +6,4 @@ export { RateLimiter } from './net/rate-limiter.js';
 export { digestsEqual, randomCredential, secretsEqual, sha256 } from './crypto/secrets.js';
 export { readTlsFiles, type TlsFiles } from './config/tls-files.js';
 export { Grants } from './access/grants.js';
+export { listeningUrl } from './net/listening-url.js';
