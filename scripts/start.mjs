@@ -118,7 +118,7 @@ let walkthroughShown = false;
 function stopAll(reason, code) {
   if (stopping) return;
   stopping = true;
-  say(`${reason}: stopping ${[...running.keys()].join(' and ') || 'nothing left to stop'}…`);
+  say(running.size > 0 ? `${reason}: stopping ${[...running.keys()].join(' and ')}…` : reason);
   for (const child of running.values()) child.kill('SIGTERM');
   const forced = setTimeout(() => {
     for (const [name, child] of running) {
