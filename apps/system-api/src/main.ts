@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
-import { ConfigurationError } from '@app/platform';
+import { ConfigurationError, listeningUrl } from '@app/platform';
 import { createSystemApp } from './bootstrap.js';
 import { loadSystemConfig, type SystemConfig } from './config/system.config.js';
 import { SourcesFileError } from './sources/sources-file.js';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     if (error instanceof SourcesFileError) exitWith(error.problems.map((problem) => `${config.sourcesFile}: ${problem}`));
     throw error;
   });
-  await app.listen(config.port);
+  await app.listen(config.port, config.host);
   const logger = new Logger('system-api');
   const alerts = app.get(AlertService);
   process.on('unhandledRejection', (reason) => {
@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     logger.error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? error) : error}`);
     alerts.raise({ kind: 'internal_error', severity: 'error', subject: 'internal errors', details: { where: 'unhandled rejection', error } });
   });
-  logger.log(`listening on ${config.tls ? 'https' : 'http'}://127.0.0.1:${config.port}; forwarding to ${config.experienceApiUrl.origin}/entity`);
+  const bound = listeningUrl(app.getHttpServer().address(), config.tls ? 'https' : 'http');
+  logger.log(`listening on ${bound.url}${bound.everyInterface ? ' (every interface)' : ''}; forwarding to ${config.experienceApiUrl.origin}/entity`);
   logger.log(config.databaseUrl ? 'database: Postgres (DATABASE_URL)' : `database: embedded PGlite in ${config.pgliteDataDir}`);
   logger.log(config.sourcesFile ? `sources: ${config.sourcesFile}` : 'sources: none (set SOURCES_FILE or create ./sources.yaml)');
 }

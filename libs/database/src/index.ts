@@ -4,3 +4,4 @@ export { DatabaseModule } from './database.module.js';
 export { isDatabaseUnavailable } from './database-unavailable.js';
 export { openDataSource } from './open-data-source.js';
 export { queryPrepared } from './prepared-query.js';
+export { DataFolderLockedError, type DataFolderLock, lockDataFolder } from './data-folder-lock.js';

@@ -1,15 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { DataSource } from 'typeorm';
-import { PGliteDriver } from 'typeorm-pglite';
 import type { DatabaseOptions } from './database-options.js';
+import { openEmbeddedDatabase } from './embedded-database.js';
 
 // Any constant will do; it only has to be the same for every instance of every app.
 const MIGRATION_LOCK = 7_262_001;
-
-function pgliteDriver(dataDir: string): unknown {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  return new PGliteDriver({ dataDir }).driver;
-}
 
 /**
  * Connects to Postgres (or the embedded PGlite) and applies pending migrations.
@@ -17,6 +11,7 @@ function pgliteDriver(dataDir: string): unknown {
  * not race to create the same tables.
  */
 export async function openDataSource(options: DatabaseOptions): Promise<DataSource> {
+  const embedded = options.url ? undefined : openEmbeddedDatabase(options.pgliteDataDir);
   const dataSource = new DataSource({
     type: 'postgres',
     ...(options.url
@@ -27,14 +22,25 @@ export async function openDataSource(options: DatabaseOptions): Promise<DataSour
           connectTimeoutMS: 3_000,
           extra: { max: 10, query_timeout: 10_000, idleTimeoutMillis: 30_000 },
         }
-      : { driver: pgliteDriver(options.pgliteDataDir) }),
+      : { driver: embedded?.driver }),
     entities: options.entities,
     migrations: options.migrations,
     migrationsTableName: options.migrationsTableName,
     synchronize: false,
     logging: false,
   });
-  await dataSource.initialize();
+  const folderLock = embedded?.lock;
+  if (folderLock) {
+    // the folder is free again once its database is closed, by whoever closes it
+    const destroy = dataSource.destroy.bind(dataSource);
+    dataSource.destroy = () => destroy().finally(() => folderLock.release());
+  }
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    folderLock?.release();
+    throw error;
+  }
   const lock = dataSource.createQueryRunner();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -9,3 +9,4 @@ export { Grants } from './access/grants.js';
 export { AppLogger, withoutUrlCredentials } from './logging/app-logger.js';
 export { LOG_FORMATS, LOG_LEVEL_NAMES, levelsFrom, readLogSettings, type LogFormat, type LogLevelName, type LogSettings } from './logging/log-settings.js';
 export { ShutdownLog } from './logging/shutdown-log.js';
+export { listeningUrl } from './net/listening-url.js';

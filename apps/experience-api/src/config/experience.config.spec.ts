@@ -24,6 +24,7 @@ describe(loadExperienceConfig.name, () => {
     const config = sut({});
 
     expect(config).toMatchObject({
+      host: '127.0.0.1',
       port: 3000,
       production: false,
       pgliteDataDir: './data/experience-api',
@@ -48,6 +49,7 @@ describe(loadExperienceConfig.name, () => {
   it('reads every variable given', () => {
     const config = sut({
       NODE_ENV: 'production',
+      HOST: '0.0.0.0',
       PORT: '8443',
       INSTANCE_ID: 'eu-1',
       DATABASE_URL: 'postgresql://app:pw@db:5432/push',
@@ -66,6 +68,7 @@ describe(loadExperienceConfig.name, () => {
 
     expect(config).toMatchObject({
       production: true,
+      host: '0.0.0.0',
       port: 8443,
       instanceId: 'eu-1',
       pgliteDataDir: 'memory://',

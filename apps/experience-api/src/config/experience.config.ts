@@ -7,6 +7,8 @@ const DAY_MS = 86_400_000;
 
 /** experience-api's settings, validated once at start; nothing else reads the environment. */
 export interface ExperienceConfig {
+  /** The address to listen on: loopback by default, `0.0.0.0` in a container. */
+  readonly host: string;
   readonly port: number;
   readonly production: boolean;
   readonly instanceId: string;
@@ -14,7 +16,7 @@ export interface ExperienceConfig {
   readonly pgliteDataDir: string;
   /** Undefined: the admin API answers 404. */
   readonly adminToken?: string;
-  /** True when no ADMIN_TOKEN was given and one was made up for this development run. */
+  /** True when no ADMIN_TOKEN was given and one was made up for development (see keepDevelopmentAdminToken). */
   readonly adminTokenGenerated: boolean;
   readonly tokenIdleTtlMs: number;
   readonly socketLeaseMs: number;
@@ -58,6 +60,7 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
   }
 
   const config: ExperienceConfig = {
+    host: read.string('HOST', '127.0.0.1'),
     port: read.integer('PORT', 3000, { min: 0, max: 65_535 }),
     production,
     instanceId: read.string('INSTANCE_ID', randomUUID()),

@@ -40,6 +40,7 @@ describe(loadSystemConfig.name, () => {
     const config = inEmptyFolder(() => sut({}));
 
     expect(config).toMatchObject({
+      host: '127.0.0.1',
       port: 3001,
       pgliteDataDir: './data/system-api',
       forwardBatch: 100,
@@ -69,6 +70,7 @@ describe(loadSystemConfig.name, () => {
 
   it('reads every variable given, and keeps the environment for the sources', () => {
     const env = {
+      HOST: '0.0.0.0',
       PORT: '8081',
       INSTANCE_ID: 'system-1',
       DATABASE_URL: 'postgres://system:pw@db:5432/push',
@@ -87,6 +89,7 @@ describe(loadSystemConfig.name, () => {
     const config = sut(env);
 
     expect(config).toMatchObject({
+      host: '0.0.0.0',
       port: 8081,
       instanceId: 'system-1',
       pgliteDataDir: 'memory://',

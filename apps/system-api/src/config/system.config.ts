@@ -8,6 +8,8 @@ const DAY_MS = 86_400_000;
 
 /** system-api's settings, validated once at start; nothing else reads the environment. */
 export interface SystemConfig {
+  /** The address to listen on: loopback by default, `0.0.0.0` in a container. */
+  readonly host: string;
   readonly port: number;
   readonly instanceId: string;
   readonly databaseUrl?: URL;
@@ -40,6 +42,7 @@ export function loadSystemConfig(env: Readonly<Record<string, string | undefined
   const sourcesFile = read.string('SOURCES_FILE') ?? (existsSync('./sources.yaml') ? './sources.yaml' : undefined);
   if (sourcesFile !== undefined && !existsSync(sourcesFile)) read.problem('SOURCES_FILE', `"${sourcesFile}" does not exist`);
   const config: SystemConfig = {
+    host: read.string('HOST', '127.0.0.1'),
     port: read.integer('PORT', 3001, { min: 0, max: 65_535 }),
     instanceId: read.string('INSTANCE_ID', randomUUID()),
     databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
