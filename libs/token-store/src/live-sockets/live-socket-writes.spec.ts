@@ -8,8 +8,11 @@ class MemoryStatements implements LiveSocketStatements {
   failing = false;
   /** Clients whose claim breaks the statement it is in, as a client deleted meanwhile would. */
   readonly poisoned = new Set<string>();
+  /** Called as each claim statement is issued, before it is written. */
+  onClaim?: () => void;
 
   async claimMany(claims: readonly SocketRef[]): Promise<ReadonlySet<string>> {
+    this.onClaim?.();
     await new Promise((resolve) => setImmediate(resolve));
     if (this.failing) throw new Error('database unavailable');
     if (claims.some((claim) => this.poisoned.has(claim.clientId))) throw new Error('violates foreign key constraint');
@@ -133,10 +136,14 @@ describe(LiveSocketWrites.name, () => {
     void sut.release('b', 'b-1');
     const settled = sut.settled();
     let later = 0;
-    // a stream of new claims, as consumers reconnecting during shutdown would make
-    const more = setInterval(() => void sut.claim(`late-${later}`, `late-${later++}`), 1);
+    let streaming = true;
+    // while each claim statement is out, a new claim arrives: an endless stream, as consumers reconnecting during shutdown would make
+    statements.onClaim = () => {
+      if (streaming) void sut.claim(`late-${later}`, `late-${later++}`);
+    };
     await settled;
-    clearInterval(more);
+    streaming = false;
+    expect(later).toBeGreaterThan(0);
 
     expect(statements.log.slice(0, 2)).toEqual(['release b-1', 'claim a-1']);
     await sut.settled();
