@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,5 +243,19 @@ describe('a newcomer on a fresh clone', () => {
 
     await allGone(tree, 5_000);
     expect(again.output).toContain('[npm start] SIGTERM: stopping');
+  }, 150_000);
+
+  it('a mistake in sources.yaml stops system-api only: experience-api stays up and the problem is printed last', async () => {
+    writeFileSync(join(clone, 'sources.yaml'), '- name: inbox\n  type: directory\n  path: ./inbox\n  intervall: 1s\n');
+    const broken = npmStart();
+
+    await broken.line(/intervall: unknown key, did you mean "interval"\?/, 120_000);
+    await until('the problem printed last', 30_000, () => /intervall/.test(broken.lines.filter((line) => line.trim() !== '').at(-1) ?? ''));
+    expect((await fetch(`http://127.0.0.1:${experiencePort}/health`)).status).toBe(200);
+    expect(await portAnswers(systemPort)).toBe(false);
+
+    const tree = processTree(broken.child.pid!);
+    process.kill(broken.child.pid!, 'SIGINT');
+    await allGone(tree, 5_000);
   }, 150_000);
 });
