@@ -152,7 +152,8 @@ function start(app) {
   const problems = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
-      console.log(`[${app.name}] ${line}`);
+      // the apps' own log lines already start with their name; anything else they print gets it here
+      console.log(line.startsWith(`[${app.name}] `) ? line : `[${app.name}] ${line}`);
       if (stream === child.stderr) problems.push(line);
     });
   }
