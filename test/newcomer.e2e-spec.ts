@@ -246,7 +246,7 @@ describe('a newcomer on a fresh clone', () => {
     expect(again.output).toContain('[npm start] SIGTERM: stopping');
   }, 150_000);
 
-  it('a mistake in sources.yaml stops system-api only: experience-api stays up and the problem is printed last', async () => {
+  it('a mistake in sources.yaml stops system-api only: experience-api stays up, the problem printed last; SIGTERM to experience-api stops it all', async () => {
     writeFileSync(join(clone, 'sources.yaml'), '- name: inbox\n  type: directory\n  path: ./inbox\n  intervall: 1s\n');
     const broken = npmStart();
 
@@ -255,8 +255,11 @@ describe('a newcomer on a fresh clone', () => {
     expect((await fetch(`http://127.0.0.1:${experiencePort}/health`)).status).toBe(200);
     expect(await portAnswers(systemPort)).toBe(false);
 
+    // a signal to the app itself, not to npm start, stops everything too
     const tree = processTree(broken.child.pid!);
-    process.kill(broken.child.pid!, 'SIGINT');
+    const app = tree.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('experience-api/src/main.js'));
+    expect(app).toBeDefined();
+    process.kill(app!, 'SIGTERM');
     await allGone(tree, 5_000);
   }, 150_000);
 });
