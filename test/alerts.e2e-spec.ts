@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createConsumer, startExperienceApi, type RunningExperienceApi } from './support/experience-api.js';
+import { eventually } from './support/eventually.js';
 import { MailCatcher } from './support/mail-catcher.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
@@ -38,7 +39,7 @@ describe('a flood of bogus handshakes', () => {
     })();
 
     // meanwhile a real consumer connects, and entities reach both consumers
-    await pause(200);
+    await eventually(() => statuses.length > 0);
     const lateSocket = await TestSocket.open(url, { headers: consumerHeaders(late.clientId, late.token) });
     expect((await lateSocket.next()).type).toBe('welcome');
     const during = await api.http.post('/entity').send({ data: 'during the flood' }).expect(202);
@@ -65,7 +66,7 @@ describe('a flood of bogus handshakes', () => {
   });
 });
 
-describe('alerts for the failures contract section 7 names', () => {
+describe('alerts for the failures on-call must hear of', () => {
   let smtp: MailCatcher;
   let api: RunningExperienceApi;
 

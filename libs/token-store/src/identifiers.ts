@@ -1,4 +1,4 @@
-/** What the contract allows as a `client_id`. */
+/** What a `client_id` may be. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Group names: short, printable, safe in a header list and a log line. */

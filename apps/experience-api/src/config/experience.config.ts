@@ -45,7 +45,7 @@ export interface ExperienceConfig {
 
 
 /**
- * Builds the configuration from environment variables (contract section 1),
+ * Builds the configuration from environment variables (docs/configuration.md),
  * throwing a ConfigurationError with one line per problem.
  */
 export function loadExperienceConfig(env: Readonly<Record<string, string | undefined>>): ExperienceConfig {

@@ -93,7 +93,7 @@ describe(EntityPublisher.name, () => {
     sut = new EntityPublisher(log, bus, new GatewayMetrics(new SocketRegistry({ maxBufferedBytes: 1 })));
   });
 
-  it('broadcasts a lone entity at once, framed as the contract says, to the consumers it names', async () => {
+  it('broadcasts a lone entity at once, framed as docs/protocol.md says, to the consumers it names', async () => {
     const outcome = sut.publish({ id: 'order-1', groups: ['eu'], data: raw({ n: 1 }) });
     await settle();
     log.complete('order-1', 7);
