@@ -24,7 +24,8 @@ export interface SystemApiOptions {
 export class SystemApiProcess {
   private child?: ChildProcess;
   private output = '';
-  readonly port: Promise<number>;
+  /** Chosen free before the start; chosen again if another process takes it first. */
+  private port: Promise<number>;
 
   constructor(private readonly options: SystemApiOptions) {
     writeFileSync(join(options.workDir, 'sources.yaml'), options.sources);
@@ -46,8 +47,25 @@ export class SystemApiProcess {
     return this.output;
   }
 
+  /**
+   * Starts the process and waits until it is healthy. A free port can be taken by another process
+   * between choosing it and binding it (suites run side by side): then a new one is chosen.
+   */
   async start(): Promise<void> {
-    const port = await this.port;
+    for (let attempt = 1; ; attempt++) {
+      const logFrom = this.output.length;
+      await this.spawn(await this.port);
+      const bound = await this.bound(await this.port, logFrom);
+      if (bound) break;
+      if (attempt === 3 || !this.output.slice(logFrom).includes('EADDRINUSE')) {
+        throw new Error(`system-api exited with ${this.child?.exitCode}:\n${this.output}`);
+      }
+      this.port = freePort();
+    }
+    await this.waitForHealth();
+  }
+
+  private async spawn(port: number): Promise<void> {
     const databaseUrl = process.env.DATABASE_URL;
     this.child = spawn(process.execPath, [join(process.cwd(), SYSTEM_API_ENTRY)], {
       cwd: this.options.workDir,
@@ -63,7 +81,19 @@ export class SystemApiProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) stream.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    await this.waitForHealth();
+  }
+
+  /** True once this process says it listens on `port` (not some other server that took the port); false if it exits first. */
+  private async bound(port: number, logFrom: number): Promise<boolean> {
+    const child = this.child!;
+    const listening = `listening on http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (this.output.slice(logFrom).includes(listening)) return true;
+      if (child.exitCode !== null || child.signalCode !== null) return false;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`system-api did not listen on ${port} within 60 s:\n${this.output}`);
   }
 
   /** The parsed body of GET /health. */
