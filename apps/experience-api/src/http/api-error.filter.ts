@@ -12,6 +12,17 @@ import { TooManyRegistrationsError } from '../consumers/too-many-registrations.e
 import { InvalidEntityError, PublisherBusyError } from '../publishing/entity-publisher.service.js';
 import { type ApiErrorBody, errorCode } from './api-error.js';
 
+/** Domain errors and the status each is answered with; the message is the error's own. */
+const STATUS_OF: ReadonlyArray<readonly [abstract new (...args: never[]) => Error, HttpStatus]> = [
+  [InvalidClientCredentialsError, HttpStatus.UNAUTHORIZED],
+  [GroupNotGrantedError, HttpStatus.FORBIDDEN],
+  [ClientNotFoundError, HttpStatus.NOT_FOUND],
+  [ClientAlreadyExistsError, HttpStatus.CONFLICT],
+  [InvalidEntityError, HttpStatus.BAD_REQUEST],
+  [TooManyRegistrationsError, HttpStatus.TOO_MANY_REQUESTS],
+  [PublisherBusyError, HttpStatus.SERVICE_UNAVAILABLE],
+];
+
 /**
  * Turns every error that reaches the edge into a status and an `{error, message}`
  * body; an error nobody anticipated is logged and alerted.
@@ -42,27 +53,8 @@ export class ApiErrorFilter implements ExceptionFilter {
           : exception.message;
       return [status, { error: errorCode(status), message }];
     }
-    if (exception instanceof InvalidClientCredentialsError) {
-      return [HttpStatus.UNAUTHORIZED, { error: 'unauthorized', message: exception.message }];
-    }
-    if (exception instanceof ClientAlreadyExistsError) {
-      return [HttpStatus.CONFLICT, { error: 'conflict', message: exception.message }];
-    }
-    if (exception instanceof GroupNotGrantedError) {
-      return [HttpStatus.FORBIDDEN, { error: 'forbidden', message: exception.message }];
-    }
-    if (exception instanceof TooManyRegistrationsError) {
-      return [HttpStatus.TOO_MANY_REQUESTS, { error: 'too_many_requests', message: exception.message }];
-    }
-    if (exception instanceof ClientNotFoundError) {
-      return [HttpStatus.NOT_FOUND, { error: 'not_found', message: exception.message }];
-    }
-    if (exception instanceof InvalidEntityError) {
-      return [HttpStatus.BAD_REQUEST, { error: 'bad_request', message: exception.message }];
-    }
-    if (exception instanceof PublisherBusyError) {
-      return [HttpStatus.SERVICE_UNAVAILABLE, { error: 'service_unavailable', message: exception.message }];
-    }
+    const known = STATUS_OF.find(([type]) => exception instanceof type);
+    if (known) return [known[1], { error: errorCode(known[1]), message: (exception as Error).message }];
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`request failed, database unavailable: ${(exception as Error).message}`);
       return [HttpStatus.SERVICE_UNAVAILABLE, { error: 'service_unavailable', message: 'the database is unavailable; try again shortly' }];
