@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { eventually } from './support/eventually.js';
 import { createConsumer, startExperienceApi, type RunningExperienceApi } from './support/experience-api.js';
 import { consumerHeaders, TestSocket } from './support/ws-client.js';
 
@@ -29,9 +30,17 @@ describe('one connection per client across instances', () => {
     expect((await refusal(b, consumer.clientId, consumer.token)).status).toBe(409);
 
     await onA.close();
-    const onB = await open(b, consumer.clientId, consumer.token);
-    expect((await onB.next()).type).toBe('welcome');
-    await onB.close();
+    // A releases the claim as its socket closes; B may be asked before that write lands, and answers 409 until it has
+    let onB: TestSocket | undefined;
+    await eventually(async () => {
+      onB = await open(b, consumer.clientId, consumer.token).catch((error: { status?: number }) => {
+        if (error.status === 409) return undefined;
+        throw error;
+      });
+      return onB !== undefined;
+    }, 5_000);
+    expect((await onB!.next()).type).toBe('welcome');
+    await onB!.close();
   });
 
   it('lets exactly one of simultaneous handshakes on both instances win', async () => {
