@@ -10,3 +10,6 @@ export { AppLogger, withoutUrlCredentials } from './logging/app-logger.js';
 export { LOG_FORMATS, LOG_LEVEL_NAMES, levelsFrom, readLogSettings, type LogFormat, type LogLevelName, type LogSettings } from './logging/log-settings.js';
 export { ShutdownLog } from './logging/shutdown-log.js';
 export { listeningUrl } from './net/listening-url.js';
+export { Backoff, backoffDelay, type BackoffPolicy } from './time/backoff.js';
+export { sleep, systemClock, type Clock, type TimerHandle } from './time/clock.js';
+export { ManualClock } from './time/manual-clock.js';
