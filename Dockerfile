@@ -15,5 +15,5 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
 EXPOSE 3000 3001
-# experience-api by default; system-api: node dist/apps/system-api/apps/system-api/src/main.js
-CMD ["node", "dist/apps/experience-api/apps/experience-api/src/main.js"]
+# experience-api by default; system-api: node dist/apps/system-api/main.js
+CMD ["node", "dist/apps/experience-api/main.js"]

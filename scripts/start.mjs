@@ -32,14 +32,14 @@ const scheme = env.TLS_CERT_FILE ? 'https' : 'http';
 const apps = [
   {
     name: 'experience-api',
-    entry: 'dist/apps/experience-api/apps/experience-api/src/main.js',
+    entry: 'dist/apps/experience-api/main.js',
     // PORT alone still means experience-api, the app a newcomer talks to
     port: Number(env.EXPERIENCE_PORT ?? env.PORT ?? 3000),
     dataDir: './data/experience-api',
   },
   {
     name: 'system-api',
-    entry: 'dist/apps/system-api/apps/system-api/src/main.js',
+    entry: 'dist/apps/system-api/main.js',
     port: Number(env.SYSTEM_PORT ?? 3001),
     dataDir: './data/system-api',
   },
@@ -104,7 +104,7 @@ function buildInputs(folder, found = []) {
 
 function sourceStamp() {
   const hash = createHash('sha256');
-  const files = [...buildInputs('apps'), ...buildInputs('libs'), 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json', 'package-lock.json'];
+  const files = [...buildInputs('apps'), ...buildInputs('libs'), 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json', 'rspack.config.js', 'package-lock.json'];
   for (const file of files.sort()) hash.update(`${file}\0`).update(existsSync(file) ? readFileSync(file) : '').update('\0');
   return hash.digest('hex');
 }

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { SecretHasher } from '../../libs/token-store/src/clients/secret-hasher.js';
 
 /** A plain connection to the database the gateway uses, for seeding and cleanup only. */
 interface Database {
@@ -42,7 +42,6 @@ const BATCH = 5_000;
  * checked for real at every handshake.
  */
 export async function seedConsumers(options: SeedOptions): Promise<void> {
-  const { SecretHasher } = await import(resolve('dist/apps/experience-api/libs/token-store/src/clients/secret-hasher.js'));
   const secretHash: string = await new SecretHasher().hash(randomBytes(24).toString('base64url'));
   const database = await openDatabase(options.databaseUrl, options.pgliteDataDir);
   const lines: string[] = [];

@@ -20,7 +20,7 @@ export interface TargetOptions {
   readonly label: string;
 }
 
-const GATEWAY_MAIN = resolve('dist/apps/experience-api/apps/experience-api/src/main.js');
+const GATEWAY_MAIN = resolve('dist/apps/experience-api/main.js');
 const BENCH_DIST = resolve('dist/bench');
 const CLOCK_TICKS_PER_SECOND = 100;
 

@@ -5,7 +5,7 @@ import pg from 'pg';
 
 // jest loads this file outside its module system, so it imports nothing of ours
 
-const SYSTEM_API_ENTRY = 'dist/apps/system-api/apps/system-api/src/main.js';
+const SYSTEM_API_ENTRY = 'dist/apps/system-api/main.js';
 
 function newestSource(folder: string): number {
   let newest = 0;

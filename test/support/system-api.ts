@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './mail-catcher.js';
 
-export const SYSTEM_API_ENTRY = 'dist/apps/system-api/apps/system-api/src/main.js';
+export const SYSTEM_API_ENTRY = 'dist/apps/system-api/main.js';
 
 export interface SystemApiOptions {
   /** The sources file's text (YAML or JSON), written into `workDir`. */
