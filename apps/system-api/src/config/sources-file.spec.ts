@@ -305,6 +305,16 @@ describe(parseSources.name, () => {
       ]);
     });
 
+    it('reads 30d as the environment does: a duration, refused only for being above the field\'s maximum', () => {
+      const problems = problemsParsing(one('directory', 'path: ./in\ninterval: 30d\nsettle: 30x', 'd'));
+
+      // the same grammar as TOKEN_IDLE_TTL=30d; a source's timers stop at 1d
+      expect(problems).toEqual([
+        'sources[0] (d).interval: must be at most 1d (got "30d")',
+        'sources[0] (d).settle: must be a duration of at least 0 ms such as 30d, 12h, 15m or 45s (got "30x")',
+      ]);
+    });
+
     it.each([
       ['1d', 86_400_000],
       ['500ms', 500],
