@@ -50,7 +50,7 @@ export class ConfigReader {
     return new ConfigReader(raw, `${where}.`, problems, known);
   }
 
-  get isEnv(): boolean {
+  private get isEnv(): boolean {
     return this.known === undefined;
   }
 
