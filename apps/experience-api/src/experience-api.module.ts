@@ -2,12 +2,11 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AlertingModule } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
-import { ShutdownLog } from '@app/platform';
+import { configModule, loadedNamespace, ShutdownLog } from '@app/platform';
 import { SocketRegistryModule } from '@app/socket-registry';
 import { TOKEN_STORE_ENTITIES, TOKEN_STORE_MIGRATIONS, TokenStoreModule } from '@app/token-store';
 import { AdminModule } from './admin/admin.module.js';
-import type { ExperienceConfig } from './config/experience.config.js';
-import { EXPERIENCE_CONFIG } from './config/experience-config.token.js';
+import { type ExperienceConfig, experienceConfig } from './config/experience.config.js';
 import { ConsumersController } from './consumers/consumers.controller.js';
 import { GatewayModule } from './gateway/gateway.module.js';
 import { DatabaseMonitor } from './health/database-monitor.service.js';
@@ -30,6 +29,7 @@ export class ExperienceApiModule {
     return {
       module: ExperienceApiModule,
       imports: [
+        configModule(loadedNamespace(experienceConfig, config)),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
           pgliteDataDir: config.pgliteDataDir,
@@ -47,8 +47,8 @@ export class ExperienceApiModule {
         PublishingModule,
       ],
       controllers: [ConsumersController, HealthController],
-      providers: [{ provide: EXPERIENCE_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: ApiErrorFilter }, DatabaseMonitor, ShutdownLog],
-      exports: [EXPERIENCE_CONFIG, tokenStore],
+      providers: [{ provide: APP_FILTER, useClass: ApiErrorFilter }, DatabaseMonitor, ShutdownLog],
+      exports: [tokenStore],
     };
   }
 }

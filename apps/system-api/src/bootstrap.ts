@@ -3,13 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import { AppLogger } from '@app/platform';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { SystemConfig } from './config/system.config.js';
-import { loadSourcesFile } from './sources/sources-file.js';
 import { SystemApiModule } from './system-api.module.js';
 
-/** Builds system-api, ready to `listen`, with the sources of SOURCES_FILE (validated: it throws SourcesFileError). */
+/** Builds system-api, ready to `listen`, with the sources of SOURCES_FILE (validated with the rest of the configuration). */
 export async function createSystemApp(config: SystemConfig, logLevels?: LogLevel[]): Promise<INestApplication> {
-  const sources = config.sourcesFile ? loadSourcesFile(config.sourcesFile, config.env) : [];
-  const app = await NestFactory.create<NestExpressApplication>(SystemApiModule.forRoot(config, sources), {
+  const app = await NestFactory.create<NestExpressApplication>(SystemApiModule.forRoot(config), {
     bodyParser: false,
     httpsOptions: config.tls ? { cert: config.tls.cert, key: config.tls.key } : undefined,
     logger: appLogger(config, logLevels),

@@ -4,7 +4,6 @@ import { AlertService } from '@app/alerting';
 import { ConfigurationError, listeningUrl } from '@app/platform';
 import { createSystemApp } from './bootstrap.js';
 import { loadSystemConfig, type SystemConfig } from './config/system.config.js';
-import { SourcesFileError } from './sources/sources-file.js';
 
 function exitWith(problems: readonly string[]): never {
   for (const problem of problems) console.error(`system-api: ${problem}`);
@@ -23,10 +22,7 @@ function loadConfig(): SystemConfig {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await createSystemApp(config).catch((error: unknown) => {
-    if (error instanceof SourcesFileError) exitWith(error.problems.map((problem) => `${config.sourcesFile}: ${problem}`));
-    throw error;
-  });
+  const app = await createSystemApp(config);
   await app.listen(config.port, config.host);
   const logger = new Logger('system-api');
   const alerts = app.get(AlertService);

@@ -1,9 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AlertingModule } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
-import { ShutdownLog } from '@app/platform';
-import type { SystemConfig } from './config/system.config.js';
-import { SYSTEM_CONFIG } from './config/system-config.token.js';
+import { configModule, loadedNamespace, ShutdownLog } from '@app/platform';
+import { type SystemConfig, systemConfig } from './config/system.config.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { SystemMetrics } from './metrics/system-metrics.js';
@@ -13,17 +12,16 @@ import { OutboxServerErrors1764640000000 } from './outbox/migrations/17646400000
 import { DeadLetterEntity, OutboxEntryEntity, SourceCursorEntity, SourceLeaseEntity } from './outbox/outbox.entities.js';
 import { OutboxForwarder } from './outbox/outbox-forwarder.service.js';
 import { OutboxRepository } from './outbox/outbox.repository.js';
-import type { SourceDefinition } from './sources/source-definition.js';
-import { SOURCE_DEFINITIONS } from './sources/source-definitions.token.js';
 import { SourceLeases } from './sources/source-leases.js';
 import { SourceRunner } from './sources/source-runner.service.js';
 
 @Module({})
 export class SystemApiModule {
-  static forRoot(config: SystemConfig, sources: SourceDefinition[]): DynamicModule {
+  static forRoot(config: SystemConfig): DynamicModule {
     return {
       module: SystemApiModule,
       imports: [
+        configModule(loadedNamespace(systemConfig, config)),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
           pgliteDataDir: config.pgliteDataDir,
@@ -36,8 +34,6 @@ export class SystemApiModule {
       ],
       controllers: [HealthController, MetricsController],
       providers: [
-        { provide: SYSTEM_CONFIG, useValue: config },
-        { provide: SOURCE_DEFINITIONS, useValue: sources },
         SystemMetrics,
         OutboxRepository,
         ExperienceApiClient,

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import type { EnvReader } from '@app/platform';
+import type { ConfigReader } from '@app/platform';
 import type { AlertingOptions } from './alerting.options.js';
 
 export type AlertSettings = Omit<AlertingOptions, 'app' | 'instanceId'>;
 
 /** Reads SMTP_URL, SMTP_CA_FILE, ALERT_EMAIL_TO, ALERT_EMAIL_FROM, ALERT_FOLD_WINDOW and ALERT_MAX_PER_HOUR. */
-export function readAlertSettings(read: EnvReader): AlertSettings {
+export function readAlertSettings(read: ConfigReader): AlertSettings {
   const smtpUrl = read.url('SMTP_URL', ['smtp:', 'smtps:']);
   const to = read.emailList('ALERT_EMAIL_TO');
   if (smtpUrl !== undefined && read.string('ALERT_EMAIL_TO') === undefined) {

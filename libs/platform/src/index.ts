@@ -1,5 +1,7 @@
 export { ConfigurationError } from './config/configuration-error.js';
-export { EnvReader, formatDuration, MAX_TIMER_MS, parseDuration } from './config/env-reader.js';
+export { ConfigReader } from './config/config-reader.js';
+export { configModule, configNamespace, loadedNamespace, type ConfigNamespace } from './config/config-namespace.js';
+export { formatDuration, MAX_TIMER_MS, parseDuration } from './config/duration.js';
 export { AddressList, normalizeAddress } from './net/address-list.js';
 export { resolveClientAddress } from './net/client-address.js';
 export { RateLimiter } from './net/rate-limiter.js';

@@ -1,8 +1,8 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { Request } from 'express';
 import { secretsEqual } from '@app/platform';
-import type { ExperienceConfig } from '../config/experience.config.js';
-import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { experienceConfig } from '../config/experience.config.js';
 
 /**
  * `Authorization: Bearer $ADMIN_TOKEN`, compared in constant time. Without an
@@ -10,7 +10,7 @@ import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
  */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
-  constructor(@Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig) {}
+  constructor(@Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>) {}
 
   canActivate(context: ExecutionContext): boolean {
     const expected = this.config.adminToken;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AlertSettings, readAlertSettings } from '@app/alerting';
-import { AddressList, EnvReader, type LogSettings, randomCredential, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
+import { AddressList, ConfigReader, configNamespace, type LogSettings, randomCredential, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -43,13 +43,8 @@ export interface ExperienceConfig {
   readonly logging: LogSettings;
 }
 
-
-/**
- * Builds the configuration from environment variables (docs/configuration.md),
- * throwing a ConfigurationError with one line per problem.
- */
-export function loadExperienceConfig(env: Readonly<Record<string, string | undefined>>): ExperienceConfig {
-  const read = new EnvReader(env);
+/** experience-api's namespace: every variable of docs/configuration.md, read through the shared schema layer. */
+export const experienceConfig = configNamespace('experience', (read): ExperienceConfig => {
   const production = read.string('NODE_ENV') === 'production';
 
   const givenAdminToken = read.secret('ADMIN_TOKEN', 16);
@@ -59,7 +54,7 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     read.problem('REDIS_URL', 'the Redis cluster bus is not part of this release; unset it to run a single instance');
   }
 
-  const config: ExperienceConfig = {
+  return {
     host: read.string('HOST', '127.0.0.1'),
     port: read.integer('PORT', 3000, { min: 0, max: 65_535 }),
     production,
@@ -87,6 +82,15 @@ export function loadExperienceConfig(env: Readonly<Record<string, string | undef
     healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
     logging: readLogSettings(read),
   };
+});
+
+/**
+ * Builds the configuration from environment variables (docs/configuration.md),
+ * throwing one ConfigurationError with every problem, one a line.
+ */
+export function loadExperienceConfig(env: Readonly<Record<string, string | undefined>>): ExperienceConfig {
+  const read = ConfigReader.env(env);
+  const config = experienceConfig(read);
   read.finish();
   return config;
 }

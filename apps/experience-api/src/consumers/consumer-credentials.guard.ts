@@ -2,8 +2,8 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import type { Request } from 'express';
 import { RateLimiter, resolveClientAddress } from '@app/platform';
 import { CLIENT_ID_PATTERN, type ClientEntity, ClientService, InvalidClientCredentialsError } from '@app/token-store';
-import type { ExperienceConfig } from '../config/experience.config.js';
-import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { experienceConfig } from '../config/experience.config.js';
 import { readClientCredentials } from './client-credentials.js';
 import { TooManyRegistrationsError } from './too-many-registrations.error.js';
 
@@ -26,7 +26,7 @@ export class ConsumerCredentialsGuard implements CanActivate {
   private readonly perClient: RateLimiter;
 
   constructor(
-    @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
+    @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
     private readonly clients: ClientService,
   ) {
     this.perAddress = new RateLimiter(config.registrationRatePerMinute / 60, config.registrationBurst);

@@ -1,8 +1,8 @@
 import type { Server, Socket } from 'node:net';
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { normalizeAddress } from '@app/platform';
-import type { ExperienceConfig } from '../config/experience.config.js';
-import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { experienceConfig } from '../config/experience.config.js';
 import { HandshakeRefusals } from './handshake-refusals.js';
 
 /** The most addresses shed at once; a flood from more addresses than this is refused the slower way. */
@@ -61,7 +61,7 @@ export class ConnectionShedding implements BeforeApplicationShutdown {
   private lastSweep = -Infinity;
 
   constructor(
-    @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
+    @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
     private readonly refusals: HandshakeRefusals,
   ) {
     const body = JSON.stringify({ error: 'too_many_requests', message: 'too many handshakes from this address' });

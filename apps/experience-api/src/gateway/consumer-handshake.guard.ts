@@ -5,8 +5,8 @@ import { AlertService } from '@app/alerting';
 import { isDatabaseUnavailable } from '@app/database';
 import { normalizeAddress, RateLimiter, resolveClientAddress } from '@app/platform';
 import { ConsumerTokenService, GROUP_PATTERN, LiveSocketService, MAX_GROUPS, TokenRejectedError } from '@app/token-store';
-import type { ExperienceConfig } from '../config/experience.config.js';
-import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { experienceConfig } from '../config/experience.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ConnectionShedding } from './connection-shedding.js';
 import { readHandshakeCredentials, readHandshakeGroups } from './consumer-credentials.js';
@@ -34,7 +34,7 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
   private readonly limiter: RateLimiter;
 
   constructor(
-    @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
+    @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
     private readonly tokens: ConsumerTokenService,
     private readonly liveSockets: LiveSocketService,
     private readonly metrics: GatewayMetrics,

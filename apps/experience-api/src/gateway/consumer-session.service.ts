@@ -3,8 +3,8 @@ import type { WebSocket } from 'ws';
 import { AlertService } from '@app/alerting';
 import { RegisteredSocket, SocketRegistry } from '@app/socket-registry';
 import { ConsumerTokenService, LiveSocketService } from '@app/token-store';
-import type { ExperienceConfig } from '../config/experience.config.js';
-import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { experienceConfig } from '../config/experience.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { ConsumerAuthorization } from './consumer-handshake.guard.js';
 import { onOversizeFrame, PAYLOAD_TOO_LARGE } from './oversize-frames.js';
@@ -76,7 +76,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
   private readonly refused = new WeakSet<RegisteredSocket>();
 
   constructor(
-    @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
+    @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
     private readonly registry: SocketRegistry,
     private readonly tokens: ConsumerTokenService,
     private readonly liveSockets: LiveSocketService,

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { SocketRegistry } from '@app/socket-registry';
-import type { ExperienceConfig } from '../config/experience.config.js';
-import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { experienceConfig } from '../config/experience.config.js';
 
 /**
  * Pings every socket each interval; one that has not answered the previous
@@ -23,7 +23,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     private readonly registry: SocketRegistry,
-    @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
+    @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
 import { DatabaseHealth } from '@app/database';
-import type { ExperienceConfig } from '../config/experience.config.js';
-import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { experienceConfig } from '../config/experience.config.js';
 
 const KIND = 'database_unreachable';
 const SUBJECT = 'database unreachable';
@@ -18,7 +18,7 @@ export class DatabaseMonitor implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly database: DatabaseHealth,
     private readonly alerts: AlertService,
-    @Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig,
+    @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
   ) {}
 
   onApplicationBootstrap(): void {

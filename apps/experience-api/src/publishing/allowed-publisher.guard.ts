@@ -1,13 +1,13 @@
 import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { resolveClientAddress } from '@app/platform';
-import type { ExperienceConfig } from '../config/experience.config.js';
-import { EXPERIENCE_CONFIG } from '../config/experience-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { experienceConfig } from '../config/experience.config.js';
 
 /** Lets only callers inside ENTITY_ALLOWED_CIDRS publish, as resolved through TRUST_PROXY. */
 @Injectable()
 export class AllowedPublisherGuard implements CanActivate {
-  constructor(@Inject(EXPERIENCE_CONFIG) private readonly config: ExperienceConfig) {}
+  constructor(@Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();

@@ -168,6 +168,39 @@ describe(loadSystemConfig.name, () => {
     expect(config.outboxRetentionMs).toBe(365 * 86_400_000);
   });
 
+  it('reads the sources of SOURCES_FILE with the variables', () => {
+    const file = join(dir, 'one-source.yaml');
+    writeFileSync(file, '- name: inbox\n  type: directory\n  path: ./in\n  interval: 1d\n');
+
+    expect(sut({ SOURCES_FILE: file }).sources).toMatchObject([{ name: 'inbox', type: 'directory', intervalMs: 86_400_000 }]);
+    expect(inEmptyFolder(() => sut({})).sources).toEqual([]);
+  });
+
+  it('reports the problems of the sources file with those of the variables, at once, each source problem led by the file', () => {
+    const file = join(dir, 'bad-sources.yaml');
+    writeFileSync(file, '- name: feed\n  type: http\n  url: ftp://feed\n  intervall: 5s\n  auth:\n    bearer_env: FEED_TOKEN\n');
+
+    const problems = problemsLoading({ SOURCES_FILE: file, PORT: 'http', DATABASE_URL: 'mysql://app:DbPassw0rd@db/push', FEED_TOKEN: '' });
+
+    expect(problems).toEqual([
+      'PORT: must be a whole number from 0 to 65535 (got "http")',
+      'DATABASE_URL: must be a URL starting with postgres:// or postgresql://',
+      `${file}: sources[0] (feed).intervall: unknown key, did you mean "interval"?`,
+      `${file}: sources[0] (feed).url: must be a URL starting with http:// or https://`,
+      `${file}: sources (feed): environment variable FEED_TOKEN is not set`,
+    ]);
+    expect(problems.join('\n')).not.toContain('DbPassw0rd');
+  });
+
+  it('keeps the line and the excerpt of a sources file that is not YAML under its problem', () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, '- name: inbox\n  type: directory\n  type: http\n');
+
+    expect(problemsLoading({ SOURCES_FILE: file })).toEqual([
+      [`${file}: line 3, column 3: not valid YAML or JSON: Map keys must be unique`, '      type: directory', '      type: http', '      ^'].join('\n'),
+    ]);
+  });
+
   it('reports every bad variable at once, one problem each, each led by its name, never echoing a password', () => {
     const env = {
       PORT: '-1',

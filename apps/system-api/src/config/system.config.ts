@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type AlertSettings, readAlertSettings } from '@app/alerting';
-import { EnvReader, type LogSettings, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
+import { ConfigReader, configNamespace, type LogSettings, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
+import type { SourceDefinition } from '../sources/source-definition.js';
+import { readSourcesFile } from './sources-file.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -19,6 +21,8 @@ export interface SystemConfig {
   readonly experienceApiUrl: URL;
   /** Undefined: no sources file was given and `./sources.yaml` does not exist. */
   readonly sourcesFile?: string;
+  /** The sources of `sourcesFile`, validated with the variables. */
+  readonly sources: readonly SourceDefinition[];
   readonly alerts: AlertSettings;
   /** Items forwarded per round, per source. */
   readonly forwardBatch: number;
@@ -36,12 +40,14 @@ export interface SystemConfig {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-export function loadSystemConfig(env: Readonly<Record<string, string | undefined>>): SystemConfig {
-  const read = new EnvReader(env);
+/** system-api's namespace: every variable of docs/configuration.md and the sources file, read through the shared schema layer. */
+export const systemConfig = configNamespace('system', (read): SystemConfig => {
+  const env = read.environment();
   const experienceApiUrl = read.url('EXPERIENCE_API_URL', ['http:', 'https:']) ?? new URL('http://127.0.0.1:3000');
   const sourcesFile = read.string('SOURCES_FILE') ?? (existsSync('./sources.yaml') ? './sources.yaml' : undefined);
-  if (sourcesFile !== undefined && !existsSync(sourcesFile)) read.problem('SOURCES_FILE', `"${sourcesFile}" does not exist`);
-  const config: SystemConfig = {
+  const sourcesFileExists = sourcesFile !== undefined && existsSync(sourcesFile);
+  if (sourcesFile !== undefined && !sourcesFileExists) read.problem('SOURCES_FILE', `"${sourcesFile}" does not exist`);
+  return {
     host: read.string('HOST', '127.0.0.1'),
     port: read.integer('PORT', 3001, { min: 0, max: 65_535 }),
     instanceId: read.string('INSTANCE_ID', randomUUID()),
@@ -50,6 +56,7 @@ export function loadSystemConfig(env: Readonly<Record<string, string | undefined
     tls: readTlsFiles(read),
     experienceApiUrl,
     sourcesFile,
+    sources: sourcesFileExists ? readSourcesFile(read, sourcesFile, env) : [],
     alerts: readAlertSettings(read),
     forwardBatch: read.integer('FORWARD_BATCH', 100, { min: 1, max: 10_000 }),
     forwardRetryMaxMs: read.duration('FORWARD_RETRY_MAX', '30s', { minMs: 100, maxMs: HOUR_MS }),
@@ -60,6 +67,15 @@ export function loadSystemConfig(env: Readonly<Record<string, string | undefined
     logging: readLogSettings(read),
     env,
   };
+});
+
+/**
+ * Builds the configuration from environment variables (docs/configuration.md) and the sources
+ * file they name, throwing one ConfigurationError with every problem of both, one a line.
+ */
+export function loadSystemConfig(env: Readonly<Record<string, string | undefined>>): SystemConfig {
+  const read = ConfigReader.env(env);
+  const config = systemConfig(read);
   read.finish();
   return config;
 }

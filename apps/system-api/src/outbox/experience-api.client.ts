@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { SystemConfig } from '../config/system.config.js';
-import { SYSTEM_CONFIG } from '../config/system-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { systemConfig } from '../config/system.config.js';
 import type { PendingItem } from './outbox.repository.js';
 
 export type ForwardOutcome =
@@ -46,7 +46,7 @@ export function outcomeOf(status: number, text: string): ForwardOutcome {
 export class ExperienceApiClient {
   private readonly entityUrl: string;
 
-  constructor(@Inject(SYSTEM_CONFIG) config: SystemConfig) {
+  constructor(@Inject(systemConfig.KEY) config: ConfigType<typeof systemConfig>) {
     this.entityUrl = new URL('/entity', config.experienceApiUrl).toString();
   }
 

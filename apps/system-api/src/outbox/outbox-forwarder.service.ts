@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
-import type { SystemConfig } from '../config/system.config.js';
-import { SYSTEM_CONFIG } from '../config/system-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { systemConfig } from '../config/system.config.js';
 import { SystemMetrics } from '../metrics/system-metrics.js';
 import { sleep } from '../sources/retry.js';
 import { SourceLeases } from '../sources/source-leases.js';
@@ -41,7 +41,7 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
     private readonly leases: SourceLeases,
     private readonly alerts: AlertService,
     private readonly metrics: SystemMetrics,
-    @Inject(SYSTEM_CONFIG) private readonly config: SystemConfig,
+    @Inject(systemConfig.KEY) private readonly config: ConfigType<typeof systemConfig>,
   ) {}
 
   /** Whether experience-api answered the last attempt; undefined before any. */

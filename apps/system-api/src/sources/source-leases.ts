@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { SystemConfig } from '../config/system.config.js';
-import { SYSTEM_CONFIG } from '../config/system-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { systemConfig } from '../config/system.config.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 
 /**
@@ -14,7 +14,7 @@ export class SourceLeases {
 
   constructor(
     private readonly outbox: OutboxRepository,
-    @Inject(SYSTEM_CONFIG) private readonly config: SystemConfig,
+    @Inject(systemConfig.KEY) private readonly config: ConfigType<typeof systemConfig>,
   ) {}
 
   /** Takes or renews the lease; false (and forgotten here) when another instance has it. */

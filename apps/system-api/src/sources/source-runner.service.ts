@@ -1,13 +1,11 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
-import type { SystemConfig } from '../config/system.config.js';
-import { SYSTEM_CONFIG } from '../config/system-config.token.js';
+import type { ConfigType } from '@nestjs/config';
+import { systemConfig } from '../config/system.config.js';
 import { SystemMetrics } from '../metrics/system-metrics.js';
 import { OutboxForwarder } from '../outbox/outbox-forwarder.service.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { createSource } from './source-factory.js';
-import { SOURCE_DEFINITIONS } from './source-definitions.token.js';
-import type { SourceDefinition } from './source-definition.js';
 import { SourceLeases } from './source-leases.js';
 import { SourceWorker, type SourceStatus } from './source-worker.js';
 
@@ -18,8 +16,7 @@ export class SourceRunner implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly workers: SourceWorker[];
 
   constructor(
-    @Inject(SOURCE_DEFINITIONS) definitions: SourceDefinition[],
-    @Inject(SYSTEM_CONFIG) config: SystemConfig,
+    @Inject(systemConfig.KEY) config: ConfigType<typeof systemConfig>,
     outbox: OutboxRepository,
     private readonly leases: SourceLeases,
     alerts: AlertService,
@@ -27,7 +24,7 @@ export class SourceRunner implements OnApplicationBootstrap, BeforeApplicationSh
     forwarder: OutboxForwarder,
   ) {
     const parts = { outbox, leases, alerts, metrics, stored: () => forwarder.nudge() };
-    this.workers = definitions.map((definition) => new SourceWorker(definition, createSource(definition, config.env), parts));
+    this.workers = config.sources.map((definition) => new SourceWorker(definition, createSource(definition, config.env), parts));
   }
 
   onApplicationBootstrap(): void {

@@ -1,4 +1,4 @@
-import type { EnvReader } from './env-reader.js';
+import type { ConfigReader } from './config-reader.js';
 
 export interface TlsFiles {
   readonly cert: Buffer;
@@ -6,7 +6,7 @@ export interface TlsFiles {
 }
 
 /** TLS_CERT_FILE and TLS_KEY_FILE, which go together or not at all. */
-export function readTlsFiles(read: EnvReader): TlsFiles | undefined {
+export function readTlsFiles(read: ConfigReader): TlsFiles | undefined {
   const certFile = read.string('TLS_CERT_FILE');
   const keyFile = read.string('TLS_KEY_FILE');
   if ((certFile === undefined) !== (keyFile === undefined)) {

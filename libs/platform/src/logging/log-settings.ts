@@ -1,5 +1,5 @@
 import type { LogLevel } from '@nestjs/common';
-import type { EnvReader } from '../config/env-reader.js';
+import type { ConfigReader } from '../config/config-reader.js';
 
 /** What `LOG_LEVEL` accepts, most severe first; `info` is another name for `log`. */
 export const LOG_LEVEL_NAMES = ['error', 'warn', 'log', 'info', 'debug', 'verbose'] as const;
@@ -32,10 +32,10 @@ export function levelsFrom(level: LogLevelName): LogLevel[] {
 }
 
 /** `LOG_LEVEL` (default `log`), `LOG_FORMAT` (`text` or `json`, default `text`) and `NO_COLOR`. */
-export function readLogSettings(read: EnvReader): LogSettings {
+export function readLogSettings(read: ConfigReader): LogSettings {
   return {
     level: read.oneOf('LOG_LEVEL', 'log', LOG_LEVEL_NAMES),
     format: read.oneOf('LOG_FORMAT', 'text', LOG_FORMATS),
-    noColor: read.string('NO_COLOR') !== undefined,
+    noColor: read.flag('NO_COLOR'),
   };
 }

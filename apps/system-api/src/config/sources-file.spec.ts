@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ItemMapper } from './item-mapper.js';
-import { createSource } from './source-factory.js';
-import type { SourceDefinition, SourceType } from './source-definition.js';
-import { loadSourcesFile, parseSources, SECTION_KEYS, SOURCE_KEYS, SourcesFileError } from './sources-file.js';
+import { ConfigurationError } from '@app/platform';
+import { ItemMapper } from '../sources/item-mapper.js';
+import { createSource } from '../sources/source-factory.js';
+import type { SourceDefinition, SourceType } from '../sources/source-definition.js';
+import { loadSourcesFile, parseSources, SECTION_KEYS, SOURCE_KEYS } from './sources-file.js';
 
 const ENV = {
   FEED_TOKEN: 'token-value',
@@ -66,8 +67,8 @@ function problemsParsing(text: string, env: Record<string, string> = ENV): reado
   try {
     parseSources(text, env);
   } catch (error) {
-    expect(error).toBeInstanceOf(SourcesFileError);
-    return (error as SourcesFileError).problems;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as ConfigurationError).problems;
   }
   throw new Error('the sources file was accepted');
 }
@@ -173,9 +174,9 @@ describe(parseSources.name, () => {
 
       expect(problemsParsing(text)).toEqual([
         'sources[0] (h).max_body: must be a size such as 512KiB or 16MiB, from 1KiB to 1GiB',
-        'sources[0] (h).max_items: must be a whole number from 1 to 1000000',
+        'sources[0] (h).max_items: must be a whole number from 1 to 1000000 (got "0")',
         'sources[1] (i).max_body: must be a size such as 512KiB or 16MiB, from 1KiB to 1GiB',
-        'sources[2] (w).max_pending: must be a whole number from 1 to 100000',
+        'sources[2] (w).max_pending: must be a whole number from 1 to 100000 (got "100001")',
       ]);
     });
 
@@ -257,19 +258,19 @@ describe(parseSources.name, () => {
       expect([...problems].sort()).toEqual(
         [
           'sources[0] (a).url: must be a URL starting with http:// or https://',
-          'sources[0] (a).timeout: must be a duration such as 500ms, 10s or 5m, from 100 ms to 10m',
+          'sources[0] (a).timeout: must be a duration of at least 100 ms such as 30d, 12h, 15m or 45s (got "10ms")',
           'sources[0] (a).headers: must map names to strings',
           'sources[0] (a).groups: must be a list of group names',
-          'sources[1] (b).interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d',
-          'sources[1] (b).retry.attempts: must be a whole number from 1 to 1000',
+          'sources[1] (b).interval: must be a duration of at least 10 ms such as 30d, 12h, 15m or 45s (got "often")',
+          'sources[1] (b).retry.attempts: must be a whole number from 1 to 1000 (got "0")',
           'sources[1] (b).retry.multiplier: must be a number of at least 1',
-          'sources[1] (b).retry.max_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d',
+          'sources[1] (b).retry.max_delay: must be a duration of at least 1 ms such as 30d, 12h, 15m or 45s (got "soon")',
           'sources[1] (b).path: is required',
           'sources[2] (c).url_env: must name an environment variable',
           'sources[2] (c).initial_cursor: must be a string or a number',
           'sources[2] (c).query: is required',
           'sources[2] (c).cursor: is required',
-          'sources[3] (d).prefetch: must be a whole number from 1 to 10000',
+          'sources[3] (d).prefetch: must be a whole number from 1 to 10000 (got "0")',
           'sources[4] (e).url: must be a URL starting with ws:// or wss://',
           'sources[4] (e).headers_env: must map names to strings',
           'sources[5] (f).type: must be one of http, directory, postgres, amqp, websocket',
@@ -281,26 +282,36 @@ describe(parseSources.name, () => {
     });
 
     it.each([
-      ['interval', 'interval: 5ms', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
-      ['interval', 'interval: -1s', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
-      ['interval', 'interval: 1.5s', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
-      ['interval', 'interval: 10 minutes', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
-      ['interval', 'interval: 2d', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
-      ['retry.initial_delay', 'retry:\n  initial_delay: 0ms', 'retry.initial_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d'],
-      ['settle', 'settle: later', 'settle: must be a duration such as 500ms, 10s or 5m, from 0 ms to 1d'],
+      ['interval', 'interval: 5ms', 'interval: must be a duration of at least 10 ms such as 30d, 12h, 15m or 45s (got "5ms")'],
+      ['interval', 'interval: -1s', 'interval: must be a duration of at least 10 ms such as 30d, 12h, 15m or 45s (got "-1s")'],
+      ['interval', 'interval: 1.5s', 'interval: must be a duration of at least 10 ms such as 30d, 12h, 15m or 45s (got "1.5s")'],
+      ['interval', 'interval: 10 minutes', 'interval: must be a duration of at least 10 ms such as 30d, 12h, 15m or 45s (got "10 minutes")'],
+      ['interval', 'interval: 2d', 'interval: must be at most 1d (got "2d")'],
+      ['retry.initial_delay', 'retry:\n  initial_delay: 0ms', 'retry.initial_delay: must be a duration of at least 1 ms such as 30d, 12h, 15m or 45s (got "0ms")'],
+      ['settle', 'settle: later', 'settle: must be a duration of at least 0 ms such as 30d, 12h, 15m or 45s (got "later")'],
       // above the maximum: Node would fire a timer of more than 2^31-1 ms after 1 ms
-      ['interval', 'interval: 30d', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
-      ['interval', 'interval: 86401s', 'interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d'],
-      ['retry.initial_delay', 'retry:\n  initial_delay: 25h', 'retry.initial_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d'],
-      ['retry.max_delay', 'retry:\n  max_delay: 2147483648ms', 'retry.max_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d'],
-      ['settle', 'settle: 2d', 'settle: must be a duration such as 500ms, 10s or 5m, from 0 ms to 1d'],
+      ['interval', 'interval: 30d', 'interval: must be at most 1d (got "30d")'],
+      ['interval', 'interval: 86401s', 'interval: must be at most 1d (got "86401s")'],
+      ['retry.initial_delay', 'retry:\n  initial_delay: 25h', 'retry.initial_delay: must be at most 1d (got "25h")'],
+      ['retry.max_delay', 'retry:\n  max_delay: 2147483648ms', 'retry.max_delay: must be at most 1d (got "2147483648ms")'],
+      ['settle', 'settle: 2d', 'settle: must be at most 1d (got "2d")'],
     ])('refuses a bad duration in %s (%j)', (_field, fields, problem) => {
       expect(problemsParsing(one('directory', `path: ./in\n${fields}`, 'd'))).toEqual([`sources[0] (d).${problem}`]);
     });
 
     it('refuses an http timeout above 10m', () => {
       expect(problemsParsing(one('http', 'url: http://127.0.0.1/feed\ntimeout: 11m', 'h'))).toEqual([
-        'sources[0] (h).timeout: must be a duration such as 500ms, 10s or 5m, from 100 ms to 10m',
+        'sources[0] (h).timeout: must be at most 10m (got "11m")',
+      ]);
+    });
+
+    it('reads 30d as the environment does: a duration, refused only for being above the field\'s maximum', () => {
+      const problems = problemsParsing(one('directory', 'path: ./in\ninterval: 30d\nsettle: 30x', 'd'));
+
+      // the same grammar as TOKEN_IDLE_TTL=30d; a source's timers stop at 1d
+      expect(problems).toEqual([
+        'sources[0] (d).interval: must be at most 1d (got "30d")',
+        'sources[0] (d).settle: must be a duration of at least 0 ms such as 30d, 12h, 15m or 45s (got "30x")',
       ]);
     });
 
@@ -356,7 +367,7 @@ describe(parseSources.name, () => {
       const problems = problemsParsing(one('amqp', 'url_env: MISSING_AMQP_URL\nqueue: q\ninterval: never', 'a'), {});
 
       expect(problems).toEqual([
-        'sources[0] (a).interval: must be a duration such as 500ms, 10s or 5m, from 10 ms to 1d',
+        'sources[0] (a).interval: must be a duration of at least 10 ms such as 30d, 12h, 15m or 45s (got "never")',
         'sources (a): environment variable MISSING_AMQP_URL is not set',
       ]);
     });
@@ -478,7 +489,7 @@ describe(parseSources.name, () => {
         'sources[0] (orders).setle: unknown key, did you mean "settle"?',
         'sources[0] (orders).group: unknown key, did you mean "groups"?',
         'sources[0] (orders).retry.attempt: unknown key, did you mean "attempts"?',
-        'sources[0] (orders).retry.max_delay: must be a duration such as 500ms, 10s or 5m, from 1 ms to 1d',
+        'sources[0] (orders).retry.max_delay: must be a duration of at least 1 ms such as 30d, 12h, 15m or 45s (got "soon")',
         'sources[0] (orders).path: is required',
         'sources[1] (feed).settle: unknown key: settle is for directory sources, not an http source',
       ];
@@ -583,7 +594,7 @@ describe(loadSourcesFile.name, () => {
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, one('directory', 'interval: never', 'd'));
 
-    expect(() => sut(path, {})).toThrow(SourcesFileError);
+    expect(() => sut(path, {})).toThrow(ConfigurationError);
     expect(() => sut(path, {})).toThrow(/sources\[0\] \(d\)\.interval: .*\n.*sources\[0\] \(d\)\.path: is required/);
   });
 });
