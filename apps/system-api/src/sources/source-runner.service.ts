@@ -1,17 +1,20 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
+import type { Clock } from '@app/platform';
+import { CLOCK } from '../clock.token.js';
 import type { SystemConfig } from '../config/system.config.js';
 import { SYSTEM_CONFIG } from '../config/system-config.token.js';
+import { SourceLeases } from '../leases/source-leases.js';
 import { SystemMetrics } from '../metrics/system-metrics.js';
-import { OutboxForwarder } from '../outbox/outbox-forwarder.service.js';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
+import { OutboxSinks } from '../sink/outbox-sinks.js';
+import { ItemMapper } from './item-mapper.js';
 import { createSource } from './source-factory.js';
 import { SOURCE_DEFINITIONS } from './source-definitions.token.js';
 import type { SourceDefinition } from './source-definition.js';
-import { SourceLeases } from './source-leases.js';
-import { SourceWorker, type SourceStatus } from './source-worker.js';
+import type { SourceStatus } from './source-status.js';
+import { SourceWorker } from './source-worker.js';
 
-/** Starts a worker per configured source and stops them all at shutdown. */
+/** Starts a worker per configured source, each handing its items to its own sink, and stops them all at shutdown. */
 @Injectable()
 export class SourceRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SourceRunner.name);
@@ -20,14 +23,16 @@ export class SourceRunner implements OnApplicationBootstrap, BeforeApplicationSh
   constructor(
     @Inject(SOURCE_DEFINITIONS) definitions: SourceDefinition[],
     @Inject(SYSTEM_CONFIG) config: SystemConfig,
-    outbox: OutboxRepository,
+    @Inject(CLOCK) clock: Clock,
+    sinks: OutboxSinks,
     private readonly leases: SourceLeases,
     alerts: AlertService,
     metrics: SystemMetrics,
-    forwarder: OutboxForwarder,
   ) {
-    const parts = { outbox, leases, alerts, metrics, stored: () => forwarder.nudge() };
-    this.workers = definitions.map((definition) => new SourceWorker(definition, createSource(definition, config.env), parts));
+    this.workers = definitions.map((definition) => {
+      const sink = sinks.for(definition.name, new ItemMapper(definition.name, definition.item));
+      return new SourceWorker(definition, createSource(definition, config.env), { sink, leases, alerts, metrics, clock });
+    });
   }
 
   onApplicationBootstrap(): void {

@@ -1,46 +1,46 @@
 import type { AlertService } from '@app/alerting';
 import { SystemMetrics } from '../metrics/system-metrics.js';
-import { ItemsRefusedError, type OutboxRepository } from '../outbox/outbox.repository.js';
-import type { OutboxItem } from './item-mapper.js';
-import type { Source } from './source.js';
-import type { SourceDefinition } from './source-definition.js';
-import type { SourceLeases } from './source-leases.js';
-import { STORE_CHUNK, SourceWorker } from './source-worker.js';
+import { ItemsRefusedError, type OutboxItem, type OutboxRepository } from '../outbox/outbox.repository.js';
+import { ItemMapper } from '../sources/item-mapper.js';
+import { STORE_CHUNK, OutboxSink } from './outbox-sink.js';
 
 /** An outbox that records each store call and refuses items the test names, as the database does. */
 class FakeOutbox {
   readonly calls: Array<{ ids: string[]; cursor: unknown }> = [];
   readonly deadLetters: Array<{ item: string; reason: string }> = [];
+  readonly cursors = new Map<string, unknown>();
   refuses = (_item: OutboxItem) => false;
   away = false;
 
-  async store(_source: string, items: readonly OutboxItem[], cursor: unknown): Promise<number> {
+  async store(source: string, items: readonly OutboxItem[], cursor: unknown): Promise<number> {
     if (this.away) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
     if (items.some((item) => this.refuses(item))) throw new ItemsRefusedError('the database refused the item: invalid input syntax for type json');
     this.calls.push({ ids: items.map((item) => item.id), cursor });
+    if (cursor !== undefined) this.cursors.set(source, cursor);
     return items.length;
   }
 
+  /** Like the database: the same item of a source is set aside once. */
   async deadLetter(_source: string, item: string, reason: string): Promise<boolean> {
+    if (this.deadLetters.some((letter) => letter.item === item)) return false;
     this.deadLetters.push({ item, reason });
     return true;
   }
+
+  async cursor(source: string): Promise<unknown> {
+    return this.cursors.get(source);
+  }
 }
 
-describe(SourceWorker.name, () => {
-  const definition = {
-    name: 'feed',
-    type: 'http',
-    intervalMs: 1_000,
-    retry: { attempts: 3, initialDelayMs: 10, multiplier: 2, maxDelayMs: 100 },
-    item: { id: 'ref' },
-  } as unknown as SourceDefinition;
+describe(OutboxSink.name, () => {
   let outbox: FakeOutbox;
   let alerts: { raised: Array<{ kind: string }>; raise(alert: { kind: string }): void; resolve(): void };
-  let sut: SourceWorker;
+  let nudges: number;
+  let sut: OutboxSink;
 
   beforeEach(() => {
     outbox = new FakeOutbox();
+    nudges = 0;
     alerts = {
       raised: [],
       raise(alert) {
@@ -48,14 +48,12 @@ describe(SourceWorker.name, () => {
       },
       resolve: () => undefined,
     };
-    const parts = {
+    sut = new OutboxSink('feed', new ItemMapper('feed', { id: 'ref' }), {
       outbox: outbox as unknown as OutboxRepository,
-      leases: {} as SourceLeases,
       alerts: alerts as unknown as AlertService,
       metrics: new SystemMetrics(),
-      stored: () => undefined,
-    };
-    sut = new SourceWorker(definition, { mode: 'polled' } as Source, parts);
+      forwarder: { nudge: () => nudges++ },
+    });
   });
 
   const items = (count: number) => Array.from({ length: count }, (_, n) => ({ ref: `r-${n}` }));
@@ -104,5 +102,36 @@ describe(SourceWorker.name, () => {
 
     await expect(sut.store(items(3), { value: 3 })).rejects.toThrow(/ECONNREFUSED/);
     expect(outbox.deadLetters).toEqual([]);
+  });
+
+  it('maps each item, stores it under the source with its cursor, and nudges the forwarder', async () => {
+    await sut.store([{ ref: 'a', n: 1 }, { ref: 'b', n: 2 }], { value: 2 });
+
+    expect(outbox.calls).toEqual([{ ids: ['feed:a', 'feed:b'], cursor: { value: 2 } }]);
+    expect(await sut.cursor()).toEqual({ value: 2 });
+    expect(nudges).toBe(1);
+  });
+
+  it('sets aside an item that cannot become an entity, with the reason, and stores the others', async () => {
+    await sut.store([{ ref: 'a' }, { ref: {} }, { ref: 'b' }]);
+
+    expect(outbox.calls.flatMap((call) => call.ids)).toEqual(['feed:a', 'feed:b']);
+    expect(outbox.deadLetters).toEqual([{ item: '{"ref":{}}', reason: 'the id expression must give a string or a number' }]);
+    expect(alerts.raised).toEqual([expect.objectContaining({ kind: 'item_malformed' })]);
+  });
+
+  it('raises no second alert for an item it set aside already', async () => {
+    await sut.setAside('{"broken": ', 'the answer is not JSON');
+    await sut.setAside('{"broken": ', 'the answer is not JSON');
+
+    expect(outbox.deadLetters).toHaveLength(1);
+    expect(alerts.raised).toHaveLength(1);
+  });
+
+  it('does not nudge the forwarder when nothing new was stored', async () => {
+    await sut.store([{ ref: {} }], { value: 1 });
+
+    expect(outbox.calls).toEqual([{ ids: [], cursor: { value: 1 } }]);
+    expect(nudges).toBe(0);
   });
 });
