@@ -2,7 +2,7 @@ import type { Alert } from '@app/alerting';
 import { ManualClock } from '@app/platform';
 import { SystemMetrics } from '../metrics/system-metrics.js';
 import type { ItemSink, SourceSink } from '../sink/item-sink.js';
-import { type PolledSource, SourceRefusedError, SourceUnavailableError } from './source.js';
+import { type PolledSource, type StreamingSource, SourceRefusedError, SourceUnavailableError } from './source.js';
 import type { SourceDefinition } from './source-definition.js';
 import { SourceWorker } from './source-worker.js';
 
@@ -20,6 +20,27 @@ class FakeSource implements PolledSource {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+}
+
+/** A streaming source whose connection the test drops. */
+class FakeStream implements StreamingSource {
+  readonly mode = 'streaming';
+  connects = 0;
+  closes = 0;
+  drop?: (error: Error) => void;
+
+  async connect(_sink: ItemSink, lost: (error: Error) => void): Promise<void> {
+    this.connects++;
+    this.drop = lost;
+  }
+
+  waiting(): number {
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    this.closes++;
   }
 }
 
@@ -210,5 +231,28 @@ describe(SourceWorker.name, () => {
     expect(source.polls).toHaveLength(1);
     expect(source.closed).toBe(true);
     expect(sut.status().state).toBe('stopped');
+  });
+
+  it('keeps a stream connected while it renews the lease, and reconnects after backoff when it drops', async () => {
+    const stream = new FakeStream();
+    leases.renewEveryMs = 5_000;
+    sut = new SourceWorker(definition, stream, { sink, leases, alerts, metrics: new SystemMetrics(), clock, random: () => 1 });
+    sut.start();
+    await settle();
+    expect(stream.connects).toBe(1);
+    expect(sut.status().state).toBe('up');
+
+    await advance(5_000);
+    expect(leases.holds).toBe(2);
+    expect(stream.connects).toBe(1);
+
+    stream.drop!(new Error('socket closed'));
+    await settle();
+    expect(sut.status()).toMatchObject({ consecutive_failures: 1, last_error: 'socket closed' });
+    await advance(99);
+    expect(stream.connects).toBe(1);
+    await advance(1);
+    expect(stream.connects).toBe(2);
+    expect(sut.status()).toMatchObject({ state: 'up', consecutive_failures: 0 });
   });
 });
