@@ -1,19 +1,18 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AlertingModule } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
-import { configModule, loadedNamespace, ShutdownLog } from '@app/platform';
+import { ClockModule, configModule, loadedNamespace, ShutdownLog } from '@app/platform';
 import { type SystemConfig, systemConfig } from './config/system.config.js';
-import { HealthController } from './health/health.controller.js';
-import { MetricsController } from './metrics/metrics.controller.js';
-import { SystemMetrics } from './metrics/system-metrics.js';
-import { ExperienceApiClient } from './outbox/experience-api.client.js';
-import { CreateOutbox1763780000000 } from './outbox/migrations/1763780000000-create-outbox.js';
-import { OutboxServerErrors1764640000000 } from './outbox/migrations/1764640000000-outbox-server-errors.js';
-import { DeadLetterEntity, OutboxEntryEntity, SourceCursorEntity, SourceLeaseEntity } from './outbox/outbox.entities.js';
-import { OutboxForwarder } from './outbox/outbox-forwarder.service.js';
-import { OutboxRepository } from './outbox/outbox.repository.js';
-import { SourceLeases } from './sources/source-leases.js';
-import { SourceRunner } from './sources/source-runner.service.js';
+import { ForwardingModule } from './forwarding/forwarding.module.js';
+import { HealthModule } from './health/health.module.js';
+import { SourceLeaseEntity } from './leases/source-lease.entity.js';
+import { LeasesModule } from './leases/leases.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { CreateOutbox1763780000000 } from './migrations/1763780000000-create-outbox.js';
+import { OutboxServerErrors1764640000000 } from './migrations/1764640000000-outbox-server-errors.js';
+import { DeadLetterEntity, OutboxEntryEntity, SourceCursorEntity } from './outbox/outbox.entities.js';
+import { OutboxModule } from './outbox/outbox.module.js';
+import { SourcesModule } from './sources/sources.module.js';
 
 @Module({})
 export class SystemApiModule {
@@ -22,6 +21,7 @@ export class SystemApiModule {
       module: SystemApiModule,
       imports: [
         configModule(loadedNamespace(systemConfig, config)),
+        ClockModule,
         DatabaseModule.forRoot({
           url: config.databaseUrl,
           pgliteDataDir: config.pgliteDataDir,
@@ -31,17 +31,14 @@ export class SystemApiModule {
           migrations: [CreateOutbox1763780000000, OutboxServerErrors1764640000000],
         }),
         AlertingModule.forRoot({ app: 'system-api', instanceId: config.instanceId, ...config.alerts }),
+        SourcesModule,
+        OutboxModule,
+        ForwardingModule,
+        LeasesModule,
+        HealthModule,
+        MetricsModule,
       ],
-      controllers: [HealthController, MetricsController],
-      providers: [
-        SystemMetrics,
-        OutboxRepository,
-        ExperienceApiClient,
-        OutboxForwarder,
-        SourceLeases,
-        SourceRunner,
-        ShutdownLog,
-      ],
+      providers: [ShutdownLog],
     };
   }
 }

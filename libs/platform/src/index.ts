@@ -15,3 +15,4 @@ export { listeningUrl } from './net/listening-url.js';
 export { Backoff, backoffDelay, type BackoffPolicy } from './time/backoff.js';
 export { sleep, systemClock, type Clock, type TimerHandle } from './time/clock.js';
 export { ManualClock } from './time/manual-clock.js';
+export { CLOCK, ClockModule } from './time/clock.module.js';

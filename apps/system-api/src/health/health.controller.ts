@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { DatabaseHealth } from '@app/database';
-import { OutboxForwarder } from '../outbox/outbox-forwarder.service.js';
+import { OutboxForwarder } from '../forwarding/outbox-forwarder.service.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { SourceRunner } from '../sources/source-runner.service.js';
 

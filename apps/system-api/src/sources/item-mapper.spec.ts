@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ItemMapper, MalformedItemError } from './item-mapper.js';
+import { MalformedItemError } from '../sink/item-sink.js';
+import { ItemMapper } from './item-mapper.js';
 import type { ItemShape } from './source-definition.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

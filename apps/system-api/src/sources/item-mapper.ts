@@ -1,22 +1,9 @@
 import { createHash } from 'node:crypto';
 import jsonata, { type Expression } from 'jsonata';
-import { jsonText, unstorableReason } from './json-text.js';
+import { jsonText, unstorableReason } from '../outbox/json-text.js';
+import type { OutboxItem } from '../outbox/outbox.repository.js';
+import { type ItemMapping, MalformedItemError } from '../sink/item-sink.js';
 import type { ItemShape } from './source-definition.js';
-
-/** What the outbox stores and experience-api receives. */
-export interface OutboxItem {
-  readonly id: string;
-  readonly groups?: string[];
-  readonly data: unknown;
-}
-
-/** An item that cannot become an entity; it is set aside, and the rest go on. */
-export class MalformedItemError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedItemError';
-  }
-}
 
 const PRINTABLE_ID = /^[\x21-\x7e]{1,190}$/;
 
@@ -35,7 +22,7 @@ export function compileExpression(field: string, text: string): Expression {
  * the source name so that two sources never collide in experience-api's
  * idempotency window.
  */
-export class ItemMapper {
+export class ItemMapper implements ItemMapping {
   private readonly map?: Expression;
   private readonly id?: Expression;
 

@@ -1,15 +1,17 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
+import { CLOCK, type Clock } from '@app/platform';
 import type { ConfigType } from '@nestjs/config';
 import { systemConfig } from '../config/system.config.js';
+import { SourceLeases } from '../leases/source-leases.js';
 import { SystemMetrics } from '../metrics/system-metrics.js';
-import { OutboxForwarder } from '../outbox/outbox-forwarder.service.js';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
+import { OutboxSinks } from '../sink/outbox-sinks.js';
+import { ItemMapper } from './item-mapper.js';
 import { createSource } from './source-factory.js';
-import { SourceLeases } from './source-leases.js';
-import { SourceWorker, type SourceStatus } from './source-worker.js';
+import type { SourceStatus } from './source-status.js';
+import { SourceWorker } from './source-worker.js';
 
-/** Starts a worker per configured source and stops them all at shutdown. */
+/** Starts a worker per configured source, each handing its items to its own sink, and stops them all at shutdown. */
 @Injectable()
 export class SourceRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SourceRunner.name);
@@ -17,14 +19,16 @@ export class SourceRunner implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @Inject(systemConfig.KEY) config: ConfigType<typeof systemConfig>,
-    outbox: OutboxRepository,
+    @Inject(CLOCK) clock: Clock,
+    sinks: OutboxSinks,
     private readonly leases: SourceLeases,
     alerts: AlertService,
     metrics: SystemMetrics,
-    forwarder: OutboxForwarder,
   ) {
-    const parts = { outbox, leases, alerts, metrics, stored: () => forwarder.nudge() };
-    this.workers = config.sources.map((definition) => new SourceWorker(definition, createSource(definition, config.env), parts));
+    this.workers = config.sources.map((definition) => {
+      const sink = sinks.for(definition.name, new ItemMapper(definition.name, definition.item));
+      return new SourceWorker(definition, createSource(definition, config.env), { sink, leases, alerts, metrics, clock });
+    });
   }
 
   onApplicationBootstrap(): void {

@@ -1,108 +1,258 @@
-import type { AlertService } from '@app/alerting';
+import type { Alert } from '@app/alerting';
+import { ManualClock } from '@app/platform';
 import { SystemMetrics } from '../metrics/system-metrics.js';
-import { ItemsRefusedError, type OutboxRepository } from '../outbox/outbox.repository.js';
-import type { OutboxItem } from './item-mapper.js';
-import type { Source } from './source.js';
+import type { ItemSink, SourceSink } from '../sink/item-sink.js';
+import { type PolledSource, type StreamingSource, SourceRefusedError, SourceUnavailableError } from './source.js';
 import type { SourceDefinition } from './source-definition.js';
-import type { SourceLeases } from './source-leases.js';
-import { STORE_CHUNK, SourceWorker } from './source-worker.js';
+import { SourceWorker } from './source-worker.js';
 
-/** An outbox that records each store call and refuses items the test names, as the database does. */
-class FakeOutbox {
-  readonly calls: Array<{ ids: string[]; cursor: unknown }> = [];
-  readonly deadLetters: Array<{ item: string; reason: string }> = [];
-  refuses = (_item: OutboxItem) => false;
-  away = false;
+/** A polled source that answers as the test says, and records the cursor of every poll. */
+class FakeSource implements PolledSource {
+  readonly mode = 'polled';
+  readonly polls: unknown[] = [];
+  failure?: Error;
+  closed = false;
 
-  async store(_source: string, items: readonly OutboxItem[], cursor: unknown): Promise<number> {
-    if (this.away) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-    if (items.some((item) => this.refuses(item))) throw new ItemsRefusedError('the database refused the item: invalid input syntax for type json');
-    this.calls.push({ ids: items.map((item) => item.id), cursor });
-    return items.length;
+  async poll(_sink: ItemSink, cursor: unknown): Promise<void> {
+    this.polls.push(cursor);
+    if (this.failure) throw this.failure;
   }
 
-  async deadLetter(_source: string, item: string, reason: string): Promise<boolean> {
-    this.deadLetters.push({ item, reason });
-    return true;
+  async close(): Promise<void> {
+    this.closed = true;
   }
 }
 
+/** A streaming source whose connection the test drops. */
+class FakeStream implements StreamingSource {
+  readonly mode = 'streaming';
+  connects = 0;
+  closes = 0;
+  drop?: (error: Error) => void;
+
+  async connect(_sink: ItemSink, lost: (error: Error) => void): Promise<void> {
+    this.connects++;
+    this.drop = lost;
+  }
+
+  waiting(): number {
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    this.closes++;
+  }
+}
+
+/** Leases as the database would give them: held while `held` says so. */
+class FakeLeases {
+  held = true;
+  holds = 0;
+  renewEveryMs = 60_000;
+
+  async hold(): Promise<boolean> {
+    this.holds++;
+    return this.held;
+  }
+}
+
+class FakeAlerts {
+  readonly raised: Alert[] = [];
+  readonly resolved: string[] = [];
+
+  raise(alert: Alert): void {
+    this.raised.push(alert);
+  }
+
+  resolve(kind: string): void {
+    this.resolved.push(kind);
+  }
+}
+
+/** Lets the worker run until it waits on the clock again: it waits on nothing else here. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe(SourceWorker.name, () => {
+  const intervalMs = 10_000;
+  // with jitter drawn at its top, the waits are 100 then 200; the third failure declares the source down
   const definition = {
     name: 'feed',
     type: 'http',
-    intervalMs: 1_000,
-    retry: { attempts: 3, initialDelayMs: 10, multiplier: 2, maxDelayMs: 100 },
-    item: { id: 'ref' },
+    intervalMs,
+    retry: { attempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1_000 },
+    item: {},
   } as unknown as SourceDefinition;
-  let outbox: FakeOutbox;
-  let alerts: { raised: Array<{ kind: string }>; raise(alert: { kind: string }): void; resolve(): void };
+  const sink: SourceSink = { store: async () => undefined, setAside: async () => undefined, cursor: async () => ({ value: 41 }) };
+  let clock: ManualClock;
+  let source: FakeSource;
+  let leases: FakeLeases;
+  let alerts: FakeAlerts;
   let sut: SourceWorker;
 
   beforeEach(() => {
-    outbox = new FakeOutbox();
-    alerts = {
-      raised: [],
-      raise(alert) {
-        this.raised.push(alert);
-      },
-      resolve: () => undefined,
-    };
-    const parts = {
-      outbox: outbox as unknown as OutboxRepository,
-      leases: {} as SourceLeases,
-      alerts: alerts as unknown as AlertService,
-      metrics: new SystemMetrics(),
-      stored: () => undefined,
-    };
-    sut = new SourceWorker(definition, { mode: 'polled' } as Source, parts);
+    clock = new ManualClock();
+    source = new FakeSource();
+    leases = new FakeLeases();
+    alerts = new FakeAlerts();
+    sut = new SourceWorker(definition, source, { sink, leases, alerts, metrics: new SystemMetrics(), clock, random: () => 1 });
+  });
+  afterEach(async () => {
+    await sut.stop();
   });
 
-  const items = (count: number) => Array.from({ length: count }, (_, n) => ({ ref: `r-${n}` }));
+  /** Moves the clock and lets the worker act on it. */
+  async function advance(ms: number): Promise<void> {
+    await clock.advance(ms);
+    await settle();
+  }
 
-  it('stores a big batch in chunks, in order, moving the cursor with the last chunk only', async () => {
-    await sut.store(items(2 * STORE_CHUNK + 200), { value: 'end' });
+  async function failUntilDown(): Promise<void> {
+    source.failure = new SourceUnavailableError('connect ECONNREFUSED');
+    sut.start();
+    await settle();
+    await advance(100);
+    await advance(200);
+  }
 
-    expect(outbox.calls.map((call) => call.ids.length)).toEqual([STORE_CHUNK, STORE_CHUNK, 200]);
-    expect(outbox.calls.map((call) => call.cursor)).toEqual([undefined, undefined, { value: 'end' }]);
-    expect(outbox.calls.flatMap((call) => call.ids)).toEqual(items(2 * STORE_CHUNK + 200).map((item) => `feed:${item.ref}`));
+  it('polls from the stored cursor while it holds the lease, then again after its interval', async () => {
+    sut.start();
+    await settle();
+
+    expect(source.polls).toEqual([{ value: 41 }]);
+    expect(sut.status()).toMatchObject({ state: 'up', last_success: new Date(clock.now()).toISOString(), consecutive_failures: 0 });
+
+    await advance(intervalMs - 1);
+    expect(source.polls).toHaveLength(1);
+    await advance(1);
+    expect(source.polls).toHaveLength(2);
   });
 
-  it('moves the cursor of an empty batch', async () => {
-    await sut.store([], { etag: '"v2"' });
+  it('stands by while another instance holds the lease, and polls once it gets it', async () => {
+    leases.held = false;
+    leases.renewEveryMs = 5_000;
+    sut.start();
+    await settle();
 
-    expect(outbox.calls).toEqual([{ ids: [], cursor: { etag: '"v2"' } }]);
+    expect(sut.status().state).toBe('standby');
+    expect(source.polls).toEqual([]);
+
+    leases.held = true;
+    await advance(5_000);
+    expect(source.polls).toHaveLength(1);
+    expect(sut.status().state).toBe('up');
   });
 
-  it('sets aside the one item the database refuses, stores the others of its chunk one by one, then moves the cursor', async () => {
-    outbox.refuses = (item) => item.id === 'feed:r-1';
+  it('goes to standby when another instance took the lease, and stops polling', async () => {
+    sut.start();
+    await settle();
+    leases.held = false;
 
-    await sut.store(items(3), { value: 3 });
+    await advance(intervalMs);
 
-    expect(outbox.calls).toEqual([
-      { ids: ['feed:r-0'], cursor: undefined },
-      { ids: ['feed:r-2'], cursor: undefined },
-      { ids: [], cursor: { value: 3 } },
-    ]);
-    expect(outbox.deadLetters).toEqual([{ item: '{"id":"feed:r-1","data":{"ref":"r-1"}}', reason: expect.stringMatching(/^the database refused the item/) }]);
-    expect(alerts.raised).toEqual([expect.objectContaining({ kind: 'item_malformed' })]);
+    expect(sut.status().state).toBe('standby');
+    expect(source.polls).toHaveLength(1);
   });
 
-  it('sets aside an item nested 20,000 deep, keeping its text whole, and stores the rest', async () => {
-    const deep = JSON.parse(`{"ref": "deep", "v": ${'['.repeat(20_000)}0${']'.repeat(20_000)}}`) as unknown;
+  it('renews the lease while it waits out a long interval', async () => {
+    leases.renewEveryMs = 4_000;
+    sut.start();
+    await settle();
+    const before = leases.holds;
 
-    await sut.store([{ ref: 'a' }, deep, { ref: 'b' }]);
-
-    expect(outbox.calls.flatMap((call) => call.ids)).toEqual(['feed:a', 'feed:b']);
-    expect(outbox.deadLetters).toHaveLength(1);
-    expect(outbox.deadLetters[0].item).toHaveLength(`{"ref":"deep","v":}`.length + 40_001);
-    expect(outbox.deadLetters[0].reason).toBe('the item nests deeper than 256 levels');
+    await advance(4_000);
+    await advance(4_000);
+    expect(leases.holds).toBe(before + 2);
+    expect(source.polls).toHaveLength(1);
+    await advance(2_000);
+    expect(source.polls).toHaveLength(2);
   });
 
-  it('fails the whole batch when the database is away, so that nothing is acknowledged and nothing set aside', async () => {
-    outbox.away = true;
+  it('retries a failing source after waits that grow by the policy', async () => {
+    source.failure = new SourceUnavailableError('connect ECONNREFUSED');
+    sut.start();
+    await settle();
+    expect(sut.status()).toMatchObject({ state: 'starting', consecutive_failures: 1, last_error: 'connect ECONNREFUSED' });
+    expect(alerts.raised).toEqual([]);
 
-    await expect(sut.store(items(3), { value: 3 })).rejects.toThrow(/ECONNREFUSED/);
-    expect(outbox.deadLetters).toEqual([]);
+    await advance(99);
+    expect(source.polls).toHaveLength(1);
+    await advance(1);
+    expect(source.polls).toHaveLength(2);
+    expect(sut.status()).toMatchObject({ state: 'starting', consecutive_failures: 2 });
+    await advance(199);
+    expect(source.polls).toHaveLength(2);
+    await advance(1);
+    expect(source.polls).toHaveLength(3);
+  });
+
+  it("declares the source down after the policy's attempts, alerts once, and probes at the slowest cadence", async () => {
+    await failUntilDown();
+
+    expect(sut.status()).toMatchObject({ state: 'down', consecutive_failures: 3 });
+    expect(alerts.raised).toEqual([expect.objectContaining({ kind: 'source_down:feed', subject: 'source feed unreachable', severity: 'error' })]);
+
+    await advance(intervalMs - 1);
+    expect(source.polls).toHaveLength(3);
+    await advance(1);
+    expect(source.polls).toHaveLength(4);
+    expect(alerts.raised).toHaveLength(1);
+  });
+
+  it('is up again once the source answers, resolves the alert and counts failures from zero', async () => {
+    await failUntilDown();
+    source.failure = undefined;
+
+    await advance(intervalMs);
+
+    expect(sut.status()).toMatchObject({ state: 'up', consecutive_failures: 0, last_success: new Date(clock.now()).toISOString() });
+    expect(alerts.resolved).toEqual(['source_down:feed']);
+  });
+
+  it('says at once, and once, that a source is blocked by what it served, and resolves that when it passes', async () => {
+    source.failure = new SourceRefusedError('the answer is larger than max_body');
+    sut.start();
+    await settle();
+    await advance(100);
+
+    expect(alerts.raised).toEqual([expect.objectContaining({ kind: 'source_blocked:feed', subject: 'source feed blocked' })]);
+
+    source.failure = undefined;
+    await advance(200);
+    expect(alerts.resolved).toEqual(['source_blocked:feed']);
+  });
+
+  it('stops cleanly: no poll after it, the source closed, the state stopped', async () => {
+    sut.start();
+    await settle();
+
+    await sut.stop();
+    await advance(intervalMs);
+
+    expect(source.polls).toHaveLength(1);
+    expect(source.closed).toBe(true);
+    expect(sut.status().state).toBe('stopped');
+  });
+
+  it('keeps a stream connected while it renews the lease, and reconnects after backoff when it drops', async () => {
+    const stream = new FakeStream();
+    leases.renewEveryMs = 5_000;
+    sut = new SourceWorker(definition, stream, { sink, leases, alerts, metrics: new SystemMetrics(), clock, random: () => 1 });
+    sut.start();
+    await settle();
+    expect(stream.connects).toBe(1);
+    expect(sut.status().state).toBe('up');
+
+    await advance(5_000);
+    expect(leases.holds).toBe(2);
+    expect(stream.connects).toBe(1);
+
+    stream.drop!(new Error('socket closed'));
+    await settle();
+    expect(sut.status()).toMatchObject({ consecutive_failures: 1, last_error: 'socket closed' });
+    await advance(99);
+    expect(stream.connects).toBe(1);
+    await advance(1);
+    expect(stream.connects).toBe(2);
+    expect(sut.status()).toMatchObject({ state: 'up', consecutive_failures: 0 });
   });
 });

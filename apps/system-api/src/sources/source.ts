@@ -1,14 +1,4 @@
-/**
- * Where a source hands what it read. `store` resolves once every item is in
- * the durable outbox (with the new cursor, in the same statement); only then
- * may the source acknowledge upstream or move a file away.
- */
-export interface ItemSink {
-  /** Items that fail to map are set aside as dead letters; the others are stored. */
-  store(rawItems: readonly unknown[], cursor?: unknown): Promise<void>;
-  /** Records something that is not even an item (unparseable bytes), for operators to look at. */
-  reject(raw: string, reason: string): Promise<void>;
-}
+import type { ItemSink } from '../sink/item-sink.js';
 
 /** A source read on a schedule: HTTP APIs, folders, database tables. */
 export interface PolledSource {

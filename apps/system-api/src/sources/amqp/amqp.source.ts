@@ -1,5 +1,6 @@
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { type ItemSink, type StreamingSource, SourceUnavailableError } from '../source.js';
+import type { ItemSink } from '../../sink/item-sink.js';
+import { type StreamingSource, SourceUnavailableError } from '../source.js';
 import type { AmqpSourceDefinition } from '../source-definition.js';
 
 /**
@@ -67,7 +68,7 @@ export class AmqpSource implements StreamingSource {
       item = JSON.parse(text);
     } catch {
       try {
-        await sink.reject(text.slice(0, 4_096), 'the message is not JSON');
+        await sink.setAside(text.slice(0, 4_096), 'the message is not JSON');
         channel.ack(message);
       } catch {
         channel.nack(message, false, true);

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ItemSink, type PolledSource, SourceRefusedError, SourceUnavailableError } from '../source.js';
+import type { ItemSink } from '../../sink/item-sink.js';
+import { type PolledSource, SourceRefusedError, SourceUnavailableError } from '../source.js';
 import type { DirectorySourceDefinition } from '../source-definition.js';
 
 const READABLE = /\.(json|ndjson|jsonl)$/i;
@@ -34,7 +35,7 @@ export class DirectorySource implements PolledSource {
       const text = await readFile(file, 'utf8');
       const items = this.parse(name, text);
       if (items === undefined) {
-        await sink.reject(text.slice(0, 4_096), `${name} is not valid JSON`);
+        await sink.setAside(text.slice(0, 4_096), `${name} is not valid JSON`);
         await this.moveTo('failed', name);
         continue;
       }

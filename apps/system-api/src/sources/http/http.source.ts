@@ -1,6 +1,7 @@
 import type { Expression } from 'jsonata';
+import type { ItemSink } from '../../sink/item-sink.js';
 import { compileExpression } from '../item-mapper.js';
-import { type ItemSink, type PolledSource, SourceRefusedError, SourceUnavailableError } from '../source.js';
+import { type PolledSource, SourceRefusedError, SourceUnavailableError } from '../source.js';
 import type { HttpSourceDefinition } from '../source-definition.js';
 
 interface HttpCursor {
@@ -57,7 +58,7 @@ export class HttpSource implements PolledSource {
     try {
       body = JSON.parse(text);
     } catch {
-      await sink.reject(text.slice(0, 4_096), 'the answer is not JSON');
+      await sink.setAside(text.slice(0, 4_096), 'the answer is not JSON');
       return;
     }
     const selected = this.items ? await this.items.evaluate(body) : body;

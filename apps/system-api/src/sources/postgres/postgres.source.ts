@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { type ItemSink, type PolledSource, SourceUnavailableError } from '../source.js';
+import type { ItemSink } from '../../sink/item-sink.js';
+import { type PolledSource, SourceUnavailableError } from '../source.js';
 import type { PostgresSourceDefinition } from '../source-definition.js';
 
 interface PostgresCursor {

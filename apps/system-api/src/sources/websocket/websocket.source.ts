@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
-import { type ItemSink, type StreamingSource, SourceUnavailableError } from '../source.js';
+import type { ItemSink } from '../../sink/item-sink.js';
+import { type StreamingSource, SourceUnavailableError } from '../source.js';
 import type { WebSocketSourceDefinition } from '../source-definition.js';
 
 /** Messages stored per call: one statement for a burst, instead of one per message. */
@@ -89,13 +90,13 @@ export class WebSocketSource implements StreamingSource {
     const items: unknown[] = [];
     for (const text of texts) {
       if (text === undefined) {
-        await sink.reject('(binary message)', 'binary messages are not items');
+        await sink.setAside('(binary message)', 'binary messages are not items');
         continue;
       }
       try {
         items.push(JSON.parse(text));
       } catch {
-        await sink.reject(text.slice(0, 4_096), 'the message is not JSON');
+        await sink.setAside(text.slice(0, 4_096), 'the message is not JSON');
       }
     }
     if (items.length > 0) await sink.store(items);

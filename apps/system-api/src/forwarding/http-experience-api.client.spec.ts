@@ -1,4 +1,4 @@
-import { outcomeOf } from './experience-api.client.js';
+import { outcomeOf } from './http-experience-api.client.js';
 
 describe(outcomeOf.name, () => {
   const body = (error: string, message: string) => JSON.stringify({ error, message });

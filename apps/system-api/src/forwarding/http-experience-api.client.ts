@@ -1,17 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { systemConfig } from '../config/system.config.js';
-import type { PendingItem } from './outbox.repository.js';
-
-export type ForwardOutcome =
-  /** experience-api has it: 202 published, or 200 a duplicate of an id it already published. */
-  | { readonly kind: 'accepted' }
-  /** experience-api will never take this item (a 4xx about it): a dead letter. */
-  | { readonly kind: 'rejected'; readonly reason: string }
-  /** experience-api answered, but failed on this item (500, 501, 505…): retried a bounded number of times. */
-  | { readonly kind: 'server_error'; readonly reason: string }
-  /** Not now, for any item: unreachable, timed out, 408, 429, 502, 503, 504, or 403/404 (a deployment fault). Kept and retried until accepted. */
-  | { readonly kind: 'unavailable'; readonly reason: string };
+import type { PendingItem } from '../outbox/outbox.repository.js';
+import { ExperienceApiClient, type ForwardOutcome } from './experience-api.client.js';
 
 /** Answers that say experience-api (or the way to it) is away or busy, not that this item is wrong. */
 const UNAVAILABLE = new Set([408, 429, 502, 503, 504]);
@@ -41,12 +32,13 @@ export function outcomeOf(status: number, text: string): ForwardOutcome {
   return { kind: 'unavailable', reason };
 }
 
-/** `POST /entity` on experience-api, with the item's id as the idempotency key. */
+/** `POST /entity` on experience-api over fetch, with the item's id as the idempotency key. */
 @Injectable()
-export class ExperienceApiClient {
+export class HttpExperienceApiClient extends ExperienceApiClient {
   private readonly entityUrl: string;
 
   constructor(@Inject(systemConfig.KEY) config: ConfigType<typeof systemConfig>) {
+    super();
     this.entityUrl = new URL('/entity', config.experienceApiUrl).toString();
   }
 

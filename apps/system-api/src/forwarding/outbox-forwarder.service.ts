@@ -1,16 +1,18 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
+import { Backoff, backoffDelay, type BackoffPolicy, CLOCK, type Clock, sleep, type TimerHandle } from '@app/platform';
 import type { ConfigType } from '@nestjs/config';
 import { systemConfig } from '../config/system.config.js';
+import { SourceLeases } from '../leases/source-leases.js';
 import { SystemMetrics } from '../metrics/system-metrics.js';
-import { sleep } from '../sources/retry.js';
-import { SourceLeases } from '../sources/source-leases.js';
+import { OutboxRepository, type PendingItem } from '../outbox/outbox.repository.js';
 import { ExperienceApiClient } from './experience-api.client.js';
-import { OutboxRepository, type PendingItem } from './outbox.repository.js';
 
 const UNREACHABLE = 'experience_api_unreachable';
 const PRUNE_EVERY_MS = 3_600_000;
 const FIRST_DELAY_MS = 250;
+/** How long to wait before reading the outbox again when it had nothing to send, or could not be read. */
+const IDLE_MS = 1_000;
 
 /**
  * Sends outbox items to experience-api until each is accepted: in order within
@@ -28,12 +30,14 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
   private readonly stop = new AbortController();
   private nudged?: AbortController;
   private running?: Promise<void>;
-  private delayMs = FIRST_DELAY_MS;
+  /** Waits between rounds while experience-api is away; also the wait of an item that got a 5xx, by its count of them. */
+  private readonly retryPolicy: BackoffPolicy;
+  private readonly away: Backoff;
   /** Source → when its first item, which got a 5xx, may be tried again. */
   private readonly heldBack = new Map<string, number>();
   private unreachableSince?: number;
   private alerted = false;
-  private pruneTimer?: NodeJS.Timeout;
+  private pruneTimer?: TimerHandle;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -42,7 +46,11 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
     private readonly alerts: AlertService,
     private readonly metrics: SystemMetrics,
     @Inject(systemConfig.KEY) private readonly config: ConfigType<typeof systemConfig>,
-  ) {}
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    this.retryPolicy = { initialDelayMs: FIRST_DELAY_MS, maxDelayMs: config.forwardRetryMaxMs, jitter: false };
+    this.away = new Backoff(this.retryPolicy);
+  }
 
   /** Whether experience-api answered the last attempt; undefined before any. */
   get experienceApiReachable(): boolean {
@@ -56,12 +64,11 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
 
   onApplicationBootstrap(): void {
     this.running = this.loop();
-    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
-    this.pruneTimer.unref();
+    this.schedulePrune();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.pruneTimer);
+    if (this.pruneTimer) this.clock.clearTimer(this.pruneTimer);
     this.stop.abort();
     this.nudge();
     await this.running;
@@ -69,7 +76,7 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
 
   private async loop(): Promise<void> {
     while (!this.stop.signal.aborted) {
-      const now = Date.now();
+      const now = this.clock.now();
       for (const [source, until] of this.heldBack) if (until <= now) this.heldBack.delete(source);
       let items: PendingItem[];
       try {
@@ -79,22 +86,18 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
         );
       } catch (error) {
         this.logger.warn(`cannot read the outbox: ${(error as Error).message}`);
-        await sleep(1_000, this.stop.signal);
+        await sleep(IDLE_MS, this.stop.signal, this.clock);
         continue;
       }
       if (items.length === 0) {
-        await this.idle(Math.min(1_000, ...[...this.heldBack.values()].map((until) => until - now)));
+        await this.idle(Math.min(IDLE_MS, ...[...this.heldBack.values()].map((until) => until - now)));
         continue;
       }
       const bySource = new Map<string, PendingItem[]>();
       for (const item of items) bySource.set(item.source, [...(bySource.get(item.source) ?? []), item]);
       const outcomes = await Promise.all([...bySource.values()].map((queue) => this.forward(queue)));
-      if (outcomes.includes('retry')) {
-        await sleep(this.delayMs, this.stop.signal);
-        this.delayMs = Math.min(this.delayMs * 2, this.config.forwardRetryMaxMs);
-      } else {
-        this.delayMs = FIRST_DELAY_MS;
-      }
+      if (outcomes.includes('retry')) await sleep(this.away.fail(), this.stop.signal, this.clock);
+      else this.away.succeed();
     }
   }
 
@@ -130,9 +133,9 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
             await this.deadLetter(item, outcome.reason, `after ${errors} attempts`);
             continue;
           }
-          const waitMs = Math.min(this.config.forwardRetryMaxMs, FIRST_DELAY_MS * 2 ** (errors - 1));
+          const waitMs = backoffDelay(this.retryPolicy, errors);
           this.logger.warn(`experience-api failed on item ${item.id} of ${item.source} (attempt ${errors} of ${this.config.forwardServerErrorAttempts}): ${outcome.reason}; trying it again in ${waitMs} ms`);
-          this.heldBack.set(item.source, Date.now() + waitMs);
+          this.heldBack.set(item.source, this.clock.now() + waitMs);
           return 'held';
         } else {
           await this.outbox.noteAttempt(item.position, outcome.reason);
@@ -170,7 +173,7 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private unreachable(reason: string): void {
-    const now = Date.now();
+    const now = this.clock.now();
     if (this.unreachableSince === undefined) {
       this.unreachableSince = now;
       this.logger.warn(`experience-api unavailable (${reason}); items are kept and retried`);
@@ -189,7 +192,15 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
 
   private async idle(ms: number): Promise<void> {
     this.nudged = new AbortController();
-    await sleep(ms, AbortSignal.any([this.stop.signal, this.nudged.signal]));
+    await sleep(ms, AbortSignal.any([this.stop.signal, this.nudged.signal]), this.clock);
+  }
+
+  private schedulePrune(): void {
+    this.pruneTimer = this.clock.setTimer(() => {
+      void this.prune().finally(() => {
+        if (!this.stop.signal.aborted) this.schedulePrune();
+      });
+    }, PRUNE_EVERY_MS);
   }
 
   private async prune(): Promise<void> {

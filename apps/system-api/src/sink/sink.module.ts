@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ForwardingModule } from '../forwarding/forwarding.module.js';
+import { MetricsRegistryModule } from '../metrics/metrics-registry.module.js';
+import { OutboxModule } from '../outbox/outbox.module.js';
+import { OutboxSinks } from './outbox-sinks.js';
+
+/** Between the sources and the outbox: mapping, dead letters, storing, and the nudge to the forwarder. */
+@Module({
+  imports: [OutboxModule, ForwardingModule, MetricsRegistryModule],
+  providers: [OutboxSinks],
+  exports: [OutboxSinks],
+})
+export class SinkModule {}
