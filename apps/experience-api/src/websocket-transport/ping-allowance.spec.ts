@@ -2,7 +2,7 @@ import { PingAllowance } from './ping-allowance.js';
 
 describe(PingAllowance.name, () => {
   let clock: number;
-  const now = (): number => clock;
+  const now = { now: (): number => clock };
 
   beforeEach(() => {
     clock = 5_000;
