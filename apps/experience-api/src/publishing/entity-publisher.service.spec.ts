@@ -51,10 +51,6 @@ class RecordingBus extends DeliveryBus {
   /** What the next pass does instead of delivering: throw, or fail the deliveries of these ids. */
   nextPass?: { throws: Error } | { failsIds: string[] };
 
-  async broadcast(): Promise<BroadcastResult> {
-    throw new Error('the publisher broadcasts in passes');
-  }
-
   async broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]> {
     const next = this.nextPass;
     this.nextPass = undefined;
