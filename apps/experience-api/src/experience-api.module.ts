@@ -1,23 +1,30 @@
-import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AlertingModule } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
-import { configModule, loadedNamespace, ShutdownLog } from '@app/platform';
+import { ClockModule, configModule, loadedNamespace, ShutdownLog } from '@app/platform';
 import { SocketRegistryModule } from '@app/socket-registry';
 import { TOKEN_STORE_ENTITIES, TOKEN_STORE_MIGRATIONS, TokenStoreModule } from '@app/token-store';
 import { AdminModule } from './admin/admin.module.js';
+import { API_ERROR_STATUSES } from './api-error-statuses.js';
 import { type ExperienceConfig, experienceConfig } from './config/experience.config.js';
-import { ConsumersController } from './consumers/consumers.controller.js';
-import { GatewayModule } from './gateway/gateway.module.js';
-import { DatabaseMonitor } from './health/database-monitor.service.js';
-import { HealthController } from './health/health.controller.js';
-import { ApiErrorFilter } from './http/api-error.filter.js';
+import { ConsumerSocketModule } from './consumer-socket/consumer-socket.module.js';
+import { ConsumersModule } from './consumers/consumers.module.js';
+import { HealthModule } from './health/health.module.js';
+import { ApiErrorFilter, ERROR_STATUSES } from './http/api-error.filter.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { CreatePublications1763776900000 } from './publishing/migrations/1763776900000-create-publications.js';
 import { PublicationEntity } from './publishing/publication.entity.js';
 import { PublishingModule } from './publishing/publishing.module.js';
+import { WebSocketTransportModule } from './websocket-transport/websocket-transport.module.js';
 
-@Global()
+/**
+ * The composition root. One way to make a module global, across the repo:
+ * `global: true` in the `forRoot` of a module configured once per app (this
+ * one, and the database, alerting and socket-registry libs), because only a
+ * module that is configured once may be everywhere, and the flag sits beside
+ * the configuration that makes it so; feature modules are never global.
+ */
 @Module({})
 export class ExperienceApiModule {
   static forRoot(config: ExperienceConfig): DynamicModule {
@@ -28,8 +35,10 @@ export class ExperienceApiModule {
     });
     return {
       module: ExperienceApiModule,
+      global: true,
       imports: [
         configModule(loadedNamespace(experienceConfig, config)),
+        ClockModule.forRoot(),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
           pgliteDataDir: config.pgliteDataDir,
@@ -42,12 +51,18 @@ export class ExperienceApiModule {
         AlertingModule.forRoot({ app: 'experience-api', instanceId: config.instanceId, ...config.alerts }),
         SocketRegistryModule.forRoot({ maxBufferedBytes: config.maxBufferedBytes }),
         MetricsModule,
-        AdminModule,
-        GatewayModule,
+        HealthModule,
+        ConsumersModule,
+        WebSocketTransportModule,
+        ConsumerSocketModule,
         PublishingModule,
+        AdminModule,
       ],
-      controllers: [ConsumersController, HealthController],
-      providers: [{ provide: APP_FILTER, useClass: ApiErrorFilter }, DatabaseMonitor, ShutdownLog],
+      providers: [
+        { provide: ERROR_STATUSES, useValue: API_ERROR_STATUSES },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
+        ShutdownLog,
+      ],
       exports: [tokenStore],
     };
   }

@@ -21,7 +21,7 @@ export class SystemApiModule {
       module: SystemApiModule,
       imports: [
         configModule(loadedNamespace(systemConfig, config)),
-        ClockModule,
+        ClockModule.forRoot(),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
           pgliteDataDir: config.pgliteDataDir,

@@ -1,14 +1,14 @@
-import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { AlertService } from './alert.service.js';
 import { ALERTING_OPTIONS, type AlertingOptions } from './alerting.options.js';
 import { MailTransport, SmtpMailTransport } from './mail-transport.js';
 
-@Global()
 @Module({})
 export class AlertingModule {
   static forRoot(options: AlertingOptions): DynamicModule {
     return {
       module: AlertingModule,
+      global: true,
       providers: [
         { provide: ALERTING_OPTIONS, useValue: options },
         {

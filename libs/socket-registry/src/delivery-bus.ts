@@ -9,8 +9,6 @@ import { SocketRegistry } from './socket-registry.js';
  * instances can take the place of the in-process one.
  */
 export abstract class DeliveryBus {
-  /** Writes the frame to every selected socket. */
-  abstract broadcast(frame: Buffer, selector: SocketSelector): Promise<BroadcastResult>;
   /** Writes each frame to its selected sockets, in order; one result per delivery. */
   abstract broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]>;
   /** Takes every group outside `grants` (names, or prefixes ending in `*`) from the selected sockets; returns how many lost a group. */
@@ -24,10 +22,6 @@ export abstract class DeliveryBus {
 export class InProcessDeliveryBus extends DeliveryBus {
   constructor(private readonly registry: SocketRegistry) {
     super();
-  }
-
-  async broadcast(frame: Buffer, selector: SocketSelector): Promise<BroadcastResult> {
-    return this.registry.deliver(frame, selector);
   }
 
   async broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]> {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { RegisteredSocket } from './registered-socket.js';
 import { SocketRegistry } from './socket-registry.js';
-import type { SocketType } from './socket-selector.js';
+import type { BroadcastResult, SocketSelector, SocketType } from './socket-selector.js';
 
 const MARKER = '__end_of_test_frames__';
 
@@ -96,6 +96,11 @@ describe(SocketRegistry.name, () => {
     return peer;
   }
 
+  /** One frame to the selected sockets. */
+  function deliver(frame: Buffer, selector: SocketSelector): BroadcastResult {
+    return sut.deliverAll([{ frame, selector }])[0];
+  }
+
   function frame(text: string): Buffer {
     return Buffer.from(text, 'utf8');
   }
@@ -110,10 +115,10 @@ describe(SocketRegistry.name, () => {
 
       expect(sut.subscribe(peer.id, ['us', 'eu', 'us'])).toEqual(['eu', 'us']);
       expect(sut.subscribe(peer.id, ['audit'])).toEqual(['eu', 'us', 'audit']);
-      expect(sut.get(peer.id)?.info().groups).toEqual(['eu', 'us', 'audit']);
+      expect([...sut.get(peer.id)!.groups]).toEqual(['eu', 'us', 'audit']);
 
-      expect(sut.deliver(frame('to-us'), { groups: ['us'] })).toEqual({ recipients: 1, failures: [] });
-      expect(sut.deliver(frame('to-eu'), { groups: ['eu'] })).toEqual({ recipients: 1, failures: [] });
+      expect(deliver(frame('to-us'), { groups: ['us'] })).toEqual({ recipients: 1, failures: [] });
+      expect(deliver(frame('to-eu'), { groups: ['eu'] })).toEqual({ recipients: 1, failures: [] });
       expect(await peer.received()).toEqual(['to-us', 'to-eu']);
     });
 
@@ -122,8 +127,8 @@ describe(SocketRegistry.name, () => {
 
       expect(sut.unsubscribe(peer.id, ['eu', 'never-joined'])).toEqual(['us']);
 
-      expect(sut.deliver(frame('to-eu'), { groups: ['eu'] })).toEqual({ recipients: 0, failures: [] });
-      expect(sut.deliver(frame('to-us'), { groups: ['us'] })).toEqual({ recipients: 1, failures: [] });
+      expect(deliver(frame('to-eu'), { groups: ['eu'] })).toEqual({ recipients: 0, failures: [] });
+      expect(deliver(frame('to-us'), { groups: ['us'] })).toEqual({ recipients: 1, failures: [] });
       expect(await peer.received()).toEqual(['to-us']);
     });
 
@@ -133,7 +138,7 @@ describe(SocketRegistry.name, () => {
 
       expect(sut.subscribe(peer.id, ['eu'])).toEqual(['eu']);
 
-      sut.deliver(frame('to-eu'), { groups: ['eu'] });
+      deliver(frame('to-eu'), { groups: ['eu'] });
       expect(await peer.received()).toEqual(['to-eu']);
     });
 
@@ -156,8 +161,8 @@ describe(SocketRegistry.name, () => {
       anonymous = await connect({ type: 'inbound', path: '/ws/other', clientId: null });
     });
 
-    async function deliverAndCollect(selector: Parameters<SocketRegistry['deliver']>[1]): Promise<{ recipients: number; got: string[] }> {
-      const result = sut.deliver(frame('hello'), selector);
+    async function deliverAndCollect(selector: SocketSelector): Promise<{ recipients: number; got: string[] }> {
+      const result = deliver(frame('hello'), selector);
       expect(result.failures).toEqual([]);
       const all = [inboundA, outboundB, otherPathA, anonymous];
       const received = await receivedBy(all);
@@ -208,12 +213,12 @@ describe(SocketRegistry.name, () => {
     });
   });
 
-  describe('deliver', () => {
+  describe('delivery of one frame', () => {
     it('sends the frame as text, byte for byte', async () => {
       const peer = await connect();
       const text = JSON.stringify({ type: 'entity', data: 'ünïcødé ✓' });
 
-      sut.deliver(frame(text), {});
+      deliver(frame(text), {});
 
       expect(await peer.received()).toEqual([text]);
     });
@@ -224,7 +229,7 @@ describe(SocketRegistry.name, () => {
       await once(gone.server, 'close');
       closing.server.close(1001, 'going away');
 
-      const result = sut.deliver(frame('hello'), {});
+      const result = deliver(frame('hello'), {});
 
       expect(result.recipients).toBe(1);
       expect(result.failures).toEqual([
@@ -240,9 +245,9 @@ describe(SocketRegistry.name, () => {
       slow.client.pause();
       const big = frame('x'.repeat(256 * 1024));
 
-      let slowResult: ReturnType<SocketRegistry['deliver']> | undefined;
+      let slowResult: BroadcastResult | undefined;
       for (let i = 0; i < 400 && slowResult === undefined; i++) {
-        const result = sut.deliver(big, { clientId: 'slow' });
+        const result = deliver(big, { clientId: 'slow' });
         if (result.failures.length > 0) slowResult = result;
         else await new Promise((resolve) => setImmediate(resolve));
       }
@@ -255,7 +260,7 @@ describe(SocketRegistry.name, () => {
       slow.client.resume();
       expect((await slow.closed).code).toBe(1006);
       // other sockets are untouched
-      expect(sut.deliver(frame('still here'), {})).toEqual({
+      expect(deliver(frame('still here'), {})).toEqual({
         recipients: 1,
         failures: [{ socket_id: slow.id, reason: 'not_open' }],
       });
@@ -267,7 +272,7 @@ describe(SocketRegistry.name, () => {
       const peer = await connect({}, registry);
       peer.client.pause();
 
-      const results = Array.from({ length: 8 }, () => registry.deliver(frame('y'.repeat(256 * 1024)), {}));
+      const results = Array.from({ length: 8 }, () => registry.deliverAll([{ frame: frame('y'.repeat(256 * 1024)), selector: {} }])[0]);
 
       expect(results.every((result) => result.recipients === 1 && result.failures.length === 0)).toBe(true);
       peer.client.resume();
@@ -335,7 +340,7 @@ describe(SocketRegistry.name, () => {
           { frame: frame('first'), selector: {} },
           { frame: frame('second '.repeat(100)), selector: {} },
         ]);
-        sut.deliver(frame('third'), {});
+        deliver(frame('third'), {});
 
         while (received.length < 3) await once(client, 'message');
         expect(received).toEqual(['first', 'second '.repeat(100), 'third']);
@@ -437,17 +442,6 @@ describe(SocketRegistry.name, () => {
     });
   });
 
-  describe('sendTo', () => {
-    it('sends one frame to one socket, and answers undefined for an unknown one', async () => {
-      const [target, other] = await Promise.all([connect(), connect()]);
-
-      expect(sut.sendTo(target.id, frame('just you'))).toBeNull();
-      expect(sut.sendTo('unknown', frame('nobody'))).toBeUndefined();
-
-      expect(await receivedBy([target, other])).toEqual([['just you'], []]);
-    });
-  });
-
   describe('close', () => {
     it('closes the selected sockets with the code and reason given', async () => {
       const [a1, a2, b] = await Promise.all([
@@ -461,7 +455,7 @@ describe(SocketRegistry.name, () => {
       expect(await a1.closed).toEqual({ code: 4001, reason: 'token revoked' });
       expect(await a2.closed).toEqual({ code: 4001, reason: 'token revoked' });
       expect(b.client.readyState).toBe(WebSocket.OPEN);
-      sut.deliver(frame('still open'), { clientId: 'client-b' });
+      deliver(frame('still open'), { clientId: 'client-b' });
       expect(await b.received()).toEqual(['still open']);
     });
 
@@ -483,8 +477,8 @@ describe(SocketRegistry.name, () => {
       expect(sut.size).toBe(1);
       expect(sut.get(removed.id)).toBeUndefined();
       expect(sut.subscribe(removed.id, ['us'])).toBeUndefined();
-      expect(sut.deliver(frame('to-all'), {})).toEqual({ recipients: 1, failures: [] });
-      expect(sut.deliver(frame('to-eu'), { groups: ['eu'] })).toEqual({ recipients: 1, failures: [] });
+      expect(deliver(frame('to-all'), {})).toEqual({ recipients: 1, failures: [] });
+      expect(deliver(frame('to-eu'), { groups: ['eu'] })).toEqual({ recipients: 1, failures: [] });
       expect(sut.close({}, 4000, 'bye')).toBe(1);
       expect(await kept.closed).toEqual({ code: 4000, reason: 'bye' });
       // the removed socket got none of it, and is still open

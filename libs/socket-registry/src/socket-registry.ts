@@ -99,14 +99,6 @@ export class SocketRegistry {
   }
 
   /**
-   * Writes one pre-built text frame to every selected socket: the payload is
-   * serialised once by the caller, never per recipient.
-   */
-  deliver(frame: Buffer, selector: SocketSelector): BroadcastResult {
-    return this.deliverAll([{ frame, selector }])[0];
-  }
-
-  /**
    * Delivers several frames in order. Consecutive frames for the same
    * selection are encoded once, together, into one buffer of WebSocket frames,
    * and that buffer goes to each selected socket in a single write: a
@@ -156,14 +148,6 @@ export class SocketRegistry {
       return { recipients, failures, error: error instanceof Error ? error : new Error(String(error)) };
     }
     return { recipients, failures };
-  }
-
-  /** Sends one frame to one socket; undefined if it has no such socket. */
-  sendTo(socketId: string, frame: Buffer): DeliveryFailure | null | undefined {
-    const entry = this.sockets.get(socketId);
-    if (!entry) return undefined;
-    const failure = this.writeWire(entry, encodeTextFrames([frame]), [frame], undefined);
-    return failure ? { socket_id: socketId, reason: failure } : null;
   }
 
   /** Closes the selected sockets with a close frame; returns how many. */

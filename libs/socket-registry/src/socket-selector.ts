@@ -8,17 +8,6 @@ export interface SocketSelector {
   readonly groups?: readonly string[];
 }
 
-/** A socket as operators see it. */
-export interface SocketInfo {
-  readonly socket_id: string;
-  readonly type: SocketType;
-  readonly path: string;
-  readonly client_id: string | null;
-  readonly groups: string[];
-  readonly remote_address: string;
-  readonly connected_at: string;
-}
-
 export interface DeliveryFailure {
   readonly socket_id: string;
   readonly reason: 'not_open' | 'slow_consumer' | 'send_failed';

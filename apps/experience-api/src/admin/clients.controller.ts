@@ -1,13 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { DeliveryBus, type SocketSelector } from '@app/socket-registry';
+import { DeliveryBus } from '@app/socket-registry';
 import { type ClientView, ClientService, LiveSocketService } from '@app/token-store';
-import { CONSUMER_PATH } from '../gateway/consumer-session.service.js';
+import { CloseCode, consumerSockets } from '../protocol/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { ClientIdPipe } from './client-id.pipe.js';
 import { CreateClientDto, ListClientsQuery, RotateSecretDto, UpdateClientDto } from './client.dto.js';
 
-/** Closing a deleted client's socket: its credentials no longer hold. */
-const CLIENT_DELETED = 1008;
 const DEFAULT_PAGE_SIZE = 100;
 
 function describeClient(client: ClientView): object {
@@ -19,7 +17,7 @@ function describeClient(client: ClientView): object {
   };
 }
 
-const socketsOf = (clientId: string): SocketSelector => ({ type: 'inbound', path: CONSUMER_PATH, clientId });
+const socketsOf = (clientId: string) => consumerSockets({ clientId });
 
 @Controller('admin/clients')
 @UseGuards(AdminTokenGuard)
@@ -76,6 +74,7 @@ export class ClientsController {
   @HttpCode(204)
   async remove(@Param('client_id', ClientIdPipe) clientId: string): Promise<void> {
     await this.clients.remove(clientId);
-    await this.bus.close(socketsOf(clientId), CLIENT_DELETED, 'client deleted');
+    // its credentials no longer hold
+    await this.bus.close(socketsOf(clientId), CloseCode.POLICY_VIOLATION, 'client deleted');
   }
 }

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, BadRequestException } from '@nestjs/common';
 import type { Alert, AlertService } from '@app/alerting';
 import { ClientAlreadyExistsError, ClientNotFoundError, GroupNotGrantedError, InvalidClientCredentialsError } from '@app/token-store';
+import { API_ERROR_STATUSES } from '../api-error-statuses.js';
 import { TooManyRegistrationsError } from '../consumers/too-many-registrations.error.js';
 import { InvalidEntityError, PublisherBusyError } from '../publishing/entity-publisher.service.js';
 import { ApiErrorFilter } from './api-error.filter.js';
@@ -33,7 +34,7 @@ describe(ApiErrorFilter.name, () => {
 
   beforeEach(() => {
     alerts = [];
-    sut = new ApiErrorFilter({ raise: (alert: Alert) => alerts.push(alert) } as unknown as AlertService);
+    sut = new ApiErrorFilter({ raise: (alert: Alert) => alerts.push(alert) } as unknown as AlertService, API_ERROR_STATUSES);
   });
 
   it.each([

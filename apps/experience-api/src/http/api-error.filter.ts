@@ -1,27 +1,20 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AlertService } from '@app/alerting';
 import { isDatabaseUnavailable } from '@app/database';
-import {
-  ClientAlreadyExistsError,
-  ClientNotFoundError,
-  GroupNotGrantedError,
-  InvalidClientCredentialsError,
-} from '@app/token-store';
-import { TooManyRegistrationsError } from '../consumers/too-many-registrations.error.js';
-import { InvalidEntityError, PublisherBusyError } from '../publishing/entity-publisher.service.js';
 import { type ApiErrorBody, errorCode } from './api-error.js';
 
 /** Domain errors and the status each is answered with; the message is the error's own. */
-const STATUS_OF: ReadonlyArray<readonly [abstract new (...args: never[]) => Error, HttpStatus]> = [
-  [InvalidClientCredentialsError, HttpStatus.UNAUTHORIZED],
-  [GroupNotGrantedError, HttpStatus.FORBIDDEN],
-  [ClientNotFoundError, HttpStatus.NOT_FOUND],
-  [ClientAlreadyExistsError, HttpStatus.CONFLICT],
-  [InvalidEntityError, HttpStatus.BAD_REQUEST],
-  [TooManyRegistrationsError, HttpStatus.TOO_MANY_REQUESTS],
-  [PublisherBusyError, HttpStatus.SERVICE_UNAVAILABLE],
-];
+export type ErrorStatusTable = ReadonlyArray<readonly [abstract new (...args: never[]) => Error, HttpStatus]>;
+
+/** Injection token of the ErrorStatusTable, which the composition root fills from the features' errors. */
+export const ERROR_STATUSES = Symbol('ERROR_STATUSES');
+
+/** An error that tells its caller when to try again (answered with `Retry-After`). */
+function retryAfterOf(error: unknown): number | undefined {
+  const seconds = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds : undefined;
+}
 
 /**
  * Turns every error that reaches the edge into a status and an `{error, message}`
@@ -32,14 +25,18 @@ const STATUS_OF: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ApiErrorFilter.name);
 
-  constructor(private readonly alerts: AlertService) {}
+  constructor(
+    private readonly alerts: AlertService,
+    @Inject(ERROR_STATUSES) private readonly statuses: ErrorStatusTable,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
     const [status, body] = this.describe(exception, `${request.method} ${request.path}`);
     if (response.headersSent) return;
-    if (exception instanceof TooManyRegistrationsError) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    const retryAfter = retryAfterOf(exception);
+    if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
     response.status(status).json(body);
   }
 
@@ -53,7 +50,7 @@ export class ApiErrorFilter implements ExceptionFilter {
           : exception.message;
       return [status, { error: errorCode(status), message }];
     }
-    const known = STATUS_OF.find(([type]) => exception instanceof type);
+    const known = this.statuses.find(([type]) => exception instanceof type);
     if (known) return [known[1], { error: errorCode(known[1]), message: (exception as Error).message }];
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`request failed, database unavailable: ${(exception as Error).message}`);

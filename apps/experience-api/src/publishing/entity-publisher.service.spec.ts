@@ -2,6 +2,7 @@ import { type BroadcastResult, type Delivery, DeliveryBus, SocketRegistry } from
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RawJson } from '../http/raw-json.js';
 import { EntityPublisher, InvalidEntityError } from './entity-publisher.service.js';
+import { LocalEntityBroker } from './local-entity-broker.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 
 /** A publication log whose records complete only when the test says so, with the seq the test chose. */
@@ -50,10 +51,6 @@ class RecordingBus extends DeliveryBus {
   /** What the next pass does instead of delivering: throw, or fail the deliveries of these ids. */
   nextPass?: { throws: Error } | { failsIds: string[] };
 
-  async broadcast(): Promise<BroadcastResult> {
-    throw new Error('the publisher broadcasts in passes');
-  }
-
   async broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]> {
     const next = this.nextPass;
     this.nextPass = undefined;
@@ -90,7 +87,7 @@ describe(EntityPublisher.name, () => {
   beforeEach(() => {
     log = new ControlledLog();
     bus = new RecordingBus();
-    sut = new EntityPublisher(log, bus, new GatewayMetrics(new SocketRegistry({ maxBufferedBytes: 1 })));
+    sut = new EntityPublisher(new LocalEntityBroker(log, bus), new GatewayMetrics(new SocketRegistry({ maxBufferedBytes: 1 })));
   });
 
   it('broadcasts a lone entity at once, framed as docs/protocol.md says, to the consumers it names', async () => {

@@ -1,10 +1,13 @@
-import { Global, Module } from '@nestjs/common';
-import { systemClock } from './clock.js';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type Clock, systemClock } from './clock.js';
 
 /** Injection token of the {@link Clock} that components which wait use: the system clock in an app, a ManualClock in specs. */
 export const CLOCK = Symbol('CLOCK');
 
-/** Provides the system clock under {@link CLOCK} to every module of an app. */
-@Global()
-@Module({ providers: [{ provide: CLOCK, useValue: systemClock }], exports: [CLOCK] })
-export class ClockModule {}
+/** Provides one clock under {@link CLOCK} to every module of an app. */
+@Module({})
+export class ClockModule {
+  static forRoot(clock: Clock = systemClock): DynamicModule {
+    return { module: ClockModule, global: true, providers: [{ provide: CLOCK, useValue: clock }], exports: [CLOCK] };
+  }
+}

@@ -50,11 +50,11 @@ function checkUpgradeRequest(request: IncomingMessage): void {
     !WEBSOCKET_KEY.test(key) ||
     (version !== '13' && version !== '8')
   ) {
-    throw new HandshakeRefusedError(400, 'bad_request', 'not a valid WebSocket upgrade request', { 'Sec-WebSocket-Version': '13' });
+    throw new HandshakeRefusedError(400, 'not a valid WebSocket upgrade request', { 'Sec-WebSocket-Version': '13' });
   }
   const protocols = request.headers['sec-websocket-protocol'];
   if (protocols !== undefined && !isSubprotocolList(protocols)) {
-    throw new HandshakeRefusedError(400, 'bad_request', 'Sec-WebSocket-Protocol must be a comma-separated list of distinct tokens');
+    throw new HandshakeRefusedError(400, 'Sec-WebSocket-Protocol must be a comma-separated list of distinct tokens');
   }
 }
 
@@ -129,7 +129,7 @@ export class GuardedWsAdapter extends WsAdapter {
     socket.on('error', destroyOnError);
     const wsServer = this.findServer(port, request);
     if (!wsServer) {
-      refuse(socket, new HandshakeRefusedError(404, 'not_found', 'no WebSocket endpoint at this path'));
+      refuse(socket, new HandshakeRefusedError(404, 'no WebSocket endpoint at this path'));
       return;
     }
     const guard = this.guards.get(wsServer);
@@ -139,7 +139,7 @@ export class GuardedWsAdapter extends WsAdapter {
       authorization = guard ? await guard.authorize(request) : undefined;
     } catch (error) {
       if (!(error instanceof HandshakeRefusedError)) this.guardLogger.error(error);
-      refuse(socket, error instanceof HandshakeRefusedError ? error : new HandshakeRefusedError(500, 'internal_server_error', 'internal error'));
+      refuse(socket, error instanceof HandshakeRefusedError ? error : new HandshakeRefusedError(500, 'internal error'));
       return;
     }
     let completed = false;

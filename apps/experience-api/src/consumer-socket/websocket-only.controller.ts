@@ -1,5 +1,5 @@
 import { All, BadRequestException, Controller } from '@nestjs/common';
-import { CONSUMER_PATH } from './consumer-session.service.js';
+import { CONSUMER_PATH } from '../protocol/index.js';
 
 /**
  * A plain HTTP request to the WebSocket path. Upgrade requests never reach

@@ -1,7 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-
-/** The subprotocol a consumer speaks; browsers must offer it beside their credentials. */
-export const CONSUMER_SUBPROTOCOL = 'push.v1';
+import { BEARER_SUBPROTOCOL_PREFIX, CLIENT_ID_SUBPROTOCOL_PREFIX, CONSUMER_SUBPROTOCOL } from '../protocol/index.js';
 
 export interface HandshakeCredentials {
   readonly clientId?: string;
@@ -24,8 +22,8 @@ export function readHandshakeCredentials(headers: IncomingHttpHeaders): Handshak
     return { clientId: typeof clientIdHeader === 'string' ? clientIdHeader.trim() : undefined, token: bearer, missingSubprotocol: false };
   }
   const offered = (headers['sec-websocket-protocol'] ?? '').split(',').map((protocol) => protocol.trim());
-  const token = offered.find((protocol) => protocol.startsWith('bearer.'))?.slice('bearer.'.length);
-  const clientId = offered.find((protocol) => protocol.startsWith('client_id.'))?.slice('client_id.'.length);
+  const token = offered.find((protocol) => protocol.startsWith(BEARER_SUBPROTOCOL_PREFIX))?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+  const clientId = offered.find((protocol) => protocol.startsWith(CLIENT_ID_SUBPROTOCOL_PREFIX))?.slice(CLIENT_ID_SUBPROTOCOL_PREFIX.length);
   return {
     clientId,
     token,

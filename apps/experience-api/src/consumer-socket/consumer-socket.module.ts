@@ -1,17 +1,16 @@
 import { Module } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module.js';
-import { ConnectionShedding } from './connection-shedding.js';
+import { WebSocketTransportModule } from '../websocket-transport/websocket-transport.module.js';
 import { ConsumerGateway } from './consumer.gateway.js';
 import { ConsumerHandshakeGuard } from './consumer-handshake.guard.js';
 import { ConsumerSessionService } from './consumer-session.service.js';
-import { HandshakeRefusals } from './handshake-refusals.js';
 import { HeartbeatService } from './heartbeat.service.js';
 import { WebSocketOnlyController } from './websocket-only.controller.js';
 
+/** The consumer's socket on `/ws/publish`: its handshake, its session, its heartbeat. */
 @Module({
-  imports: [MetricsModule],
+  imports: [MetricsModule, WebSocketTransportModule],
   controllers: [WebSocketOnlyController],
-  providers: [ConsumerGateway, ConsumerHandshakeGuard, ConsumerSessionService, HeartbeatService, HandshakeRefusals, ConnectionShedding],
-  exports: [ConnectionShedding],
+  providers: [ConsumerGateway, ConsumerHandshakeGuard, ConsumerSessionService, HeartbeatService],
 })
-export class GatewayModule {}
+export class ConsumerSocketModule {}

@@ -1,4 +1,5 @@
-import { CONSUMER_SUBPROTOCOL, readHandshakeCredentials, readHandshakeGroups } from './consumer-credentials.js';
+import { CONSUMER_SUBPROTOCOL } from '../protocol/index.js';
+import { readHandshakeCredentials, readHandshakeGroups } from './consumer-credentials.js';
 
 describe(readHandshakeCredentials.name, () => {
   const sut = readHandshakeCredentials;

@@ -8,11 +8,12 @@ import { ConsumerTokenService, GROUP_PATTERN, LiveSocketService, MAX_GROUPS, Tok
 import type { ConfigType } from '@nestjs/config';
 import { experienceConfig } from '../config/experience.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { ConnectionShedding } from './connection-shedding.js';
+import { CONSUMER_SUBPROTOCOL } from '../protocol/index.js';
+import { ConnectionShedding } from '../websocket-transport/connection-shedding.js';
+import { HandshakeRefusals } from '../websocket-transport/handshake-refusals.js';
+import { HandshakeRefusedError } from '../websocket-transport/handshake-refused.error.js';
+import type { UpgradeGuard } from '../websocket-transport/upgrade-guard.js';
 import { readHandshakeCredentials, readHandshakeGroups } from './consumer-credentials.js';
-import { HandshakeRefusals } from './handshake-refusals.js';
-import { HandshakeRefusedError } from './handshake-refused.error.js';
-import type { UpgradeGuard } from './upgrade-guard.js';
 
 /** What a consumer's accepted handshake established. */
 export interface ConsumerAuthorization {
@@ -68,28 +69,28 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
       if (remoteAddress === normalizeAddress(request.socket.remoteAddress ?? '')) {
         this.shedding.shed(remoteAddress, this.limiter.msUntilAllowed(remoteAddress));
       }
-      throw new HandshakeRefusedError(429, 'too_many_requests', 'too many handshakes from this address', {
+      throw new HandshakeRefusedError(429, 'too many handshakes from this address', {
         'Retry-After': String(this.limiter.retryAfterSeconds()),
       });
     }
     const credentials = readHandshakeCredentials(request.headers);
     if (credentials.missingSubprotocol) {
-      throw new HandshakeRefusedError(400, 'bad_request', 'browsers must offer the push.v1 subprotocol with their credentials');
+      throw new HandshakeRefusedError(400, `browsers must offer the ${CONSUMER_SUBPROTOCOL} subprotocol with their credentials`);
     }
     const requestedGroups = [...new Set(readHandshakeGroups(request.headers, request.url))];
     const badGroup = requestedGroups.find((group) => !GROUP_PATTERN.test(group));
     if (badGroup !== undefined || requestedGroups.length > MAX_GROUPS) {
-      throw new HandshakeRefusedError(400, 'bad_request', `groups must be at most ${MAX_GROUPS} names matching ${GROUP_PATTERN.source}`);
+      throw new HandshakeRefusedError(400, `groups must be at most ${MAX_GROUPS} names matching ${GROUP_PATTERN.source}`);
     }
     const consumer = await this.tokens.authenticate(credentials.clientId, credentials.token);
     // groups named in the handshake replace the defaults, and each must be granted
     const refused = consumer.grants.firstRefused(requestedGroups);
     if (refused !== undefined) {
-      throw new HandshakeRefusedError(403, 'forbidden', `group "${refused}" is not granted to client "${consumer.clientId}"`);
+      throw new HandshakeRefusedError(403, `group "${refused}" is not granted to client "${consumer.clientId}"`);
     }
     const socketId = randomUUID();
     if (!(await this.liveSockets.claim(consumer.clientId, socketId))) {
-      throw new HandshakeRefusedError(409, 'conflict', 'this client already has an open connection');
+      throw new HandshakeRefusedError(409, 'this client already has an open connection');
     }
     const groups = requestedGroups.length > 0 ? requestedGroups : [...consumer.defaultGroups];
     return { socketId, clientId: consumer.clientId, groups, remoteAddress };
@@ -97,9 +98,9 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
 
   private toRefusal(error: unknown): HandshakeRefusedError {
     if (error instanceof HandshakeRefusedError) return error;
-    if (error instanceof TokenRejectedError) return new HandshakeRefusedError(401, 'unauthorized', error.message);
+    if (error instanceof TokenRejectedError) return new HandshakeRefusedError(401, error.message);
     if (isDatabaseUnavailable(error)) {
-      return new HandshakeRefusedError(503, 'service_unavailable', 'the database is unavailable; try again shortly', { 'Retry-After': '5' });
+      return new HandshakeRefusedError(503, 'the database is unavailable; try again shortly', { 'Retry-After': '5' });
     }
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     this.alerts.raise({
@@ -108,6 +109,6 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
       subject: 'internal errors',
       details: { where: 'consumer handshake', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
     });
-    return new HandshakeRefusedError(500, 'internal_server_error', 'internal error');
+    return new HandshakeRefusedError(500, 'internal error');
   }
 }

@@ -1,3 +1,5 @@
+import { type Clock, systemClock, type TimerHandle } from '@app/platform';
+
 /** Where refusal lines go: a Nest Logger in the app. */
 export interface WarningSink {
   warn(message: string): void;
@@ -12,16 +14,17 @@ export interface WarningSink {
 export class RefusalLog {
   private logged = 0;
   private readonly unlogged = new Map<string, number>();
-  private timer?: NodeJS.Timeout;
+  private timer?: TimerHandle;
 
   constructor(
     private readonly sink: WarningSink,
     private readonly perPeriod = 10,
     private readonly periodMs = 1_000,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   refused(remoteAddress: string, reason: string, clientId: string | undefined): void {
-    this.timer ??= setTimeout(() => this.endPeriod(), this.periodMs).unref();
+    this.timer ??= this.clock.setTimer(() => this.endPeriod(), this.periodMs);
     if (this.logged < this.perPeriod) {
       this.logged++;
       this.sink.warn(`refused handshake from ${remoteAddress}: ${reason} (client_id ${clientId ?? '-'})`);
@@ -31,8 +34,7 @@ export class RefusalLog {
   }
 
   /** Writes the count of what was not logged one by one, and starts a new period. */
-  endPeriod(): void {
-    clearTimeout(this.timer);
+  private endPeriod(): void {
     this.timer = undefined;
     this.logged = 0;
     if (this.unlogged.size === 0) return;

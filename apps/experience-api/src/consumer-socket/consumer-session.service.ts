@@ -1,30 +1,20 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { AlertService } from '@app/alerting';
+import { CLOCK, type Clock, type TimerHandle } from '@app/platform';
 import { RegisteredSocket, SocketRegistry } from '@app/socket-registry';
 import { ConsumerTokenService, LiveSocketService } from '@app/token-store';
 import type { ConfigType } from '@nestjs/config';
 import { experienceConfig } from '../config/experience.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { CloseCode, CONSUMER_PATH, ConsumerErrorCode, consumerSockets, errorFrame, welcomeFrame } from '../protocol/index.js';
+import { onOversizeFrame, PAYLOAD_TOO_LARGE } from '../websocket-transport/oversize-frames.js';
+import { PingAllowance } from '../websocket-transport/ping-allowance.js';
 import type { ConsumerAuthorization } from './consumer-handshake.guard.js';
-import { onOversizeFrame, PAYLOAD_TOO_LARGE } from './oversize-frames.js';
-import { PingAllowance } from './ping-allowance.js';
-
-export const CONSUMER_PATH = '/ws/publish';
-
-/** Close codes a consumer sees. */
-const GOING_AWAY = 1001;
-const POLICY_VIOLATION = 1008;
-const MESSAGE_TOO_BIG = 1009;
-
-/** The `code` of the error frame a consumer gets before it is closed for what it sent. */
-const MESSAGES_NOT_ALLOWED = 'messages_not_allowed';
-const MESSAGE_TOO_LARGE = 'message_too_large';
-const TOO_MANY_PINGS = 'too_many_pings';
 
 /** What a consumer did wrong, and what it and DevOps are told. */
 interface Violation {
-  readonly code: string;
+  readonly code: ConsumerErrorCode;
   readonly message: string;
   readonly closeCode: number;
   readonly closeReason: string;
@@ -33,9 +23,9 @@ interface Violation {
 }
 
 const SENT_MESSAGE: Violation = {
-  code: MESSAGES_NOT_ALLOWED,
+  code: ConsumerErrorCode.MESSAGES_NOT_ALLOWED,
   message: `consumers may not send messages on ${CONSUMER_PATH}`,
-  closeCode: POLICY_VIOLATION,
+  closeCode: CloseCode.POLICY_VIOLATION,
   closeReason: 'messages not allowed',
   alertKind: 'consumer_message',
   alertSubject: `consumers sent messages on ${CONSUMER_PATH}`,
@@ -43,16 +33,16 @@ const SENT_MESSAGE: Violation = {
 
 const SENT_OVERSIZE_FRAME: Violation = {
   ...SENT_MESSAGE,
-  code: MESSAGE_TOO_LARGE,
+  code: ConsumerErrorCode.MESSAGE_TOO_LARGE,
   message: `a message over the size limit; consumers may not send messages on ${CONSUMER_PATH}`,
-  closeCode: MESSAGE_TOO_BIG,
+  closeCode: CloseCode.MESSAGE_TOO_BIG,
   closeReason: 'message too big',
 };
 
 const FLOODED_PINGS: Violation = {
-  code: TOO_MANY_PINGS,
+  code: ConsumerErrorCode.TOO_MANY_PINGS,
   message: 'more pings than the server answers',
-  closeCode: POLICY_VIOLATION,
+  closeCode: CloseCode.POLICY_VIOLATION,
   closeReason: 'too many pings',
   alertKind: 'consumer_ping_flood',
   alertSubject: `consumers flooded ${CONSUMER_PATH} with pings`,
@@ -71,7 +61,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
   private shuttingDown = false;
   private connectedSinceReport = 0;
   private disconnectedSinceReport = 0;
-  private reportTimer?: NodeJS.Timeout;
+  private reportTimer?: TimerHandle;
   /** Sockets already closed for a violation: ws may report one violation twice (hook and 'error'). */
   private readonly refused = new WeakSet<RegisteredSocket>();
 
@@ -82,12 +72,13 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     private readonly liveSockets: LiveSocketService,
     private readonly metrics: GatewayMetrics,
     private readonly alerts: AlertService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   open(socket: WebSocket, consumer: ConsumerAuthorization): void {
     const entry = new RegisteredSocket(consumer.socketId, 'inbound', CONSUMER_PATH, consumer.clientId, consumer.remoteAddress, socket);
     this.registry.add(entry, consumer.groups);
-    const pings = new PingAllowance(this.config.maxPingsPerSecond);
+    const pings = new PingAllowance(this.config.maxPingsPerSecond, this.clock);
     // what arrives after a close was sent is the peer's backlog, not a new violation
     socket.on('message', () => {
       if (socket.readyState === socket.OPEN) this.refuse(entry, SENT_MESSAGE);
@@ -99,7 +90,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
       else this.logger.warn(`socket ${entry.id} of client ${consumer.clientId}: ${error.message}`);
     });
     socket.once('close', (code) => void this.closed(entry, code));
-    socket.send(JSON.stringify({ type: 'welcome', socket_id: entry.id, client_id: consumer.clientId, groups: [...entry.groups] }));
+    socket.send(welcomeFrame(entry.id, consumer.clientId, [...entry.groups]));
     this.tokens.touch(consumer.clientId).catch((error: Error) => this.logger.warn(`could not refresh token idle clock: ${error.message}`));
     this.logger.debug(`consumer ${consumer.clientId} connected as ${entry.id} from ${consumer.remoteAddress}`);
     this.connectedSinceReport++;
@@ -109,7 +100,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
   /** A line per connection would cost more than the connection itself in a reconnect storm; a line per second does not. */
   private scheduleReport(): void {
     if (this.reportTimer) return;
-    this.reportTimer = setTimeout(() => {
+    this.reportTimer = this.clock.setTimer(() => {
       this.reportTimer = undefined;
       this.logger.log(
         `consumers: ${this.connectedSinceReport} connected, ${this.disconnectedSinceReport} disconnected in the last ` +
@@ -118,7 +109,6 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
       this.connectedSinceReport = 0;
       this.disconnectedSinceReport = 0;
     }, CONNECTION_LOG_MS);
-    this.reportTimer.unref();
   }
 
   /**
@@ -158,7 +148,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
       details: { client_id: entry.clientId, socket_id: entry.id, remote_address: entry.remoteAddress, reason: violation.code },
     });
     if (entry.socket.readyState === entry.socket.OPEN) {
-      entry.socket.send(JSON.stringify({ type: 'error', code: violation.code, message: violation.message }));
+      entry.socket.send(errorFrame(violation.code, violation.message));
       entry.socket.close(violation.closeCode, violation.closeReason);
     }
     // the socket id goes now, not when the peer gets round to answering the close
@@ -187,7 +177,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
-    clearTimeout(this.reportTimer);
-    this.registry.close({ type: 'inbound', path: CONSUMER_PATH }, GOING_AWAY, 'server shutting down');
+    if (this.reportTimer) this.clock.clearTimer(this.reportTimer);
+    this.registry.close(consumerSockets(), CloseCode.GOING_AWAY, 'server shutting down');
   }
 }

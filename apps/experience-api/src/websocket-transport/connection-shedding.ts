@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
-import { normalizeAddress } from '@app/platform';
+import { CLOCK, type Clock, normalizeAddress, type TimerHandle } from '@app/platform';
 import type { ConfigType } from '@nestjs/config';
 import { experienceConfig } from '../config/experience.config.js';
 import { HandshakeRefusals } from './handshake-refusals.js';
@@ -57,12 +57,13 @@ export class ConnectionShedding implements BeforeApplicationShutdown {
   private readonly until = new Map<string, number>();
   private readonly answer: Buffer;
   private held: Held[] = [];
-  private releaseTimer?: NodeJS.Timeout;
+  private releaseTimer?: TimerHandle;
   private lastSweep = -Infinity;
 
   constructor(
     @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
     private readonly refusals: HandshakeRefusals,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     const body = JSON.stringify({ error: 'too_many_requests', message: 'too many handshakes from this address' });
     this.answer = Buffer.from(
@@ -76,7 +77,7 @@ export class ConnectionShedding implements BeforeApplicationShutdown {
   shed(address: string, forMs: number): void {
     if (forMs <= 0 || this.config.entityAllowedCidrs.contains(address) || this.config.trustProxy.contains(address)) return;
     if (!this.until.has(address) && this.until.size >= MAX_SHED_ADDRESSES && !this.sweep()) return;
-    this.until.set(address, performance.now() + forMs);
+    this.until.set(address, this.clock.now() + forMs);
   }
 
   /**
@@ -97,16 +98,16 @@ export class ConnectionShedding implements BeforeApplicationShutdown {
     const address = normalizeAddress(socket.remoteAddress ?? '');
     const deadline = this.until.get(address);
     if (deadline === undefined) return false;
-    if (performance.now() >= deadline) {
+    if (this.clock.now() >= deadline) {
       this.until.delete(address);
       return false;
     }
     socket.on('error', destroySilently);
     socket.pause();
-    const held = { socket, tls, dueAt: performance.now() + HOLD_MS + Math.random() * HOLD_JITTER_MS };
+    const held = { socket, tls, dueAt: this.clock.now() + HOLD_MS + Math.random() * HOLD_JITTER_MS };
     if (this.held.length < MAX_HELD) {
       this.held.push(held);
-      this.releaseTimer ??= setTimeout(() => this.releaseDue(), RELEASE_EVERY_MS).unref();
+      this.releaseTimer ??= this.clock.setTimer(() => this.releaseDue(), RELEASE_EVERY_MS);
     } else {
       this.refuse(held);
     }
@@ -116,14 +117,14 @@ export class ConnectionShedding implements BeforeApplicationShutdown {
 
   /** Answers the held connections whose time has come. */
   private releaseDue(): void {
-    const now = performance.now();
+    const now = this.clock.now();
     const waiting: Held[] = [];
     for (const held of this.held) {
       if (held.dueAt <= now) this.refuse(held);
       else waiting.push(held);
     }
     this.held = waiting;
-    this.releaseTimer = waiting.length > 0 ? setTimeout(() => this.releaseDue(), RELEASE_EVERY_MS).unref() : undefined;
+    this.releaseTimer = waiting.length > 0 ? this.clock.setTimer(() => this.releaseDue(), RELEASE_EVERY_MS) : undefined;
   }
 
   private refuse({ socket, tls }: Held): void {
@@ -140,7 +141,7 @@ export class ConnectionShedding implements BeforeApplicationShutdown {
 
   /** At shutdown, held connections are answered at once rather than keeping the server open. */
   beforeApplicationShutdown(): void {
-    clearTimeout(this.releaseTimer);
+    if (this.releaseTimer) this.clock.clearTimer(this.releaseTimer);
     this.releaseTimer = undefined;
     for (const held of this.held) this.refuse(held);
     this.held = [];
@@ -148,7 +149,7 @@ export class ConnectionShedding implements BeforeApplicationShutdown {
 
   /** Forgets the addresses whose time is up, at most once a second; true if any room was made. */
   private sweep(): boolean {
-    const now = performance.now();
+    const now = this.clock.now();
     if (now - this.lastSweep < SWEEP_EVERY_MS) return false;
     this.lastSweep = now;
     const before = this.until.size;

@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from '@app/platform';
+
 /**
  * The pings one consumer may send: `perSecond` a second, in bursts of as
  * many (a token bucket). A peer that pings faster is flooding: every ping
@@ -9,15 +11,15 @@ export class PingAllowance {
 
   constructor(
     private readonly perSecond: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {
     this.tokens = perSecond;
-    this.updatedAt = now();
+    this.updatedAt = clock.now();
   }
 
   /** Takes one ping from the allowance; false when none is left. */
   tryTake(): boolean {
-    const now = this.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.updatedAt) / 1_000) * this.perSecond);
     this.updatedAt = now;
     if (this.tokens < 1) return false;

@@ -1,15 +1,10 @@
 import type { OnGatewayConnection } from '@nestjs/websockets';
 import { WebSocketGateway } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
-import { CONSUMER_SUBPROTOCOL } from './consumer-credentials.js';
+import { CONSUMER_PATH, selectSubprotocol } from '../protocol/index.js';
+import { authorizationOf } from '../websocket-transport/upgrade-guard.js';
 import { ConsumerHandshakeGuard, type ConsumerAuthorization } from './consumer-handshake.guard.js';
-import { CONSUMER_PATH, ConsumerSessionService } from './consumer-session.service.js';
-import { authorizationOf } from './upgrade-guard.js';
-
-/** Only `push.v1` is ever selected, so a token offered as a subprotocol is never echoed back. */
-function selectSubprotocol(offered: Set<string>): string | false {
-  return offered.has(CONSUMER_SUBPROTOCOL) ? CONSUMER_SUBPROTOCOL : false;
-}
+import { ConsumerSessionService } from './consumer-session.service.js';
 
 /** `/ws/publish`: admitted by ConsumerHandshakeGuard before the upgrade, then handed to the session. */
 @WebSocketGateway({

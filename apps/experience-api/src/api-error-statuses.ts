@@ -1,0 +1,16 @@
+import { HttpStatus } from '@nestjs/common';
+import { ClientAlreadyExistsError, ClientNotFoundError, GroupNotGrantedError, InvalidClientCredentialsError } from '@app/token-store';
+import { TooManyRegistrationsError } from './consumers/too-many-registrations.error.js';
+import type { ErrorStatusTable } from './http/api-error.filter.js';
+import { InvalidEntityError, PublisherBusyError } from './publishing/entity-publisher.service.js';
+
+/** Every domain error an HTTP caller can meet, and its status: kept here, where the features meet, so that `http/` knows none of them. */
+export const API_ERROR_STATUSES: ErrorStatusTable = [
+  [InvalidClientCredentialsError, HttpStatus.UNAUTHORIZED],
+  [GroupNotGrantedError, HttpStatus.FORBIDDEN],
+  [ClientNotFoundError, HttpStatus.NOT_FOUND],
+  [ClientAlreadyExistsError, HttpStatus.CONFLICT],
+  [InvalidEntityError, HttpStatus.BAD_REQUEST],
+  [TooManyRegistrationsError, HttpStatus.TOO_MANY_REQUESTS],
+  [PublisherBusyError, HttpStatus.SERVICE_UNAVAILABLE],
+];

@@ -1,0 +1,170 @@
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import type { Alert, AlertService } from '@app/alerting';
+import { ManualClock } from '@app/platform';
+import { SocketRegistry } from '@app/socket-registry';
+import type { ConsumerTokenService, LiveSocketService } from '@app/token-store';
+import type { ExperienceConfig } from '../config/experience.config.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { PAYLOAD_TOO_LARGE } from '../websocket-transport/oversize-frames.js';
+import type { ConsumerAuthorization } from './consumer-handshake.guard.js';
+import { ConsumerSessionService } from './consumer-session.service.js';
+
+/** The server side of a consumer's socket, as the session sees it: what was sent, how it was closed. */
+class FakeSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: unknown[] = [];
+  readonly pongs: Buffer[] = [];
+  closedWith?: [number, string];
+  terminated = false;
+
+  send(text: string): void {
+    this.sent.push(JSON.parse(text));
+  }
+
+  pong(data: Buffer): void {
+    this.pongs.push(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.closedWith = [code, reason];
+    this.readyState = 2;
+  }
+
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = 3;
+  }
+
+  /** The peer's side of the close handshake completes. */
+  finishClose(code: number): void {
+    this.readyState = 3;
+    this.emit('close', code);
+  }
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+const ACME: ConsumerAuthorization = { socketId: 'socket-1', clientId: 'acme', groups: ['eu'], remoteAddress: '198.51.100.7' };
+
+describe(ConsumerSessionService.name, () => {
+  const PINGS_PER_SECOND = 2;
+  let clock: ManualClock;
+  let registry: SocketRegistry;
+  let released: Array<[string, string]>;
+  let touched: string[];
+  let alerts: Alert[];
+  let socket: FakeSocket;
+  let sut: ConsumerSessionService;
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    registry = new SocketRegistry({ maxBufferedBytes: 64 * 1024 });
+    released = [];
+    touched = [];
+    alerts = [];
+    const liveSockets = { release: async (clientId: string, socketId: string) => void released.push([clientId, socketId]) };
+    const tokens = { touch: async (clientId: string) => void touched.push(clientId) };
+    sut = new ConsumerSessionService(
+      { maxPingsPerSecond: PINGS_PER_SECOND } as unknown as ExperienceConfig,
+      registry,
+      tokens as unknown as ConsumerTokenService,
+      liveSockets as unknown as LiveSocketService,
+      new GatewayMetrics(registry),
+      { raise: (alert: Alert) => alerts.push(alert) } as unknown as AlertService,
+      clock,
+    );
+    socket = new FakeSocket();
+  });
+
+  function open(): void {
+    sut.open(socket as unknown as WebSocket, ACME);
+  }
+
+  it('welcomes the consumer with its socket id, client id and groups, and registers the socket', () => {
+    open();
+
+    expect(socket.sent).toEqual([{ type: 'welcome', socket_id: 'socket-1', client_id: 'acme', groups: ['eu'] }]);
+    expect([...registry.select({ groups: ['eu'] })].map((entry) => entry.id)).toEqual(['socket-1']);
+    expect(touched).toEqual(['acme']);
+  });
+
+  it('closes a consumer that sends a message with 1008 after an error frame, drops its socket id at once, and alerts DevOps', async () => {
+    open();
+
+    socket.emit('message', Buffer.from('hello'));
+    socket.emit('message', Buffer.from('again'));
+    await settle();
+
+    expect(socket.sent.slice(1)).toEqual([{ type: 'error', code: 'messages_not_allowed', message: 'consumers may not send messages on /ws/publish' }]);
+    expect(socket.closedWith).toEqual([1008, 'messages not allowed']);
+    expect(registry.size).toBe(0);
+    expect(released).toEqual([['acme', 'socket-1']]);
+    expect(alerts).toEqual([
+      expect.objectContaining({ kind: 'consumer_message', details: expect.objectContaining({ client_id: 'acme', socket_id: 'socket-1', reason: 'messages_not_allowed' }) }),
+    ]);
+  });
+
+  it('closes a consumer that sends a frame over the limit with 1009 after an error frame', async () => {
+    open();
+
+    socket.emit('error', Object.assign(new RangeError('Max payload size exceeded'), { code: PAYLOAD_TOO_LARGE }));
+    await settle();
+
+    expect(socket.sent.slice(1)).toEqual([{ type: 'error', code: 'message_too_large', message: expect.stringContaining('over the size limit') }]);
+    expect(socket.closedWith).toEqual([1009, 'message too big']);
+    expect(released).toEqual([['acme', 'socket-1']]);
+  });
+
+  it('answers pings within the allowance, which refills with time', async () => {
+    open();
+
+    socket.emit('ping', Buffer.from('1'));
+    socket.emit('ping', Buffer.from('2'));
+    await clock.advance(1_000);
+    socket.emit('ping', Buffer.from('3'));
+    socket.emit('ping', Buffer.from('4'));
+
+    expect(socket.pongs.map(String)).toEqual(['1', '2', '3', '4']);
+    expect(socket.closedWith).toBeUndefined();
+  });
+
+  it('drops a consumer that pings faster than its allowance: error frame, 1008, and no wait for its close', async () => {
+    open();
+
+    for (let i = 0; i <= PINGS_PER_SECOND; i++) socket.emit('ping', Buffer.from(String(i)));
+    await settle();
+
+    expect(socket.pongs).toHaveLength(PINGS_PER_SECOND);
+    expect(socket.sent.slice(1)).toEqual([{ type: 'error', code: 'too_many_pings', message: 'more pings than the server answers' }]);
+    expect(socket.closedWith).toEqual([1008, 'too many pings']);
+    expect(socket.terminated).toBe(true);
+    expect(alerts).toEqual([expect.objectContaining({ kind: 'consumer_ping_flood' })]);
+  });
+
+  it('releases the socket id and refreshes the token when the consumer goes', async () => {
+    open();
+
+    socket.finishClose(1000);
+    await settle();
+
+    expect(registry.size).toBe(0);
+    expect(released).toEqual([['acme', 'socket-1']]);
+    expect(touched).toEqual(['acme', 'acme']);
+  });
+
+  it('closes every consumer with 1001 at shutdown, leaving the release of claims to the instance', async () => {
+    open();
+
+    sut.beforeApplicationShutdown();
+    socket.finishClose(1001);
+    await settle();
+
+    expect(socket.closedWith).toEqual([1001, 'server shutting down']);
+    expect(registry.size).toBe(0);
+    expect(released).toEqual([]);
+    expect(clock.pending).toBe(0);
+  });
+});

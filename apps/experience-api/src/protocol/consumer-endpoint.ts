@@ -1,0 +1,21 @@
+import type { SocketSelector } from '@app/socket-registry';
+
+/** Where consumers connect; the only WebSocket endpoint of experience-api. */
+export const CONSUMER_PATH = '/ws/publish';
+
+/** The subprotocol a consumer speaks; browsers must offer it beside their credentials. */
+export const CONSUMER_SUBPROTOCOL = 'push.v1';
+/** A browser's token, offered as the subprotocol `bearer.<token>`. */
+export const BEARER_SUBPROTOCOL_PREFIX = 'bearer.';
+/** A browser's client id, offered as the subprotocol `client_id.<id>`. */
+export const CLIENT_ID_SUBPROTOCOL_PREFIX = 'client_id.';
+
+/** Only `push.v1` is ever selected, so a token offered as a subprotocol is never echoed back. */
+export function selectSubprotocol(offered: ReadonlySet<string>): string | false {
+  return offered.has(CONSUMER_SUBPROTOCOL) ? CONSUMER_SUBPROTOCOL : false;
+}
+
+/** The consumer sockets on this endpoint, narrowed to a client or to any of some groups. */
+export function consumerSockets(narrowing: Pick<SocketSelector, 'clientId' | 'groups'> = {}): SocketSelector {
+  return { type: 'inbound', path: CONSUMER_PATH, ...narrowing };
+}

@@ -1,0 +1,50 @@
+import type { ConsumerErrorCode } from './error-codes.js';
+
+/** The first frame on every consumer socket. */
+export interface WelcomeFrame {
+  readonly type: 'welcome';
+  readonly socket_id: string;
+  readonly client_id: string;
+  readonly groups: readonly string[];
+}
+
+/** One published entity; `seq` increases with every entity published. */
+export interface EntityFrame {
+  readonly type: 'entity';
+  readonly id: string;
+  readonly seq: number;
+  readonly groups: readonly string[];
+  readonly data: unknown;
+  readonly published_at: string;
+}
+
+/** Why the server is about to close the socket. */
+export interface ErrorFrame {
+  readonly type: 'error';
+  readonly code: ConsumerErrorCode;
+  readonly message: string;
+}
+
+/** Every frame the server sends a consumer. */
+export type ServerFrame = WelcomeFrame | EntityFrame | ErrorFrame;
+
+/** The welcome frame's text. */
+export function welcomeFrame(socketId: string, clientId: string, groups: readonly string[]): string {
+  return JSON.stringify({ type: 'welcome', socket_id: socketId, client_id: clientId, groups } satisfies WelcomeFrame);
+}
+
+/**
+ * The `entity` frame, built as text around `data` exactly as the publisher
+ * sent it: never parsed into numbers and printed again.
+ */
+export function entityFrame(id: string, seq: number, groups: readonly string[], dataText: string, publishedAt: Date): Buffer {
+  return Buffer.from(
+    `{"type":"entity","id":${JSON.stringify(id)},"seq":${seq},"groups":${JSON.stringify(groups)},"data":${dataText},` +
+      `"published_at":"${publishedAt.toISOString()}"}`,
+  );
+}
+
+/** The error frame's text. */
+export function errorFrame(code: ConsumerErrorCode, message: string): string {
+  return JSON.stringify({ type: 'error', code, message } satisfies ErrorFrame);
+}

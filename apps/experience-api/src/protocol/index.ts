@@ -1,0 +1,11 @@
+export { CloseCode } from './close-codes.js';
+export {
+  BEARER_SUBPROTOCOL_PREFIX,
+  CLIENT_ID_SUBPROTOCOL_PREFIX,
+  CONSUMER_PATH,
+  CONSUMER_SUBPROTOCOL,
+  consumerSockets,
+  selectSubprotocol,
+} from './consumer-endpoint.js';
+export { ConsumerErrorCode } from './error-codes.js';
+export { entityFrame, errorFrame, welcomeFrame, type EntityFrame, type ErrorFrame, type ServerFrame, type WelcomeFrame } from './frames.js';

@@ -1,0 +1,85 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BroadcastResult, DeliveryBus } from '@app/socket-registry';
+import { consumerSockets, entityFrame } from '../protocol/index.js';
+import { EntityBroker, type Publication, type PublicationOutcome } from './entity-broker.js';
+import { PublicationLog, type PublicationRecord } from './publication-log.js';
+
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * The broker of one deployment: the publication log in the database (shared
+ * by every instance) gives each entity its `seq` and answers repeated ids;
+ * the delivery bus fans each frame out to the sockets it selects.
+ */
+@Injectable()
+export class LocalEntityBroker extends EntityBroker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(LocalEntityBroker.name);
+  private pruneTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly log: PublicationLog,
+    private readonly bus: DeliveryBus,
+  ) {
+    super();
+  }
+
+  async publish(batch: readonly Publication[]): Promise<PublicationOutcome[]> {
+    const outcomes: PublicationOutcome[] = new Array(batch.length);
+    // the records overlap in the database
+    const records = await Promise.allSettled(batch.map((publication) => this.log.record(publication.id)));
+    const fresh: Array<{ readonly index: number; readonly record: PublicationRecord }> = [];
+    records.forEach((settled, index) => {
+      if (settled.status === 'rejected') outcomes[index] = { status: 'failed', error: settled.reason };
+      else if (settled.value.duplicate) outcomes[index] = { status: 'duplicate', seq: settled.value.seq };
+      else fresh.push({ index, record: settled.value });
+    });
+    if (fresh.length === 0) return outcomes;
+    // records overlap, so their seqs may come back in any order; consumers get them in seq order
+    fresh.sort((a, b) => a.record.seq - b.record.seq);
+    let results: ReadonlyArray<BroadcastResult | undefined> = [];
+    let failure: unknown;
+    try {
+      results = await this.bus.broadcastAll(
+        fresh.map(({ index, record }) => {
+          const { id, groups, dataText } = batch[index];
+          return { frame: entityFrame(id, record.seq, groups ?? [], dataText, record.publishedAt), selector: consumerSockets({ groups }) };
+        }),
+      );
+    } catch (error) {
+      failure = error;
+    }
+    await Promise.all(
+      fresh.map(async ({ index, record }, i) => {
+        const result = results[i];
+        if (result === undefined || result.error !== undefined) {
+          await this.forget(batch[index].id, record.seq);
+          outcomes[index] = { status: 'failed', error: result?.error ?? failure };
+          return;
+        }
+        outcomes[index] = { status: 'published', seq: record.seq, recipients: result.recipients, failures: result.failures };
+      }),
+    );
+    return outcomes;
+  }
+
+  /** Takes back the record of an entity whose broadcast failed, before its publisher is answered. */
+  private async forget(id: string, seq: number): Promise<void> {
+    try {
+      await this.log.forget(id, seq);
+    } catch (error) {
+      // the only way an id stays recorded undelivered: a retry within 24 h is answered as a duplicate
+      this.logger.error(`entity ${id} (seq ${seq}) was not broadcast and its record could not be taken back: ${(error as Error).message}`);
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    this.pruneTimer = setInterval(() => {
+      this.log.prune().catch((error: Error) => this.logger.warn(`could not prune publications: ${error.message}`));
+    }, PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.pruneTimer);
+  }
+}
