@@ -1,8 +1,9 @@
 import { Test } from '@nestjs/testing';
-import { eventually } from '../../../test/support/eventually.js';
-import { freePort, MailCatcher } from '../../../test/support/mail-catcher.js';
-import { opensslAnswers, selfSignedCertificate } from '../../../test/support/self-signed.js';
-import { serviceAvailable } from '../../../test/support/services.js';
+import { eventually } from '../../../test/support/time/eventually.js';
+import { MailCatcher } from '../../../test/support/mail/mail-catcher.js';
+import { freePort } from '../../../test/support/net/free-port.js';
+import { opensslAnswers, selfSignedCertificate } from '../../../test/support/net/self-signed.js';
+import { serviceAvailable } from '../../../test/support/processes/services.js';
 import type { Alert } from './alert.js';
 import { AlertService } from './alert.service.js';
 import { AlertingModule } from './alerting.module.js';
