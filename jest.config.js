@@ -20,7 +20,7 @@ export default {
     ...aliases,
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalSetup: '<rootDir>/test/support/processes/global-setup.ts',
   // suites start real apps and processes; on a loaded 2-core machine that alone can take half a minute
   testTimeout: 90000,
   maxWorkers: 2,

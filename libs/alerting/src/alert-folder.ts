@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type TimerHandle } from '@app/platform';
 import type { Alert, AlertSeverity } from './alert.js';
 import type { AlertMail } from './alert-mail.js';
 import { redact } from './redact.js';
@@ -14,14 +15,15 @@ interface Window {
   /** The window's first alert went out at once (not so in the windows that follow a busy one). */
   readonly firstMailed: boolean;
   readonly values: Map<string, Map<string, number>>;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 export interface FolderContext {
   readonly app: string;
   readonly instanceId: string;
   readonly windowMs: number;
-  readonly now: () => Date;
+  /** Times the windows and stamps the mails; the system clock when not given. */
+  readonly clock?: Clock;
 }
 
 function minutes(ms: number): string {
@@ -37,11 +39,14 @@ function minutes(ms: number): string {
  */
 export class AlertFolder {
   private readonly windows = new Map<string, Window>();
+  private readonly clock: Clock;
 
   constructor(
     private readonly context: FolderContext,
     private readonly emit: (mail: AlertMail) => void,
-  ) {}
+  ) {
+    this.clock = context.clock ?? systemClock;
+  }
 
   add(alert: Alert): void {
     const window = this.windows.get(alert.kind);
@@ -59,7 +64,7 @@ export class AlertFolder {
   close(kind: string): void {
     const window = this.windows.get(kind);
     if (!window) return;
-    clearTimeout(window.timer);
+    this.clock.clearTimer(window.timer);
     this.windows.delete(kind);
     const repeats = window.firstMailed ? window.count - 1 : window.count;
     if (repeats > 0) this.emit(this.digest(window));
@@ -72,7 +77,7 @@ export class AlertFolder {
 
   /** A mail that stands alone, outside any fold: a condition that cleared. */
   resolved(subject: string, since: Date | undefined): AlertMail {
-    const now = this.context.now();
+    const now = this.now();
     return {
       subject: `[${this.context.app}] resolved: ${subject}`,
       text: [
@@ -86,15 +91,14 @@ export class AlertFolder {
 
   private open(kind: string, alert: Alert | Window, firstMailed: boolean): void {
     const window: Window = {
-      startedAt: this.context.now(),
+      startedAt: this.now(),
       severity: alert.severity,
       subject: alert.subject,
       count: firstMailed ? 1 : 0,
       firstMailed,
       values: new Map(),
-      timer: setTimeout(() => this.expire(kind), this.context.windowMs),
+      timer: this.clock.setTimer(() => this.expire(kind), this.context.windowMs),
     };
-    window.timer.unref();
     if ('kind' in alert) this.tally(window, alert);
     this.windows.set(kind, window);
   }
@@ -126,13 +130,13 @@ export class AlertFolder {
       .map(([key, value]) => `${key}: ${value}`);
     return {
       subject: `[${this.context.app}] ${alert.subject}`,
-      text: [alert.subject, '', ...this.header(alert.severity, this.context.now()), '', ...details].join('\n'),
+      text: [alert.subject, '', ...this.header(alert.severity, this.now()), '', ...details].join('\n'),
     };
   }
 
   private digest(window: Window): AlertMail {
     const span = minutes(this.context.windowMs);
-    const now = this.context.now();
+    const now = this.now();
     const lines = [...window.values].map(([key, counts]) => {
       const top = [...counts]
         .sort((a, b) => b[1] - a[1])
@@ -154,6 +158,10 @@ export class AlertFolder {
         ...lines,
       ].join('\n'),
     };
+  }
+
+  private now(): Date {
+    return new Date(this.clock.now());
   }
 
   private header(severity: string, time: Date): string[] {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@app/platform';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Alert } from './alert.js';
 import { AlertFolder } from './alert-folder.js';
@@ -18,13 +19,15 @@ export class AlertService implements OnModuleInit, OnApplicationShutdown {
   private readonly queue?: MailQueue;
   /** Kinds raised and not yet resolved, with when they started. */
   private readonly active = new Map<string, Date>();
+  private readonly clock: Clock;
 
   constructor(
     @Inject(ALERTING_OPTIONS) private readonly options: AlertingOptions,
     @Inject(MailTransport) private readonly transport: MailTransport | null,
   ) {
+    this.clock = options.clock ?? systemClock;
     this.folder = new AlertFolder(
-      { app: options.app, instanceId: options.instanceId, windowMs: options.foldWindowMs, now: () => new Date() },
+      { app: options.app, instanceId: options.instanceId, windowMs: options.foldWindowMs, clock: this.clock },
       (mail) => this.deliver(mail),
     );
     if (transport) {
@@ -33,7 +36,7 @@ export class AlertService implements OnModuleInit, OnApplicationShutdown {
         maxPerHour: options.maxMailsPerHour,
         retryInitialMs: options.retryInitialMs ?? 1_000,
         retryMaxMs: options.retryMaxMs ?? 60_000,
-      });
+      }, this.clock);
     }
   }
 
@@ -47,7 +50,7 @@ export class AlertService implements OnModuleInit, OnApplicationShutdown {
 
   raise(alert: Alert): void {
     try {
-      if (!this.active.has(alert.kind)) this.active.set(alert.kind, new Date());
+      if (!this.active.has(alert.kind)) this.active.set(alert.kind, new Date(this.clock.now()));
       this.folder.add(alert);
     } catch (error) {
       this.logger.error(`could not raise alert ${alert.kind}: ${(error as Error).message}`);

@@ -1,3 +1,5 @@
+import type { Clock } from '@app/platform';
+
 export const ALERTING_OPTIONS = Symbol('ALERTING_OPTIONS');
 
 export interface AlertingOptions {
@@ -19,4 +21,6 @@ export interface AlertingOptions {
   /** Backoff between attempts while the SMTP server is unreachable. */
   readonly retryInitialMs?: number;
   readonly retryMaxMs?: number;
+  /** Times fold windows and retries; the system clock when not given. */
+  readonly clock?: Clock;
 }

@@ -1,3 +1,4 @@
+import { Backoff, systemClock, type Clock, type TimerHandle } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import type { AlertMail } from './alert-mail.js';
 import { MailRejectedError, type MailTransport } from './mail-transport.js';
@@ -23,16 +24,16 @@ export class MailQueue {
   private suppressed = 0;
   private dropped = 0;
   private sending = false;
-  private delayMs: number;
-  private retryTimer?: NodeJS.Timeout;
+  private readonly backoff: Backoff;
+  private retryTimer?: TimerHandle;
   private idle: Array<() => void> = [];
 
   constructor(
     private readonly transport: MailTransport,
     private readonly options: MailQueueOptions,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
-    this.delayMs = options.retryInitialMs;
+    this.backoff = new Backoff({ initialDelayMs: options.retryInitialMs, maxDelayMs: options.retryMaxMs, jitter: false });
   }
 
   get depth(): number {
@@ -45,7 +46,7 @@ export class MailQueue {
       this.logger.warn(`alert mail held back by the hourly ceiling (${this.options.maxPerHour}/h): ${mail.subject}`);
       return;
     }
-    this.sentAt.push(this.now());
+    this.sentAt.push(this.clock.now());
     if (this.waiting.length >= this.options.limit) {
       const oldest = this.waiting.shift();
       this.dropped++;
@@ -59,16 +60,16 @@ export class MailQueue {
   drain(timeoutMs: number): Promise<void> {
     if (this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
+      const timer = this.clock.setTimer(resolve, timeoutMs);
       this.idle.push(() => {
-        clearTimeout(timer);
+        this.clock.clearTimer(timer);
         resolve();
       });
     });
   }
 
   stop(): void {
-    clearTimeout(this.retryTimer);
+    if (this.retryTimer) this.clock.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
   }
 
@@ -82,23 +83,22 @@ export class MailQueue {
           await this.transport.send(mail);
           this.logger.log(`alert mailed via ${this.transport.describe()}: ${mail.subject}`);
           this.waiting.shift();
-          this.delayMs = this.options.retryInitialMs;
+          this.backoff.succeed();
         } catch (error) {
           if (error instanceof MailRejectedError) {
             this.logger.error(`SMTP server ${this.transport.describe()} refused an alert mail, dropped: ${error.message}`);
             this.waiting.shift();
             continue;
           }
+          const delayMs = this.backoff.fail();
           this.logger.warn(
             `SMTP server ${this.transport.describe()} unreachable (${(error as Error).message}); ` +
-              `${this.waiting.length} alert mail(s) waiting, next try in ${this.delayMs} ms`,
+              `${this.waiting.length} alert mail(s) waiting, next try in ${delayMs} ms`,
           );
-          this.retryTimer = setTimeout(() => {
+          this.retryTimer = this.clock.setTimer(() => {
             this.retryTimer = undefined;
             void this.pump();
-          }, this.delayMs);
-          this.retryTimer.unref();
-          this.delayMs = Math.min(this.delayMs * 2, this.options.retryMaxMs);
+          }, delayMs);
           return;
         }
       }
@@ -109,7 +109,7 @@ export class MailQueue {
   }
 
   private allowedThisHour(): boolean {
-    const hourAgo = this.now() - 3_600_000;
+    const hourAgo = this.clock.now() - 3_600_000;
     while (this.sentAt.length > 0 && this.sentAt[0] <= hourAgo) this.sentAt.shift();
     return this.sentAt.length < this.options.maxPerHour;
   }
