@@ -89,7 +89,7 @@ describe('alerts for the failures on-call must hear of', () => {
 
     const mail = await mailAbout('[experience-api] consumers sent messages on /ws/publish');
     expect(mail.text).toContain(`client_id: ${consumer.clientId}`);
-    expect(mail.text).toContain(`socket_id: ${welcome.socket_id}`);
+    expect(mail.text).toContain(`socket_id: ${String(welcome.socket_id)}`);
     expect(mail.text).not.toContain(consumer.token);
   });
 

@@ -50,7 +50,7 @@ describe('one connection per client across instances', () => {
     );
     const opened = attempts.filter((r): r is PromiseFulfilledResult<TestSocket> => r.status === 'fulfilled');
     expect(opened).toHaveLength(1);
-    expect(attempts.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.status)).toEqual(Array(9).fill(409));
+    expect(attempts.filter((r) => r.status === 'rejected').map((r) => (r).reason.status)).toEqual(Array(9).fill(409));
     await opened[0].value.close();
   });
 

@@ -99,7 +99,7 @@ describe('consumers that abuse the socket', () => {
     expect(mail.text).toContain(`client_id: ${big.clientId}`);
     expect(mail.text).toContain(`socket_id: ${big.socketId}`);
     expect(mail.text).toContain('reason: message_too_large');
-    const liveRows = () => api.app.get(DataSource).query('SELECT 1 FROM live_sockets WHERE client_id = $1', [big.clientId]) as Promise<unknown[]>;
+    const liveRows = () => api.app.get(DataSource).query<unknown[]>('SELECT 1 FROM live_sockets WHERE client_id = $1', [big.clientId]);
     await eventually(async () => (await liveRows()).length === 0, 5_000);
     await stillServed(healthy.socket);
   });

@@ -59,12 +59,12 @@ describeWithJava('the documented Java consumer (JDK HttpClient and WebSocket onl
     children.push(child);
     const lines: string[] = [];
     const watchers: Array<(line: string) => void> = [];
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       for (const watcher of [...watchers]) watcher(line);
     });
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     return {
       lines,

@@ -134,7 +134,7 @@ describe('system-api: one bad item costs that item only', () => {
   const sourceOf = async (name: string) => (await health()).sources.find((source) => source.name === name)!;
 
   it('sets aside an item nested 20,000 deep, NUL in a group or in the data, and one the database refuses, and delivers the rest of the answer', pipeline.logs(async () => {
-    const { system, received, relay, smtp, inbox } = pipeline;
+    const { system, received } = pipeline;
     await eventually(() => received.ids(bad).length === 2, 20_000);
     expect(received.ids(bad)).toEqual([`${bad}:b-1`, `${bad}:b-6`]);
     await eventually(async () => (await metric(system, 'system_api_dead_letters_total', bad)) === 4, 10_000);
@@ -153,7 +153,7 @@ describe('system-api: one bad item costs that item only', () => {
   }), 60_000);
 
   it('makes an item experience-api answers 400 a dead letter at once, and one it answers 500 a dead letter after its attempts, while experience-api stays up and the rest flows in order', pipeline.logs(async () => {
-    const { system, received, relay, smtp, inbox } = pipeline;
+    const { system, received, relay, smtp } = pipeline;
     relay.fault = (id) => {
       if (id === `${answers}:a-1`) return { status: 400, body: { error: 'invalid_request', message: 'price must be a number' } };
       if (id === `${answers}:a-2`) return { status: 500, body: { error: 'internal_error', message: 'the publication log refused the entity' } };
@@ -195,7 +195,7 @@ describe('system-api: one bad item costs that item only', () => {
   }), 60_000);
 
   it('retries an item experience-api answers 429 or 503 until it is accepted, and delivers it once', pipeline.logs(async () => {
-    const { system, received, relay, smtp, inbox } = pipeline;
+    const { system, received, relay } = pipeline;
     relay.fault = (id, attempt) => {
       if (id === `${answers}:a-5` && attempt <= 2) return { status: attempt === 1 ? 429 : 503, body: { error: 'unavailable', message: 'try later' } };
       return undefined;
@@ -209,7 +209,7 @@ describe('system-api: one bad item costs that item only', () => {
   }), 30_000);
 
   it('reports once, naming the path, a processed/ that is a file, keeps the input files, and goes on when it is moved away', pipeline.logs(async () => {
-    const { system, received, relay, smtp, inbox } = pipeline;
+    const { system, received, smtp, inbox } = pipeline;
     writeFileSync(join(inbox, 'd-1.json'), JSON.stringify({ ref: 'd-1' }));
     const subject = `[system-api] source ${drops} blocked`;
 

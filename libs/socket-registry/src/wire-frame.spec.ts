@@ -11,7 +11,7 @@ async function connection(perMessageDeflate: boolean): Promise<{ wss: WebSocketS
   const accepted = once(wss, 'connection') as Promise<[WebSocket, IncomingMessage]>;
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { perMessageDeflate });
   const [[server, request]] = await Promise.all([accepted, once(client, 'open')]);
-  return { wss, client, server, tcp: request.socket as Socket };
+  return { wss, client, server, tcp: request.socket };
 }
 
 /**

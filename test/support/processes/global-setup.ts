@@ -39,7 +39,7 @@ export default async function globalSetup(): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new Error(`DATABASE_URL is set but no Postgres answers at ${shown.host}${shown.pathname}: ${(error as Error).message}`);
+    throw new Error(`DATABASE_URL is set but no Postgres answers at ${shown.host}${shown.pathname}: ${(error as Error).message}`, { cause: error });
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -87,10 +87,9 @@ export class ConnectionShedding implements BeforeApplicationShutdown {
   install(server: Server, tls: boolean): void {
     const accept = server.listeners('connection') as Array<(this: Server, socket: Socket) => void>;
     server.removeAllListeners('connection');
-    const shedding = this;
-    server.on('connection', function (this: Server, socket: Socket) {
-      if (shedding.until.size > 0 && shedding.tryShed(socket, tls)) return;
-      for (const listener of accept) listener.call(this, socket);
+    server.on('connection', (socket: Socket) => {
+      if (this.until.size > 0 && this.tryShed(socket, tls)) return;
+      for (const listener of accept) listener.call(server, socket);
     });
   }
 

@@ -12,7 +12,7 @@ export function compileExpression(field: string, text: string): Expression {
   try {
     return jsonata(text);
   } catch (error) {
-    throw new Error(`${field}: not a valid JSONata expression: ${(error as Error).message}`);
+    throw new Error(`${field}: not a valid JSONata expression: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -12,7 +12,7 @@ function captured(act: () => void): { stdout: string; stderr: string } {
     process[stream].write = ((chunk: string | Uint8Array) => {
       written[stream] += chunk.toString();
       return true;
-    }) as typeof process.stdout.write;
+    });
   }
   try {
     act();
