@@ -188,7 +188,12 @@ async function main(): Promise<void> {
           const label = `connections-${pass}-${name}`;
           const target = await startTarget(name, label);
           const warmup = await load.send<ConnectReport>({
-            cmd: 'connect', endpoint: target.endpoint, path: target.path, from, count: WARMUP_CONSUMERS, concurrency: 10,
+            cmd: 'connect',
+            endpoint: target.endpoint,
+            path: target.path,
+            from,
+            count: WARMUP_CONSUMERS,
+            concurrency: 10,
           });
           await load.send({ cmd: 'disconnect' });
           await target.settle();
@@ -197,8 +202,12 @@ async function main(): Promise<void> {
           const rssBeforeBytes = target.rssBytes();
           const connect = await profiled(target, `${label}-connect`, () =>
             load.send<ConnectReport>({
-              cmd: 'connect', endpoint: target.endpoint, path: target.path, from: from + WARMUP_CONSUMERS,
-              count: settings.idleConsumers, concurrency: settings.connectConcurrency,
+              cmd: 'connect',
+              endpoint: target.endpoint,
+              path: target.path,
+              from: from + WARMUP_CONSUMERS,
+              count: settings.idleConsumers,
+              concurrency: settings.connectConcurrency,
             }),
           );
           await sleep(3_000);
@@ -207,8 +216,11 @@ async function main(): Promise<void> {
           const heapAfterBytes = await target.heapUsedAfterGc();
           const heapKbPerConsumer =
             heapBeforeBytes === undefined || heapAfterBytes === undefined ? undefined : (heapAfterBytes - heapBeforeBytes) / 1024 / connect.connected;
-          log(`connections ${name}: ${connect.connected} connected at ${round(connect.perSecond, 0)}/s, p99 ${round(connect.connectMs.p99)} ms; ` +
-            `RSS +${round(kbPerConsumer)} KB per consumer` + (heapKbPerConsumer === undefined ? '' : ` (heap held after GC +${round(heapKbPerConsumer)} KB)`));
+          log(
+            `connections ${name}: ${connect.connected} connected at ${round(connect.perSecond, 0)}/s, p99 ${round(connect.connectMs.p99)} ms; ` +
+              `RSS +${round(kbPerConsumer)} KB per consumer` +
+              (heapKbPerConsumer === undefined ? '' : ` (heap held after GC +${round(heapKbPerConsumer)} KB)`),
+          );
           runs.connections[name].push({ warmup, connect, rssBeforeBytes, rssAfterBytes, kbPerConsumer, heapKbPerConsumer });
           await target.heapSnapshot(label);
           await load.send({ cmd: 'disconnect' });
@@ -229,14 +241,25 @@ async function main(): Promise<void> {
         for (const name of alternate(settings.targets, pass)) {
           const target = shared.get(name)!;
           const connect = await load.send<ConnectReport>({
-            cmd: 'connect', endpoint: target.endpoint, path: target.path, from, count: settings.consumers, concurrency: settings.connectConcurrency,
+            cmd: 'connect',
+            endpoint: target.endpoint,
+            path: target.path,
+            from,
+            count: settings.consumers,
+            concurrency: settings.connectConcurrency,
           });
           const fanout = await profiled(target, `fanout-${pass}-${name}`, () =>
             load.send<FanoutReport>({
-              cmd: 'fanout', entities: settings.entities, inFlight: FANOUT_IN_FLIGHT, idPrefix: `${runTag}-f${pass}-${name}`, entityBytes: settings.entityBytes,
+              cmd: 'fanout',
+              entities: settings.entities,
+              inFlight: FANOUT_IN_FLIGHT,
+              idPrefix: `${runTag}-f${pass}-${name}`,
+              entityBytes: settings.entityBytes,
             }),
           );
-          log(`fanout ${name}: ${fanout.delivered}/${fanout.expected} deliveries in ${round(fanout.elapsedMs, 0)} ms = ${round(fanout.deliveriesPerSecond, 0)}/s`);
+          log(
+            `fanout ${name}: ${fanout.delivered}/${fanout.expected} deliveries in ${round(fanout.elapsedMs, 0)} ms = ${round(fanout.deliveriesPerSecond, 0)}/s`,
+          );
           runs.fanout[name].push({ connect, fanout });
           await load.send({ cmd: 'disconnect' });
           await target.settle();
@@ -248,12 +271,22 @@ async function main(): Promise<void> {
     const latencyRun = async (target: RunningTarget, from: number, idPrefix: string, label: string) => {
       const connect = await profiled(target, `${label}-connect`, () =>
         load.send<ConnectReport>({
-          cmd: 'connect', endpoint: target.endpoint, path: target.path, from, count: settings.consumers, concurrency: settings.connectConcurrency,
+          cmd: 'connect',
+          endpoint: target.endpoint,
+          path: target.path,
+          from,
+          count: settings.consumers,
+          concurrency: settings.connectConcurrency,
         }),
       );
       const latency = await profiled(target, `${label}-publish`, () =>
         load.send<LatencyReport>({
-          cmd: 'latency', entitiesPerSecond, durationMs: settings.durationMs, warmupMs: 1_000, idPrefix, entityBytes: settings.entityBytes,
+          cmd: 'latency',
+          entitiesPerSecond,
+          durationMs: settings.durationMs,
+          warmupMs: 1_000,
+          idPrefix,
+          entityBytes: settings.entityBytes,
         }),
       );
       return { connect, latency };
@@ -270,8 +303,13 @@ async function main(): Promise<void> {
           for (const flooded of variants) {
             if (flooded) {
               await load.send({
-                cmd: 'flood-start', endpoint: target.endpoint, path: target.path, concurrency: settings.floodConcurrency,
-                sources: settings.floodSources, knownFrom: fromFlooded, knownCount: settings.consumers,
+                cmd: 'flood-start',
+                endpoint: target.endpoint,
+                path: target.path,
+                concurrency: settings.floodConcurrency,
+                sources: settings.floodSources,
+                knownFrom: fromFlooded,
+                knownCount: settings.consumers,
               });
               await sleep(1_000);
             }
@@ -282,7 +320,8 @@ async function main(): Promise<void> {
               `${flooded ? 'flood' : 'latency'}-${pass}-${name}`,
             );
             const l = result.latency.latencyMs;
-            const summary = `connect p99 ${round(result.connect.connectMs.p99)} ms; ${round(result.latency.deliveriesPerSecond, 0)} deliveries/s, ` +
+            const summary =
+              `connect p99 ${round(result.connect.connectMs.p99)} ms; ${round(result.latency.deliveriesPerSecond, 0)} deliveries/s, ` +
               `p50 ${round(l.p50)} ms, p99 ${round(l.p99)} ms, max ${round(l.max)} ms`;
             if (flooded) {
               const flood = await load.send<FloodReport>({ cmd: 'flood-stop' });
@@ -331,7 +370,6 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   printTable(report.command, report.database, summary);
   console.log(`\nraw figures: ${file}`);
-
 }
 
 function withoutPassword(url: URL): string {
@@ -360,9 +398,11 @@ interface Row {
 
 function summarise(runs: Runs, mails: string[]) {
   const per = <T>(scenario: Record<string, T[]>, pick: (run: T) => number) =>
-    Object.fromEntries(Object.entries(scenario).filter(([, list]) => list.length > 0).map(([name, list]) => [name, median(list.map(pick))])) as Partial<
-      Record<TargetName, number>
-    >;
+    Object.fromEntries(
+      Object.entries(scenario)
+        .filter(([, list]) => list.length > 0)
+        .map(([name, list]) => [name, median(list.map(pick))]),
+    ) as Partial<Record<TargetName, number>>;
   const rows: Row[] = [];
   const ratio = (values: Partial<Record<TargetName, number>>, other: TargetName) => (values.gateway ?? Number.NaN) / (values[other] ?? Number.NaN);
 
@@ -370,11 +410,18 @@ function summarise(runs: Runs, mails: string[]) {
     const values = per(runs.fanout, (run) => run.fanout.deliveriesPerSecond);
     rows.push({
       metric: `fan-out deliveries/s (${settings.consumers} consumers x ${settings.entities} entities)`,
-      values, better: 'higher', digits: 0,
+      values,
+      better: 'higher',
+      digits: 0,
       target: '>= 1.0x ws, >= 1.5x socketio',
       met: ratio(values, 'ws') >= 1.0 && ratio(values, 'socketio') >= 1.5,
     });
-    rows.push({ metric: 'fan-out deliveries missing', values: per(runs.fanout, (run) => run.fanout.expected - run.fanout.delivered), better: 'lower', digits: 0 });
+    rows.push({
+      metric: 'fan-out deliveries missing',
+      values: per(runs.fanout, (run) => run.fanout.expected - run.fanout.delivered),
+      better: 'lower',
+      digits: 0,
+    });
   }
   if (Object.values(runs.latency).some((list) => list.length > 0)) {
     const label = `at ${settings.latencyRate} deliveries/s`;
@@ -387,12 +434,21 @@ function summarise(runs: Runs, mails: string[]) {
     const rate = per(runs.connections, (run) => run.connect.perSecond);
     rows.push({
       metric: `connects/s (${settings.idleConsumers} consumers, tokens checked)`,
-      values: rate, better: 'higher', digits: 0,
-      target: '>= 1000/s on Postgres', met: (rate.gateway ?? 0) >= 1_000,
+      values: rate,
+      better: 'higher',
+      digits: 0,
+      target: '>= 1000/s on Postgres',
+      met: (rate.gateway ?? 0) >= 1_000,
     });
     rows.push({ metric: 'connect p99 ms', values: per(runs.connections, (run) => run.connect.connectMs.p99), better: 'lower' });
     const kb = per(runs.connections, (run) => run.kbPerConsumer);
-    rows.push({ metric: `RSS KB per idle consumer at ${settings.idleConsumers}`, values: kb, better: 'lower', target: '<= 10 KB', met: (kb.gateway ?? Infinity) <= 10 });
+    rows.push({
+      metric: `RSS KB per idle consumer at ${settings.idleConsumers}`,
+      values: kb,
+      better: 'lower',
+      target: '<= 10 KB',
+      met: (kb.gateway ?? Infinity) <= 10,
+    });
   }
   if (Object.values(runs.flood).some((list) => list.length > 0)) {
     const connectPlain = per(runs.latency, (run) => run.connect.connectMs.p99);
@@ -400,20 +456,38 @@ function summarise(runs: Runs, mails: string[]) {
     const deliveryPlain = per(runs.latency, (run) => run.latency.latencyMs.p99);
     const deliveryFlooded = per(runs.flood, (run) => run.latency.latencyMs.p99);
     const within = (flooded: Partial<Record<TargetName, number>>, plain: Partial<Record<TargetName, number>>) =>
-      Object.fromEntries(settings.targets.map((name) => [name, (flooded[name] ?? Number.NaN) / (plain[name] ?? Number.NaN)])) as Partial<Record<TargetName, number>>;
+      Object.fromEntries(settings.targets.map((name) => [name, (flooded[name] ?? Number.NaN) / (plain[name] ?? Number.NaN)])) as Partial<
+        Record<TargetName, number>
+      >;
     const connectGrowth = within(connectFlooded, connectPlain);
     const deliveryGrowth = within(deliveryFlooded, deliveryPlain);
     rows.push({ metric: 'flood: bogus handshakes/s made', values: per(runs.flood, (run) => run.flood.perSecond), better: 'higher', digits: 0 });
     rows.push({ metric: 'flood: legit connect p99 ms, no flood', values: connectPlain, better: 'lower' });
     rows.push({ metric: 'flood: legit connect p99 ms, flooded', values: connectFlooded, better: 'lower' });
-    rows.push({ metric: 'flood: connect p99 flooded / no flood', values: connectGrowth, better: 'lower', target: 'gateway <= 2.0', met: (connectGrowth.gateway ?? Infinity) <= 2 });
+    rows.push({
+      metric: 'flood: connect p99 flooded / no flood',
+      values: connectGrowth,
+      better: 'lower',
+      target: 'gateway <= 2.0',
+      met: (connectGrowth.gateway ?? Infinity) <= 2,
+    });
     rows.push({ metric: 'flood: delivery p99 ms, no flood', values: deliveryPlain, better: 'lower' });
     rows.push({ metric: 'flood: delivery p99 ms, flooded', values: deliveryFlooded, better: 'lower' });
-    rows.push({ metric: 'flood: delivery p99 flooded / no flood', values: deliveryGrowth, better: 'lower', target: 'gateway <= 1.5', met: (deliveryGrowth.gateway ?? Infinity) <= 1.5 });
+    rows.push({
+      metric: 'flood: delivery p99 flooded / no flood',
+      values: deliveryGrowth,
+      better: 'lower',
+      target: 'gateway <= 1.5',
+      met: (deliveryGrowth.gateway ?? Infinity) <= 1.5,
+    });
     const crashed = (runs.flood.gateway ?? []).some((run) => run.crashed);
     rows.push({
-      metric: 'flood: gateway crashed / alert mails received', values: { gateway: crashed ? 1 : 0 },
-      better: 'lower', digits: 0, target: `no crash, no mail flood (mails: ${mails.length})`, met: !crashed && mails.length <= 5,
+      metric: 'flood: gateway crashed / alert mails received',
+      values: { gateway: crashed ? 1 : 0 },
+      better: 'lower',
+      digits: 0,
+      target: `no crash, no mail flood (mails: ${mails.length})`,
+      met: !crashed && mails.length <= 5,
     });
   }
   return rows;

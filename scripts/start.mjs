@@ -55,7 +55,9 @@ for (const app of apps) {
 if (experience.port === system.port) refuse(`experience-api and system-api cannot share port ${experience.port}: set EXPERIENCE_PORT and SYSTEM_PORT apart`);
 const embedded = !env.DATABASE_URL;
 if (embedded && env.PGLITE_DATA_DIR) {
-  refuse('PGLITE_DATA_DIR would give both apps one database folder: npm start keeps them in ./data/experience-api and ./data/system-api (unset it, or start each app alone)');
+  refuse(
+    'PGLITE_DATA_DIR would give both apps one database folder: npm start keeps them in ./data/experience-api and ./data/system-api (unset it, or start each app alone)',
+  );
 }
 
 /** The live process on this machine holding an embedded database folder's lock (libs/database/src/data-folder-lock.ts), if any. */
@@ -83,11 +85,15 @@ function portInUse(port) {
 for (const app of apps) {
   const holder = embedded && lockHolder(app.dataDir);
   if (holder) {
-    refuse(`${app.name}'s database folder ${resolve(app.dataDir)} is in use by process ${holder.pid}: another npm start is running. Stop it first (Ctrl-C in its terminal, or kill ${holder.pid})`);
+    refuse(
+      `${app.name}'s database folder ${resolve(app.dataDir)} is in use by process ${holder.pid}: another npm start is running. Stop it first (Ctrl-C in its terminal, or kill ${holder.pid})`,
+    );
   }
   const problem = await portInUse(app.port);
   if (problem === 'EADDRINUSE') {
-    refuse(`port ${app.port} (${app.name}) is in use on ${host}: is another npm start running? Stop it, or choose free ports: EXPERIENCE_PORT=… SYSTEM_PORT=… npm start`);
+    refuse(
+      `port ${app.port} (${app.name}) is in use on ${host}: is another npm start running? Stop it, or choose free ports: EXPERIENCE_PORT=… SYSTEM_PORT=… npm start`,
+    );
   }
   if (problem) refuse(`port ${app.port} (${app.name}) cannot be opened on ${host}: ${problem}`);
 }
@@ -104,8 +110,20 @@ function buildInputs(folder, found = []) {
 
 function sourceStamp() {
   const hash = createHash('sha256');
-  const files = [...buildInputs('apps'), ...buildInputs('libs'), 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json', 'rspack.config.js', 'package-lock.json'];
-  for (const file of files.sort()) hash.update(`${file}\0`).update(existsSync(file) ? readFileSync(file) : '').update('\0');
+  const files = [
+    ...buildInputs('apps'),
+    ...buildInputs('libs'),
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'nest-cli.json',
+    'rspack.config.js',
+    'package-lock.json',
+  ];
+  for (const file of files.sort())
+    hash
+      .update(`${file}\0`)
+      .update(existsSync(file) ? readFileSync(file) : '')
+      .update('\0');
   return hash.digest('hex');
 }
 
@@ -140,7 +158,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => s
 // npm forwards SIGINT and SIGTERM (the script is exec'd); if npm itself is killed, notice
 const parent = process.ppid;
 setInterval(() => {
-  if (process.ppid !== parent) stopAll('npm start\'s parent process is gone', 1);
+  if (process.ppid !== parent) stopAll("npm start's parent process is gone", 1);
 }, 500).unref();
 
 function start(app) {

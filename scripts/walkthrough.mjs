@@ -8,9 +8,7 @@
 export function walkthrough(gateway, adminTokenFile) {
   return [
     `export GATEWAY=${gateway}`,
-    adminTokenFile
-      ? `export ADMIN_TOKEN=$(cat ${adminTokenFile})`
-      : '# ADMIN_TOKEN: the one you set for npm start; export ADMIN_TOKEN=… in this shell too',
+    adminTokenFile ? `export ADMIN_TOKEN=$(cat ${adminTokenFile})` : '# ADMIN_TOKEN: the one you set for npm start; export ADMIN_TOKEN=… in this shell too',
     '# json FIELD: prints one field of the JSON answer on stdin, or the whole answer on stderr when it is not there',
     `json() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { const v = JSON.parse(s || "{}")[process.argv[1]]; if (v === undefined) { console.error(s); process.exit(1); } console.log(v); })' "$1"; }`,
     '# 1. an operator creates the client "acme", granted the group "orders"; its secret is shown only this once',

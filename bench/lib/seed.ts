@@ -56,10 +56,7 @@ export async function seedConsumers(options: SeedOptions): Promise<void> {
         hashes.push(createHash('sha256').update(token).digest('hex'));
         lines.push(`${clientId} ${token}`);
       }
-      await database.query(
-        `INSERT INTO clients (client_id, secret_hash, grants) SELECT id, $2, '{}' FROM unnest($1::text[]) AS id`,
-        [ids, secretHash],
-      );
+      await database.query(`INSERT INTO clients (client_id, secret_hash, grants) SELECT id, $2, '{}' FROM unnest($1::text[]) AS id`, [ids, secretHash]);
       await database.query(
         `INSERT INTO consumer_tokens (client_id, token_hash, issued_at, last_seen_at)
          SELECT id, decode(hash, 'hex'), now(), now() FROM unnest($1::text[], $2::text[]) AS seeded(id, hash)`,

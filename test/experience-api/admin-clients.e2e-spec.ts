@@ -16,10 +16,18 @@ describe('operators manage clients', () => {
   it('lists clients a page at a time in id order, never with a secret', async () => {
     const prefix = uniqueClientId('list');
     for (const suffix of ['c', 'a', 'b']) {
-      await api.http.post('/admin/clients').set(admin).send({ client_id: `${prefix}-${suffix}`, groups: [suffix, `${suffix}/*`] }).expect(201);
+      await api.http
+        .post('/admin/clients')
+        .set(admin)
+        .send({ client_id: `${prefix}-${suffix}`, groups: [suffix, `${suffix}/*`] })
+        .expect(201);
     }
 
-    const first = await api.http.get('/admin/clients').query({ after: `${prefix}-`, limit: 2 }).set(admin).expect(200);
+    const first = await api.http
+      .get('/admin/clients')
+      .query({ after: `${prefix}-`, limit: 2 })
+      .set(admin)
+      .expect(200);
     const second = await api.http.get('/admin/clients').query({ after: first.body.next, limit: 2 }).set(admin).expect(200);
 
     expect(first.body.clients.map((client: { client_id: string }) => client.client_id)).toEqual([`${prefix}-a`, `${prefix}-b`]);
@@ -107,7 +115,10 @@ describe('operators manage clients', () => {
     const consumer = await createConsumer(api);
     await api.http.get('/admin/clients').expect(401);
     await api.http.get(`/admin/clients/${consumer.clientId}`).expect(401);
-    await api.http.patch(`/admin/clients/${consumer.clientId}`).send({ groups: ['*'] }).expect(401);
+    await api.http
+      .patch(`/admin/clients/${consumer.clientId}`)
+      .send({ groups: ['*'] })
+      .expect(401);
     await api.http.post(`/admin/clients/${consumer.clientId}/secret`).expect(401);
     const [row] = await api.app.get(DataSource).query('SELECT grants FROM clients WHERE client_id = $1', [consumer.clientId]);
     expect(row.grants).toEqual([]);

@@ -51,10 +51,7 @@ describeWithChromium('a browser consumer (headless Chromium, subprotocol credent
   let page: Page;
 
   beforeAll(async () => {
-    [api, browser] = await Promise.all([
-      startExperienceApi(),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 }),
-    ]);
+    [api, browser] = await Promise.all([startExperienceApi(), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 })]);
     site = createServer((_request, response) => response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE));
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     page = await browser.newPage();
@@ -87,7 +84,10 @@ describeWithChromium('a browser consumer (headless Chromium, subprotocol credent
     expect(welcomed.protocol).toBe('push.v1');
     expect(welcomed.frames[0]).toEqual({ type: 'welcome', socket_id: expect.any(String), client_id: consumer.clientId, groups: [] });
 
-    const published = await api.http.post('/entity').send({ data: { price: 12.5, currency: 'EUR' } }).expect(202);
+    const published = await api.http
+      .post('/entity')
+      .send({ data: { price: 12.5, currency: 'EUR' } })
+      .expect(202);
 
     const received = await connection('good', 'window.connections.good.frames.length >= 2');
     expect(received.frames[1]).toEqual({

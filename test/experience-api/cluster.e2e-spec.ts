@@ -45,12 +45,10 @@ describe('one connection per client across instances', () => {
 
   it('lets exactly one of simultaneous handshakes on both instances win', async () => {
     const consumer = await createConsumer(a);
-    const attempts = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => open(i % 2 === 0 ? a : b, consumer.clientId, consumer.token)),
-    );
+    const attempts = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => open(i % 2 === 0 ? a : b, consumer.clientId, consumer.token)));
     const opened = attempts.filter((r): r is PromiseFulfilledResult<TestSocket> => r.status === 'fulfilled');
     expect(opened).toHaveLength(1);
-    expect(attempts.filter((r) => r.status === 'rejected').map((r) => (r).reason.status)).toEqual(Array(9).fill(409));
+    expect(attempts.filter((r) => r.status === 'rejected').map((r) => r.reason.status)).toEqual(Array(9).fill(409));
     await opened[0].value.close();
   });
 

@@ -28,8 +28,14 @@ describe('a consumer registers, connects and receives entities', () => {
     const welcome = await socket.next();
     expect(welcome).toEqual({ type: 'welcome', socket_id: expect.any(String), client_id: consumer.clientId, groups: [] });
 
-    const first = await api.http.post('/entity').send({ data: { order: 1, lines: ['a', 'b'] } }).expect(202);
-    const second = await api.http.post('/entity').send({ id: `order-${consumer.clientId}`, data: 'plain text' }).expect(202);
+    const first = await api.http
+      .post('/entity')
+      .send({ data: { order: 1, lines: ['a', 'b'] } })
+      .expect(202);
+    const second = await api.http
+      .post('/entity')
+      .send({ id: `order-${consumer.clientId}`, data: 'plain text' })
+      .expect(202);
     expect(second.body).toEqual({ id: `order-${consumer.clientId}`, seq: expect.any(Number) });
     expect(second.body.seq).toBeGreaterThan(first.body.seq);
 
@@ -51,7 +57,10 @@ describe('a consumer registers, connects and receives entities', () => {
     const connected = await Promise.all(consumers.map((c) => connect(c.clientId, c.token)));
     await Promise.all(connected.map((socket) => socket.next()));
 
-    const published = await api.http.post('/entity').send({ data: { broadcast: true } }).expect(202);
+    const published = await api.http
+      .post('/entity')
+      .send({ data: { broadcast: true } })
+      .expect(202);
 
     const received = await Promise.all(connected.map((socket) => socket.next()));
     for (const frame of received) expect(frame).toMatchObject({ id: published.body.id, data: { broadcast: true } });
@@ -73,8 +82,14 @@ describe('a consumer registers, connects and receives entities', () => {
     expect((await bothSocket.next()).groups).toEqual(['eu', 'us', 'audit']);
     expect((await noneSocket.next()).groups).toEqual([]);
 
-    const toUs = await api.http.post('/entity').send({ groups: ['us'], data: 1 }).expect(202);
-    const toEuOrUs = await api.http.post('/entity').send({ groups: ['eu', 'us'], data: 2 }).expect(202);
+    const toUs = await api.http
+      .post('/entity')
+      .send({ groups: ['us'], data: 1 })
+      .expect(202);
+    const toEuOrUs = await api.http
+      .post('/entity')
+      .send({ groups: ['eu', 'us'], data: 2 })
+      .expect(202);
     const toAll = await api.http.post('/entity').send({ data: 3 }).expect(202);
 
     expect((await euSocket.next()).id).toBe(toEuOrUs.body.id);
@@ -113,8 +128,14 @@ describe('a consumer registers, connects and receives entities', () => {
     await socket.next();
     const id = `idempotent-${consumer.clientId}`;
 
-    const first = await api.http.post('/entity').send({ id, data: { v: 1 } }).expect(202);
-    const again = await api.http.post('/entity').send({ id, data: { v: 2 } }).expect(200);
+    const first = await api.http
+      .post('/entity')
+      .send({ id, data: { v: 1 } })
+      .expect(202);
+    const again = await api.http
+      .post('/entity')
+      .send({ id, data: { v: 2 } })
+      .expect(200);
     expect(again.body).toEqual({ id, seq: first.body.seq, duplicate: true });
 
     const marker = await api.http.post('/entity').send({ data: 'marker' }).expect(202);

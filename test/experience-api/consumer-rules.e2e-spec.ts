@@ -15,8 +15,7 @@ describe('consumers only listen', () => {
     await api.close();
   });
 
-  const liveSocketRow = (clientId: string) =>
-    api.app.get(DataSource).query('SELECT socket_id FROM live_sockets WHERE client_id = $1', [clientId]);
+  const liveSocketRow = (clientId: string) => api.app.get(DataSource).query('SELECT socket_id FROM live_sockets WHERE client_id = $1', [clientId]);
 
   it('answers a data frame with an error frame, closes with 1008 and removes the socket id', async () => {
     const consumer = await createConsumer(api);

@@ -8,7 +8,6 @@ import { consumerHeaders, TestSocket } from '../support/net/ws-client.js';
 const target = new URL(localPostgresUrl);
 const available = serviceAvailable(`Postgres at ${target.host}`, await postgresAnswers(localPostgresUrl));
 
-
 (available ? describe : describe.skip)('the database goes away while consumers are connected', () => {
   let proxy: TcpProxy;
   let api: RunningExperienceApi;

@@ -37,17 +37,26 @@ describe('groups are permissions', () => {
 
   /** Publishes to tenant A, then to everyone: a socket that gets the marker first never got tenant A's entity. */
   async function publishToTenantA(): Promise<{ secret: string; marker: string }> {
-    const secret = await api.http.post('/entity').send({ groups: ['tenant-a/orders'], data: 'tenant A only' }).expect(202);
+    const secret = await api.http
+      .post('/entity')
+      .send({ groups: ['tenant-a/orders'], data: 'tenant A only' })
+      .expect(202);
     const marker = await api.http.post('/entity').send({ data: 'marker' }).expect(202);
     return { secret: secret.body.id, marker: marker.body.id };
   }
 
   it.each([
-    ['the groups handshake header', (b: Consumer) => ({ url: '/ws/publish', options: { headers: { ...consumerHeaders(b.clientId, b.token), groups: 'tenant-a/orders' } } })],
+    [
+      'the groups handshake header',
+      (b: Consumer) => ({ url: '/ws/publish', options: { headers: { ...consumerHeaders(b.clientId, b.token), groups: 'tenant-a/orders' } } }),
+    ],
     ['the groups query', (b: Consumer) => ({ url: '/ws/publish?groups=tenant-a/orders', options: { headers: consumerHeaders(b.clientId, b.token) } })],
     [
       'the groups query with the browser subprotocols',
-      (b: Consumer) => ({ url: '/ws/publish?groups=tenant-b/orders,tenant-a/orders', options: { protocols: ['push.v1', `bearer.${b.token}`, `client_id.${b.clientId}`] } }),
+      (b: Consumer) => ({
+        url: '/ws/publish?groups=tenant-b/orders,tenant-a/orders',
+        options: { protocols: ['push.v1', `bearer.${b.token}`, `client_id.${b.clientId}`] },
+      }),
     ],
   ])('refuses a group outside the grants named in %s with 403, before the upgrade', async (_way, attempt) => {
     const { b, aSocket } = await tenants();
@@ -103,7 +112,10 @@ describe('groups are permissions', () => {
     const socket = await open(`${api.wsUrl}/ws/publish`, { headers: { ...headers, groups: 'tenant-c/eu, tenant-c/us/west' } });
 
     expect((await socket.next()).groups).toEqual(['tenant-c/eu', 'tenant-c/us/west']);
-    const published = await api.http.post('/entity').send({ groups: ['tenant-c/us/west'], data: 1 }).expect(202);
+    const published = await api.http
+      .post('/entity')
+      .send({ groups: ['tenant-c/us/west'], data: 1 })
+      .expect(202);
     expect((await socket.next()).id).toBe(published.body.id);
   });
 
@@ -114,7 +126,10 @@ describe('groups are permissions', () => {
     expect((await grantedSocket.next()).groups).toEqual(['news']);
     expect((await ungrantedSocket.next()).groups).toEqual([]);
 
-    const news = await api.http.post('/entity').send({ groups: ['news'], data: 'news' }).expect(202);
+    const news = await api.http
+      .post('/entity')
+      .send({ groups: ['news'], data: 'news' })
+      .expect(202);
     const all = await api.http.post('/entity').send({ data: 'all' }).expect(202);
 
     expect([(await grantedSocket.next()).id, (await grantedSocket.next()).id]).toEqual([news.body.id, all.body.id]);
@@ -141,11 +156,21 @@ describe('groups are permissions', () => {
     const socket = await open(`${api.wsUrl}/ws/publish`, { headers: consumerHeaders(consumer.clientId, consumer.token) });
     expect((await socket.next()).groups).toEqual(['eu', 'us']);
 
-    const narrowed = await api.http.patch(`/admin/clients/${consumer.clientId}`).set(admin).send({ groups: ['eu'] }).expect(200);
+    const narrowed = await api.http
+      .patch(`/admin/clients/${consumer.clientId}`)
+      .set(admin)
+      .send({ groups: ['eu'] })
+      .expect(200);
     expect(narrowed.body).toMatchObject({ client_id: consumer.clientId, groups: ['eu'] });
 
-    const toUs = await api.http.post('/entity').send({ groups: ['us'], data: 'us' }).expect(202);
-    const toEu = await api.http.post('/entity').send({ groups: ['eu'], data: 'eu' }).expect(202);
+    const toUs = await api.http
+      .post('/entity')
+      .send({ groups: ['us'], data: 'us' })
+      .expect(202);
+    const toEu = await api.http
+      .post('/entity')
+      .send({ groups: ['eu'], data: 'eu' })
+      .expect(202);
     // published first, the entity for the revoked group would arrive first
     expect(toUs.status).toBe(202);
     expect((await socket.next()).id).toBe(toEu.body.id);
@@ -163,7 +188,11 @@ describe('groups are permissions', () => {
       .set('client_secret', consumer.clientSecret)
       .send({ groups: ['eu', 'us'] })
       .expect(201);
-    await api.http.patch(`/admin/clients/${consumer.clientId}`).set(admin).send({ groups: ['us', 'asia'] }).expect(200);
+    await api.http
+      .patch(`/admin/clients/${consumer.clientId}`)
+      .set(admin)
+      .send({ groups: ['us', 'asia'] })
+      .expect(200);
 
     const socket = await open(`${api.wsUrl}/ws/publish`, { headers: consumerHeaders(consumer.clientId, registered.body.token) });
 

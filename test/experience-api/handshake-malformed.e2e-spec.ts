@@ -5,7 +5,9 @@ import { consumerHeaders, TestSocket } from '../support/net/ws-client.js';
 const upgrade = (headers: Record<string, string>) =>
   `GET /ws/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
   `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
-  Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('') +
+  Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('') +
   '\r\n';
 
 describe('requests refused before any route, in the JSON error format', () => {

@@ -83,8 +83,10 @@ describe('handshakes refused before the upgrade', () => {
     ['a client_id without a token', (c: { clientId: string; token: string }) => ({ client_id: c.clientId })],
     ['a token without a client_id', (c: { clientId: string; token: string }) => ({ Authorization: `Bearer ${c.token}` })],
     ['a truncated token', (c: { clientId: string; token: string }) => consumerHeaders(c.clientId, c.token.slice(0, 20))],
-    ['a token with a character changed', (c: { clientId: string; token: string }) =>
-      consumerHeaders(c.clientId, `${c.token.slice(0, -1)}${c.token.endsWith('A') ? 'B' : 'A'}`)],
+    [
+      'a token with a character changed',
+      (c: { clientId: string; token: string }) => consumerHeaders(c.clientId, `${c.token.slice(0, -1)}${c.token.endsWith('A') ? 'B' : 'A'}`),
+    ],
     ['an unknown client_id', (c: { clientId: string; token: string }) => consumerHeaders(`${c.clientId}-nobody`, c.token)],
     ['the token in the wrong header', (c: { clientId: string; token: string }) => ({ client_id: c.clientId, token: c.token })],
     ['a token without the Bearer scheme', (c: { clientId: string; token: string }) => ({ client_id: c.clientId, Authorization: c.token })],
@@ -103,11 +105,7 @@ describe('handshakes refused before the upgrade', () => {
 
   it('refuses a rotated token once the client registered again, and accepts the new one', async () => {
     const consumer = await createConsumer(api);
-    const rotated = await api.http
-      .post('/consumers')
-      .set('client_id', consumer.clientId)
-      .set('client_secret', consumer.clientSecret)
-      .expect(201);
+    const rotated = await api.http.post('/consumers').set('client_id', consumer.clientId).set('client_secret', consumer.clientSecret).expect(201);
     expect(rotated.body.token).not.toBe(consumer.token);
 
     expect((await TestSocket.refusal(url, { headers: consumerHeaders(consumer.clientId, consumer.token) })).status).toBe(401);
@@ -153,7 +151,7 @@ describe('handshakes refused before the upgrade', () => {
       Array.from({ length: 8 }, () => TestSocket.open(url, { headers: consumerHeaders(consumer.clientId, consumer.token) })),
     );
     const opened = attempts.filter((a): a is PromiseFulfilledResult<TestSocket> => a.status === 'fulfilled');
-    const refused = attempts.filter((a) => a.status === 'rejected').map((a) => (a).reason.status);
+    const refused = attempts.filter((a) => a.status === 'rejected').map((a) => a.reason.status);
     expect(opened).toHaveLength(1);
     expect(refused).toEqual(Array(7).fill(409));
     await opened[0].value.close();

@@ -46,7 +46,10 @@ describe('hostile and careless input at the HTTP edge', () => {
     it('publishes an entity with "groups": null and "id": null to every consumer, with an id of its own', async () => {
       const { socket } = await consumer();
 
-      const answer = await api.http.post('/entity').send({ id: null, groups: null, data: { via: 'jackson' } }).expect(202);
+      const answer = await api.http
+        .post('/entity')
+        .send({ id: null, groups: null, data: { via: 'jackson' } })
+        .expect(202);
 
       expect(answer.body.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(await socket.next()).toMatchObject({ id: answer.body.id, groups: [], data: { via: 'jackson' } });
@@ -56,7 +59,12 @@ describe('hostile and careless input at the HTTP edge', () => {
       const { socket } = await consumer();
 
       const answers = await Promise.all(
-        Array.from({ length: 40 }, (_, i) => api.http.post('/entity').send({ id: `null-burst-${process.pid}-${i}`, groups: null, data: i }).expect(202)),
+        Array.from({ length: 40 }, (_, i) =>
+          api.http
+            .post('/entity')
+            .send({ id: `null-burst-${process.pid}-${i}`, groups: null, data: i })
+            .expect(202),
+        ),
       );
       const received: Array<Record<string, unknown>> = [];
       for (let i = 0; i < 40; i++) received.push(await socket.next());
@@ -64,7 +72,10 @@ describe('hostile and careless input at the HTTP edge', () => {
 
       expect(received.map((frame) => frame.seq)).toEqual(answers.map((answer) => answer.body.seq).sort((a, b) => a - b));
       expect((await socket.next()).id).toBe(after.body.id);
-      const retried = await api.http.post('/entity').send({ id: `null-burst-${process.pid}-0`, groups: null, data: 0 }).expect(200);
+      const retried = await api.http
+        .post('/entity')
+        .send({ id: `null-burst-${process.pid}-0`, groups: null, data: 0 })
+        .expect(200);
       expect(retried.body).toEqual({ id: `null-burst-${process.pid}-0`, seq: answers[0].body.seq, duplicate: true });
     });
 
@@ -97,7 +108,10 @@ describe('hostile and careless input at the HTTP edge', () => {
       ['/entity', () => api.http.post('/entity')],
       ['/admin/clients', () => api.http.post('/admin/clients').set(admin)],
     ])('answers a 10,000-deep body on %s with 400 naming the limit', async (_path, call) => {
-      const answer = await call().set('Content-Type', 'application/json').send(`{"data": ${deepJson(10_000)}}`).expect(400);
+      const answer = await call()
+        .set('Content-Type', 'application/json')
+        .send(`{"data": ${deepJson(10_000)}}`)
+        .expect(400);
       expect(answer.body).toEqual({ error: 'bad_request', message: 'request body nests deeper than 64 levels' });
     });
 
@@ -108,7 +122,12 @@ describe('hostile and careless input at the HTTP edge', () => {
 
       const anonymous = await api.http.post('/consumers').set('Content-Type', 'application/json').send(body).expect(401);
       const wrong = await api.http.post('/consumers').auth(created.clientId, 'not-the-secret').set('Content-Type', 'application/json').send(body).expect(401);
-      const right = await api.http.post('/consumers').auth(created.clientId, created.clientSecret).set('Content-Type', 'application/json').send(body).expect(400);
+      const right = await api.http
+        .post('/consumers')
+        .auth(created.clientId, created.clientSecret)
+        .set('Content-Type', 'application/json')
+        .send(body)
+        .expect(400);
 
       expect(anonymous.body.error).toBe('unauthorized');
       expect(wrong.body).toEqual(anonymous.body);
@@ -129,7 +148,11 @@ describe('hostile and careless input at the HTTP edge', () => {
       const { socket, texts } = await consumer();
       const values = `[${Array.from({ length: 250_000 }, (_, i) => i % 10).join(',')}]`;
 
-      await api.http.post('/entity').set('Content-Type', 'application/json').send(`{"data": ${deepJson(60)}}`).expect(202);
+      await api.http
+        .post('/entity')
+        .set('Content-Type', 'application/json')
+        .send(`{"data": ${deepJson(60)}}`)
+        .expect(202);
       const heavy = await api.http.post('/entity').set('Content-Type', 'application/json').send(`{"data": ${values}}`).expect(202);
 
       expect((await socket.next()).data).toEqual(JSON.parse(deepJson(60)));
@@ -140,7 +163,12 @@ describe('hostile and careless input at the HTTP edge', () => {
     it('keeps registration bodies small and admin bodies modest, each with 413', async () => {
       const created = await createConsumer(api);
       const many = JSON.stringify({ groups: Array.from({ length: 1_000 }, (_, i) => `group-${i}`) });
-      const answer = await api.http.post('/consumers').auth(created.clientId, created.clientSecret).set('Content-Type', 'application/json').send(many).expect(413);
+      const answer = await api.http
+        .post('/consumers')
+        .auth(created.clientId, created.clientSecret)
+        .set('Content-Type', 'application/json')
+        .send(many)
+        .expect(413);
       expect(answer.body).toEqual({ error: 'payload_too_large', message: 'request body is larger than 8192 bytes' });
 
       const huge = JSON.stringify({ client_id: uniqueClientId(), client_secret: 's'.repeat(70_000) });

@@ -110,9 +110,7 @@ describeWithJava('the documented Java consumer (JDK HttpClient and WebSocket onl
 
     expect(await java.exited).toBe(0);
     const entities = java.lines.map((line) => JSON.parse(line)).filter((frame) => frame.type === 'entity');
-    expect(entities.map((frame) => [frame.id, frame.seq, frame.data])).toEqual(
-      published.map((answer, index) => [answer.id, answer.seq, bodies[index].data]),
-    );
+    expect(entities.map((frame) => [frame.id, frame.seq, frame.data])).toEqual(published.map((answer, index) => [answer.id, answer.seq, bodies[index].data]));
     expect(published[0].id).toBe(`java-order-${clientId}`);
     expect(java.lines).toHaveLength(1 + bodies.length);
   });

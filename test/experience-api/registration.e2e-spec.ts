@@ -55,11 +55,7 @@ describe('client management and consumer registration', () => {
 
     it('answers 401 without the admin token or with a wrong one', async () => {
       await api.http.post('/admin/clients').send({ client_id: uniqueClientId() }).expect(401);
-      const wrong = await api.http
-        .post('/admin/clients')
-        .set('Authorization', `Bearer ${ADMIN_TOKEN}x`)
-        .send({ client_id: uniqueClientId() })
-        .expect(401);
+      const wrong = await api.http.post('/admin/clients').set('Authorization', `Bearer ${ADMIN_TOKEN}x`).send({ client_id: uniqueClientId() }).expect(401);
       expect(wrong.body.error).toBe('unauthorized');
     });
 

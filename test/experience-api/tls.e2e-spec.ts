@@ -91,7 +91,10 @@ describeWithOpenssl('HTTPS and WSS on one port with TLS_CERT_FILE and TLS_KEY_FI
 
   it('answers /health over HTTPS with the configured certificate', async () => {
     expect(api.httpUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    await api.http.get('/health').ca(cert).expect(200, { status: 'ok', checks: { database: { status: 'up' } } });
+    await api.http
+      .get('/health')
+      .ca(cert)
+      .expect(200, { status: 'ok', checks: { database: { status: 'up' } } });
   });
 
   it('gives plain HTTP on the same port no 200', async () => {
@@ -103,19 +106,18 @@ describeWithOpenssl('HTTPS and WSS on one port with TLS_CERT_FILE and TLS_KEY_FI
   it('welcomes a wss:// consumer and pushes it an entity published over HTTPS', async () => {
     const clientId = uniqueClientId('tls');
     const created = await api.http.post('/admin/clients').ca(cert).set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ client_id: clientId }).expect(201);
-    const registered = await api.http
-      .post('/consumers')
-      .ca(cert)
-      .set('client_id', clientId)
-      .set('client_secret', created.body.client_secret)
-      .expect(201);
+    const registered = await api.http.post('/consumers').ca(cert).set('client_id', clientId).set('client_secret', created.body.client_secret).expect(201);
 
     expect(api.wsUrl).toMatch(/^wss:\/\//);
     const socket = await TestSocket.open(`${api.wsUrl}/ws/publish`, { headers: consumerHeaders(clientId, registered.body.token), ca: cert });
     sockets.push(socket);
     expect(await socket.next()).toEqual({ type: 'welcome', socket_id: expect.any(String), client_id: clientId, groups: [] });
 
-    const published = await api.http.post('/entity').ca(cert).send({ data: { secure: true } }).expect(202);
+    const published = await api.http
+      .post('/entity')
+      .ca(cert)
+      .send({ data: { secure: true } })
+      .expect(202);
     expect(await socket.next()).toMatchObject({ type: 'entity', id: published.body.id, seq: published.body.seq, data: { secure: true } });
   });
 

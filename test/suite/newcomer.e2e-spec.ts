@@ -86,7 +86,7 @@ function processTree(pid: number): number[] {
     parentOf.set(child, parent);
   }
   const tree = [pid];
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [child, parent] of parentOf) {
       if (tree.includes(parent) && !tree.includes(child)) {
@@ -161,7 +161,10 @@ describe('a newcomer on a fresh clone', () => {
     await first.line(/\[npm start\] Ctrl-C stops both apps/, 240_000);
     const from = first.lines.findIndex((line) => line.includes('try it: paste these commands'));
     const to = first.lines.findIndex((line, index) => index > from && line.startsWith('[npm start]'));
-    const printed = first.lines.slice(from + 1, to).join('\n').trim();
+    const printed = first.lines
+      .slice(from + 1, to)
+      .join('\n')
+      .trim();
 
     expect(printed.replace(`GATEWAY=http://127.0.0.1:${experiencePort}`, 'GATEWAY=http://127.0.0.1:3000')).toBe(readmeWalkthrough(clone));
     expect(first.output).toMatch(new RegExp(`listening on http://127\\.0\\.0\\.1:${experiencePort} `));

@@ -53,12 +53,17 @@ const run = `${Date.now().toString(36)}-${process.pid}`;
     await database.connect();
     const seen = new Set<number>();
     try {
-      await eventually(async () => {
-        const { rows } = await database.query<{ owner: string; expires_at: Date }>('SELECT owner, expires_at FROM source_leases WHERE source = $1', [source]);
-        if (rows[0]?.owner !== owner) throw new Error(`the lease is held by ${rows[0]?.owner ?? 'nobody'}, not ${owner}`);
-        seen.add(rows[0].expires_at.getTime());
-        return seen.size > times;
-      }, 10_000, 50, `${times} renewals of the lease by ${owner}`);
+      await eventually(
+        async () => {
+          const { rows } = await database.query<{ owner: string; expires_at: Date }>('SELECT owner, expires_at FROM source_leases WHERE source = $1', [source]);
+          if (rows[0]?.owner !== owner) throw new Error(`the lease is held by ${rows[0]?.owner ?? 'nobody'}, not ${owner}`);
+          seen.add(rows[0].expires_at.getTime());
+          return seen.size > times;
+        },
+        10_000,
+        50,
+        `${times} renewals of the lease by ${owner}`,
+      );
     } finally {
       await database.end();
     }
@@ -77,41 +82,52 @@ const run = `${Date.now().toString(36)}-${process.pid}`;
     await eventually(async () => (await state(second)) === 'standby', 10_000);
   }, 90_000);
 
-  it('one instance reads and forwards the source, the other stands by, and each item arrives once', pipeline.logs(async () => {
-    const { received } = pipeline;
-    expect(await state(first)).toBe('up');
-    expect(await state(second)).toBe('standby');
-    drop('a', 20);
-    drop('b', 20);
-    drop('c', 20);
+  it(
+    'one instance reads and forwards the source, the other stands by, and each item arrives once',
+    pipeline.logs(async () => {
+      const { received } = pipeline;
+      expect(await state(first)).toBe('up');
+      expect(await state(second)).toBe('standby');
+      drop('a', 20);
+      drop('b', 20);
+      drop('c', 20);
 
-    await expectExactly(expected.length, () => received.frames(source), { timeoutMs: 15_000 });
-    expect(received.ids(source)).toEqual([...expected].sort());
-    // several lease renewals later, the roles hold and nothing came twice
-    await leaseRenewed(2, `first-${run}`);
-    expect(received.frames(source)).toBe(expected.length);
-    expect(await state(first)).toBe('up');
-    expect(await state(second)).toBe('standby');
-  }), 30_000);
+      await expectExactly(expected.length, () => received.frames(source), { timeoutMs: 15_000 });
+      expect(received.ids(source)).toEqual([...expected].sort());
+      // several lease renewals later, the roles hold and nothing came twice
+      await leaseRenewed(2, `first-${run}`);
+      expect(received.frames(source)).toBe(expected.length);
+      expect(await state(first)).toBe('up');
+      expect(await state(second)).toBe('standby');
+    }),
+    30_000,
+  );
 
-  it('takes over within the lease when the holder is killed mid-batch, and every item still arrives once', pipeline.logs(async () => {
-    const { received } = pipeline;
-    const before = received.ids(source).length;
-    drop('d', 500);
-    await eventually(() => received.ids(source).length >= before + 20, 15_000, 10);
-    await first.kill();
-    const killedAt = Date.now();
-    expect(received.ids(source).length).toBeLessThan(expected.length);
-    drop('e', 20); // new items while nobody holds the source
+  it(
+    'takes over within the lease when the holder is killed mid-batch, and every item still arrives once',
+    pipeline.logs(async () => {
+      const { received } = pipeline;
+      const before = received.ids(source).length;
+      drop('d', 500);
+      await eventually(() => received.ids(source).length >= before + 20, 15_000, 10);
+      await first.kill();
+      const killedAt = Date.now();
+      expect(received.ids(source).length).toBeLessThan(expected.length);
+      drop('e', 20); // new items while nobody holds the source
 
-    await eventually(async () => (await state(second)) === 'up', 10_000, 50);
-    const takeoverMs = Date.now() - killedAt;
-    // the dead holder's lease lapses at most LEASE_MS after its last renewal; the standby retries every RENEW_MS
-    expect(takeoverMs).toBeLessThan(LEASE_MS + RENEW_MS + 1_500);
+      await eventually(async () => (await state(second)) === 'up', 10_000, 50);
+      const takeoverMs = Date.now() - killedAt;
+      // the dead holder's lease lapses at most LEASE_MS after its last renewal; the standby retries every RENEW_MS
+      expect(takeoverMs).toBeLessThan(LEASE_MS + RENEW_MS + 1_500);
 
-    await expectExactly(expected.length, () => received.frames(source), { timeoutMs: 30_000, describe: () => `repeated: ${received.repeated(source).slice(0, 10).join(', ')}` });
-    expect(received.ids(source)).toEqual([...expected].sort());
-    expect(received.repeated(source)).toEqual([]);
-    expect(second.log).toMatch(/held by another instance; standing by/);
-  }), 60_000);
+      await expectExactly(expected.length, () => received.frames(source), {
+        timeoutMs: 30_000,
+        describe: () => `repeated: ${received.repeated(source).slice(0, 10).join(', ')}`,
+      });
+      expect(received.ids(source)).toEqual([...expected].sort());
+      expect(received.repeated(source)).toEqual([]);
+      expect(second.log).toMatch(/held by another instance; standing by/);
+    }),
+    60_000,
+  );
 });

@@ -231,50 +231,66 @@ describe('system-api: what an upstream can make it hold', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('stops reading a 400 MB answer past max_body, stores none of it, alerts once, and stays within its memory', withLogs(() => [system], async () => {
-    const rssBefore = system.rssBytes();
-    const watch = new Watch(system);
-    hugeUpstream.mode = { kind: 'huge', bytes: 400 * MiB };
+  it(
+    'stops reading a 400 MB answer past max_body, stores none of it, alerts once, and stays within its memory',
+    withLogs(
+      () => [system],
+      async () => {
+        const rssBefore = system.rssBytes();
+        const watch = new Watch(system);
+        hugeUpstream.mode = { kind: 'huge', bytes: 400 * MiB };
 
-    await eventually(async () => /larger than max_body \(16MiB\)/.test((await sourceOf(huge)).last_error ?? ''), 30_000);
-    await eventually(() => hugeUpstream.hugeAnswersCut >= 3, 30_000);
-    hugeUpstream.mode = { kind: 'empty' };
-    await watch.stop();
+        await eventually(async () => /larger than max_body \(16MiB\)/.test((await sourceOf(huge)).last_error ?? ''), 30_000);
+        await eventually(() => hugeUpstream.hugeAnswersCut >= 3, 30_000);
+        hugeUpstream.mode = { kind: 'empty' };
+        await watch.stop();
 
-    // each answer was abandoned a little past 16 MiB, not read to its 400 MB
-    expect(hugeUpstream.hugeBytesWritten / hugeUpstream.hugeAnswersCut).toBeLessThan(40 * MiB);
-    expect(watch.mostRss - rssBefore).toBeLessThan(150 * MiB);
-    expect(watch.healthChecks).toBeGreaterThan(0);
-    expect(await metric(system, 'system_api_items_stored_total', huge)).toBe(0);
-    await eventually(() => subjects().includes(`[system-api] source ${huge} blocked`), 10_000);
-    expect(smtp.mails.find((m) => m.subject === `[system-api] source ${huge} blocked`)!.text).toMatch(/larger than max_body \(16MiB\); nothing of it was stored/);
-    expect(subjects().filter((s) => s === `[system-api] source ${huge} blocked`)).toHaveLength(1);
-  }), 60_000);
+        // each answer was abandoned a little past 16 MiB, not read to its 400 MB
+        expect(hugeUpstream.hugeBytesWritten / hugeUpstream.hugeAnswersCut).toBeLessThan(40 * MiB);
+        expect(watch.mostRss - rssBefore).toBeLessThan(150 * MiB);
+        expect(watch.healthChecks).toBeGreaterThan(0);
+        expect(await metric(system, 'system_api_items_stored_total', huge)).toBe(0);
+        await eventually(() => subjects().includes(`[system-api] source ${huge} blocked`), 10_000);
+        expect(smtp.mails.find((m) => m.subject === `[system-api] source ${huge} blocked`)!.text).toMatch(
+          /larger than max_body \(16MiB\); nothing of it was stored/,
+        );
+        expect(subjects().filter((s) => s === `[system-api] source ${huge} blocked`)).toHaveLength(1);
+      },
+    ),
+    60_000,
+  );
 
-  it('refuses an answer of 300,000 items whole, and stays responsive; an answer of 10,000 is stored in full, in chunks', withLogs(() => [system], async () => {
-    let watch = new Watch(system);
-    const rssBefore = system.rssBytes();
-    manyUpstream.mode = { kind: 'items', count: 300_000 };
+  it(
+    'refuses an answer of 300,000 items whole, and stays responsive; an answer of 10,000 is stored in full, in chunks',
+    withLogs(
+      () => [system],
+      async () => {
+        let watch = new Watch(system);
+        const rssBefore = system.rssBytes();
+        manyUpstream.mode = { kind: 'items', count: 300_000 };
 
-    await eventually(async () => /holds 300000 items, more than max_items \(10000\)/.test((await sourceOf(many)).last_error ?? ''), 30_000);
-    const failures = await metric(system, 'system_api_source_failures_total', many);
-    await eventually(async () => (await metric(system, 'system_api_source_failures_total', many)) >= failures + 2, 10_000);
-    await watch.stop();
-    expect(await metric(system, 'system_api_items_stored_total', many)).toBe(0);
-    expect(watch.mostRss - rssBefore).toBeLessThan(300 * MiB);
-    expect(watch.healthChecks).toBeGreaterThan(0);
-    await eventually(() => subjects().includes(`[system-api] source ${many} blocked`), 10_000);
-    expect(smtp.mails.find((m) => m.subject === `[system-api] source ${many} blocked`)!.text).toMatch(/more than max_items \(10000\)/);
+        await eventually(async () => /holds 300000 items, more than max_items \(10000\)/.test((await sourceOf(many)).last_error ?? ''), 30_000);
+        const failures = await metric(system, 'system_api_source_failures_total', many);
+        await eventually(async () => (await metric(system, 'system_api_source_failures_total', many)) >= failures + 2, 10_000);
+        await watch.stop();
+        expect(await metric(system, 'system_api_items_stored_total', many)).toBe(0);
+        expect(watch.mostRss - rssBefore).toBeLessThan(300 * MiB);
+        expect(watch.healthChecks).toBeGreaterThan(0);
+        await eventually(() => subjects().includes(`[system-api] source ${many} blocked`), 10_000);
+        expect(smtp.mails.find((m) => m.subject === `[system-api] source ${many} blocked`)!.text).toMatch(/more than max_items \(10000\)/);
 
-    // at the cap: every item is stored, /health answering between chunks; the block is resolved
-    watch = new Watch(system);
-    manyUpstream.mode = { kind: 'items', count: 10_000 };
-    await eventually(async () => (await metric(system, 'system_api_items_stored_total', many)) === 10_000, 30_000);
-    await watch.stop();
-    expect(watch.healthChecks).toBeGreaterThan(0);
-    expect(await sourceOf(many)).toMatchObject({ state: 'up' });
-    await eventually(() => subjects().includes(`[system-api] resolved: source ${many} blocked`), 10_000);
-  }), 60_000);
+        // at the cap: every item is stored, /health answering between chunks; the block is resolved
+        watch = new Watch(system);
+        manyUpstream.mode = { kind: 'items', count: 10_000 };
+        await eventually(async () => (await metric(system, 'system_api_items_stored_total', many)) === 10_000, 30_000);
+        await watch.stop();
+        expect(watch.healthChecks).toBeGreaterThan(0);
+        expect(await sourceOf(many)).toMatchObject({ state: 'up' });
+        await eventually(() => subjects().includes(`[system-api] resolved: source ${many} blocked`), 10_000);
+      },
+    ),
+    60_000,
+  );
 });
 
 // Reading must not outrun storing. On embedded PGlite the database runs on the
@@ -328,21 +344,28 @@ const postgresUp = serviceAvailable(`Postgres at ${new URL(localPostgresUrl).hos
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('pauses the feed while items wait to be stored, holds no more than max_pending and one read, and stores every message once the outbox takes them', withLogs(() => [system], async () => {
-    const watch = new Watch(system);
-    // the outbox is held: the feed fills the socket buffers between it and system-api, and must wait
-    await eventually(() => flood.mostBuffered > 4 * MiB, 30_000);
-    await eventually(() => (watch.mostWaiting.get(feed) ?? 0) > 0, 10_000);
-    const oneRead = Math.ceil(65_536 / flood.messageBytes);
-    expect(flood.sent).toBeLessThan(MESSAGES);
-    expect(watch.mostWaiting.get(feed)).toBeLessThanOrEqual(2 * MAX_PENDING + oneRead);
-    expect(watch.healthChecks).toBeGreaterThan(0);
+  it(
+    'pauses the feed while items wait to be stored, holds no more than max_pending and one read, and stores every message once the outbox takes them',
+    withLogs(
+      () => [system],
+      async () => {
+        const watch = new Watch(system);
+        // the outbox is held: the feed fills the socket buffers between it and system-api, and must wait
+        await eventually(() => flood.mostBuffered > 4 * MiB, 30_000);
+        await eventually(() => (watch.mostWaiting.get(feed) ?? 0) > 0, 10_000);
+        const oneRead = Math.ceil(65_536 / flood.messageBytes);
+        expect(flood.sent).toBeLessThan(MESSAGES);
+        expect(watch.mostWaiting.get(feed)).toBeLessThanOrEqual(2 * MAX_PENDING + oneRead);
+        expect(watch.healthChecks).toBeGreaterThan(0);
 
-    // the outbox takes items again: everything the feed sent is stored, and the feed could finish
-    await blocker.query('ROLLBACK');
-    await eventually(async () => (await metric(system, 'system_api_items_stored_total', feed)) === MESSAGES, 45_000, 200);
-    await watch.stop();
-    expect(flood.sent).toBe(MESSAGES);
-    expect(watch.mostWaiting.get(feed)).toBeLessThanOrEqual(2 * MAX_PENDING + oneRead);
-  }), 90_000);
+        // the outbox takes items again: everything the feed sent is stored, and the feed could finish
+        await blocker.query('ROLLBACK');
+        await eventually(async () => (await metric(system, 'system_api_items_stored_total', feed)) === MESSAGES, 45_000, 200);
+        await watch.stop();
+        expect(flood.sent).toBe(MESSAGES);
+        expect(watch.mostWaiting.get(feed)).toBeLessThanOrEqual(2 * MAX_PENDING + oneRead);
+      },
+    ),
+    90_000,
+  );
 });

@@ -47,62 +47,69 @@ describe('system-api: experience-api unreachable for 30 seconds while items arri
     renameSync(join(pipeline.inbox, `.${name}`), join(pipeline.inbox, name));
   }
 
-  it('keeps every item while it is away, alerts, and delivers them all once each when it is back', pipeline.logs(async () => {
-    const { system, received, relay: proxy, smtp } = pipeline;
-    // the path through the relay works
-    drop('warm-up.json', [{ ref: 'w-0' }]);
-    await eventually(() => received.ids(source).length === 1, 10_000);
-    expect((await health()).checks).toMatchObject({ experience_api: { status: 'up' } });
+  it(
+    'keeps every item while it is away, alerts, and delivers them all once each when it is back',
+    pipeline.logs(async () => {
+      const { system, received, relay: proxy, smtp } = pipeline;
+      // the path through the relay works
+      drop('warm-up.json', [{ ref: 'w-0' }]);
+      await eventually(() => received.ids(source).length === 1, 10_000);
+      expect((await health()).checks).toMatchObject({ experience_api: { status: 'up' } });
 
-    await proxy.cut();
-    const cutAt = Date.now();
-    let files = 0;
-    let sawDown = false;
-    let mostPending = 0;
-    let alertedAfterMs: number | undefined;
-    while (Date.now() - cutAt < OUTAGE_MS) {
-      const name = `cut-${String(files).padStart(3, '0')}.json`;
-      drop(name, [0, 1, 2].map((k) => ({ ref: `c-${files}-${k}`, at: Date.now() })));
-      files++;
-      const now = await health();
-      sawDown ||= now.checks.experience_api.status === 'down';
-      mostPending = Math.max(mostPending, now.outbox.pending);
-      if (alertedAfterMs === undefined && subjects().includes('[system-api] experience-api unreachable')) alertedAfterMs = Date.now() - cutAt;
-      // the next file once system-api took this one into its outbox: items keep arriving throughout the outage
-      await eventually(() => !existsSync(join(pipeline.inbox, name)), 10_000, 20);
-    }
-    const expected = [`${source}:w-0`, ...Array.from({ length: files }, (_, f) => [0, 1, 2].map((k) => `${source}:c-${f}-${k}`)).flat()].sort();
+      await proxy.cut();
+      const cutAt = Date.now();
+      let files = 0;
+      let sawDown = false;
+      let mostPending = 0;
+      let alertedAfterMs: number | undefined;
+      while (Date.now() - cutAt < OUTAGE_MS) {
+        const name = `cut-${String(files).padStart(3, '0')}.json`;
+        drop(
+          name,
+          [0, 1, 2].map((k) => ({ ref: `c-${files}-${k}`, at: Date.now() })),
+        );
+        files++;
+        const now = await health();
+        sawDown ||= now.checks.experience_api.status === 'down';
+        mostPending = Math.max(mostPending, now.outbox.pending);
+        if (alertedAfterMs === undefined && subjects().includes('[system-api] experience-api unreachable')) alertedAfterMs = Date.now() - cutAt;
+        // the next file once system-api took this one into its outbox: items keep arriving throughout the outage
+        await eventually(() => !existsSync(join(pipeline.inbox, name)), 10_000, 20);
+      }
+      const expected = [`${source}:w-0`, ...Array.from({ length: files }, (_, f) => [0, 1, 2].map((k) => `${source}:c-${f}-${k}`)).flat()].sort();
 
-    // while cut: nothing got through, health said so, items waited in the outbox, on-call was told once
-    expect(received.ids(source)).toEqual([`${source}:w-0`]);
-    expect(sawDown).toBe(true);
-    const during = await health();
-    expect(during.checks).toMatchObject({ experience_api: { status: 'down' } });
-    expect(during.outbox.pending).toBeGreaterThan(0);
-    if (!databaseUrl) expect(during.outbox.pending).toBeGreaterThanOrEqual(3 * (files - 2)); // the newest files may still be settling
-    expect(mostPending).toBeGreaterThan(0);
-    expect(alertedAfterMs).toBeDefined();
-    expect(alertedAfterMs!).toBeGreaterThanOrEqual(2_000);
-    expect(subjects().filter((s) => s === '[system-api] experience-api unreachable')).toHaveLength(1);
-    expect(smtp.mails.find((m) => m.subject === '[system-api] experience-api unreachable')!.text).toContain('severity: critical');
-    expect(system.log).toMatch(/experience-api unavailable/);
+      // while cut: nothing got through, health said so, items waited in the outbox, on-call was told once
+      expect(received.ids(source)).toEqual([`${source}:w-0`]);
+      expect(sawDown).toBe(true);
+      const during = await health();
+      expect(during.checks).toMatchObject({ experience_api: { status: 'down' } });
+      expect(during.outbox.pending).toBeGreaterThan(0);
+      if (!databaseUrl) expect(during.outbox.pending).toBeGreaterThanOrEqual(3 * (files - 2)); // the newest files may still be settling
+      expect(mostPending).toBeGreaterThan(0);
+      expect(alertedAfterMs).toBeDefined();
+      expect(alertedAfterMs!).toBeGreaterThanOrEqual(2_000);
+      expect(subjects().filter((s) => s === '[system-api] experience-api unreachable')).toHaveLength(1);
+      expect(smtp.mails.find((m) => m.subject === '[system-api] experience-api unreachable')!.text).toContain('severity: critical');
+      expect(system.log).toMatch(/experience-api unavailable/);
 
-    // back: every item arrives, none twice
-    await proxy.start();
-    const restoredAt = Date.now();
-    await eventually(() => received.frames(source) >= expected.length, 30_000, 100);
-    const catchUpMs = Date.now() - restoredAt;
-    await expectExactly(expected.length, () => received.frames(source));
-    expect(received.ids(source)).toEqual(expected);
-    expect(received.repeated(source)).toEqual([]);
-    await eventually(() => subjects().includes('[system-api] resolved: experience-api unreachable'), 10_000);
-    const after = await health();
-    expect(after.checks).toMatchObject({ experience_api: { status: 'up' } });
-    if (!databaseUrl) expect(after.outbox.pending).toBe(0);
-    expect(subjects().filter((s) => /experience-api unreachable/.test(s))).toEqual([
-      '[system-api] experience-api unreachable',
-      '[system-api] resolved: experience-api unreachable',
-    ]);
-    expect(catchUpMs).toBeLessThan(15_000);
-  }), 90_000);
+      // back: every item arrives, none twice
+      await proxy.start();
+      const restoredAt = Date.now();
+      await eventually(() => received.frames(source) >= expected.length, 30_000, 100);
+      const catchUpMs = Date.now() - restoredAt;
+      await expectExactly(expected.length, () => received.frames(source));
+      expect(received.ids(source)).toEqual(expected);
+      expect(received.repeated(source)).toEqual([]);
+      await eventually(() => subjects().includes('[system-api] resolved: experience-api unreachable'), 10_000);
+      const after = await health();
+      expect(after.checks).toMatchObject({ experience_api: { status: 'up' } });
+      if (!databaseUrl) expect(after.outbox.pending).toBe(0);
+      expect(subjects().filter((s) => /experience-api unreachable/.test(s))).toEqual([
+        '[system-api] experience-api unreachable',
+        '[system-api] resolved: experience-api unreachable',
+      ]);
+      expect(catchUpMs).toBeLessThan(15_000);
+    }),
+    90_000,
+  );
 });

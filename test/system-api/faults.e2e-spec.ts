@@ -95,7 +95,16 @@ describe('system-api faults: upstreams that fail and items that do not fit', () 
       if (mixedServes === 'nothing') return json(response, 200, []);
       // an upstream that offers an ETag is asked conditionally and answers 304 while nothing changed
       if (request.headers['if-none-match'] === '"v1"') return void response.writeHead(304).end();
-      json(response, 200, [{ ref: 'm-1', amount: '10' }, { ref: 'm-2', amount: 'twelve' }, { ref: 'm-3', amount: 3 }], { ETag: '"v1"' });
+      json(
+        response,
+        200,
+        [
+          { ref: 'm-1', amount: '10' },
+          { ref: 'm-2', amount: 'twelve' },
+          { ref: 'm-3', amount: 3 },
+        ],
+        { ETag: '"v1"' },
+      );
     });
     await mixedUpstream.listen();
 
@@ -145,81 +154,93 @@ ${
   });
   const subjects = () => pipeline.subjects();
 
-  it('reports an upstream that stays down past its retries, alerts once, keeps probing, and resolves when it returns', pipeline.logs(async () => {
-    const { system, received, smtp } = pipeline;
-    const alert = `[system-api] source ${flaky} unreachable`;
+  it(
+    'reports an upstream that stays down past its retries, alerts once, keeps probing, and resolves when it returns',
+    pipeline.logs(async () => {
+      const { system, received, smtp } = pipeline;
+      const alert = `[system-api] source ${flaky} unreachable`;
 
-    // port closed: after 3 attempts the source is down, with the reason, and on-call hears of it
-    await eventually(async () => (await sourceStatus(system, flaky)).state === 'down', 10_000);
-    expect((await sourceStatus(system, flaky)).last_error).toMatch(/ECONNREFUSED/);
-    await eventually(() => subjects().includes(alert), 10_000);
-    const mail = smtp.mails.find((m) => m.subject === alert)!;
-    expect(mail.text).toContain(`source: ${flaky}`);
-    expect(mail.text).toContain('attempts: 3');
-    expect(system.log).toMatch(new RegExp(`\\[source ${flaky}\\].*unreachable after 3 attempts`));
+      // port closed: after 3 attempts the source is down, with the reason, and on-call hears of it
+      await eventually(async () => (await sourceStatus(system, flaky)).state === 'down', 10_000);
+      expect((await sourceStatus(system, flaky)).last_error).toMatch(/ECONNREFUSED/);
+      await eventually(() => subjects().includes(alert), 10_000);
+      const mail = smtp.mails.find((m) => m.subject === alert)!;
+      expect(mail.text).toContain(`source: ${flaky}`);
+      expect(mail.text).toContain('attempts: 3');
+      expect(system.log).toMatch(new RegExp(`\\[source ${flaky}\\].*unreachable after 3 attempts`));
 
-    // the upstream answers, but 503: still down, still probed, and no second alert for the same outage
-    await down.listen();
-    await eventually(() => down.hits >= 3, 10_000);
-    expect(await sourceStatus(system, flaky)).toMatchObject({ state: 'down', last_error: expect.stringMatching(/answered 503/) });
-    expect(subjects().filter((s) => s === alert)).toHaveLength(1);
+      // the upstream answers, but 503: still down, still probed, and no second alert for the same outage
+      await down.listen();
+      await eventually(() => down.hits >= 3, 10_000);
+      expect(await sourceStatus(system, flaky)).toMatchObject({ state: 'down', last_error: expect.stringMatching(/answered 503/) });
+      expect(subjects().filter((s) => s === alert)).toHaveLength(1);
 
-    // back for real: up again, a resolved mail, and its items arrive once each
-    down.handler = (_request, response) => json(response, 200, [{ ref: 'u-1' }, { ref: 'u-2' }, { ref: 'u-3' }]);
-    await eventually(async () => (await sourceStatus(system, flaky)).state === 'up', 10_000);
-    await eventually(() => subjects().includes(`[system-api] resolved: ${alert.slice('[system-api] '.length)}`), 10_000);
-    await eventually(() => received.ids(flaky).length === 3, 10_000);
-    // it goes on polling the same answer; nothing is delivered twice
-    const hits = down.hits;
-    await eventually(() => down.hits >= hits + 4, 10_000);
-    await expectExactly(3, () => received.frames(flaky));
-    expect(received.ids(flaky)).toEqual([`${flaky}:u-1`, `${flaky}:u-2`, `${flaky}:u-3`]);
-    expect(subjects().filter((s) => s === alert)).toHaveLength(1);
-  }), 60_000);
+      // back for real: up again, a resolved mail, and its items arrive once each
+      down.handler = (_request, response) => json(response, 200, [{ ref: 'u-1' }, { ref: 'u-2' }, { ref: 'u-3' }]);
+      await eventually(async () => (await sourceStatus(system, flaky)).state === 'up', 10_000);
+      await eventually(() => subjects().includes(`[system-api] resolved: ${alert.slice('[system-api] '.length)}`), 10_000);
+      await eventually(() => received.ids(flaky).length === 3, 10_000);
+      // it goes on polling the same answer; nothing is delivered twice
+      const hits = down.hits;
+      await eventually(() => down.hits >= hits + 4, 10_000);
+      await expectExactly(3, () => received.frames(flaky));
+      expect(received.ids(flaky)).toEqual([`${flaky}:u-1`, `${flaky}:u-2`, `${flaky}:u-3`]);
+      expect(subjects().filter((s) => s === alert)).toHaveLength(1);
+    }),
+    60_000,
+  );
 
-  it('sets aside an item its map cannot handle, logs and alerts it, and delivers the others of the same answer', pipeline.logs(async () => {
-    const { system, received, smtp } = pipeline;
-    const before = (await system.health()).outbox.dead_letters;
-    const mailsBefore = smtp.mails.length;
-    mixedServes = 'items';
+  it(
+    'sets aside an item its map cannot handle, logs and alerts it, and delivers the others of the same answer',
+    pipeline.logs(async () => {
+      const { system, received, smtp } = pipeline;
+      const before = (await system.health()).outbox.dead_letters;
+      const mailsBefore = smtp.mails.length;
+      mixedServes = 'items';
 
-    await eventually(() => received.ids(mixed).length === 2, 10_000);
-    expect(received.ids(mixed)).toEqual([`${mixed}:m-1`, `${mixed}:m-3`]);
-    await eventually(() => smtp.mails.slice(mailsBefore).some((m) => m.subject === '[system-api] malformed items set aside'), 10_000);
-    const mail = smtp.mails.slice(mailsBefore).find((m) => m.subject === '[system-api] malformed items set aside')!;
-    expect(mail.text).toContain(`source: ${mixed}`);
-    expect(mail.text).toMatch(/reason: map failed on this item/);
-    expect(system.log).toMatch(new RegExp(`\\[source ${mixed}\\].*malformed item set aside: map failed on this item`));
+      await eventually(() => received.ids(mixed).length === 2, 10_000);
+      expect(received.ids(mixed)).toEqual([`${mixed}:m-1`, `${mixed}:m-3`]);
+      await eventually(() => smtp.mails.slice(mailsBefore).some((m) => m.subject === '[system-api] malformed items set aside'), 10_000);
+      const mail = smtp.mails.slice(mailsBefore).find((m) => m.subject === '[system-api] malformed items set aside')!;
+      expect(mail.text).toContain(`source: ${mixed}`);
+      expect(mail.text).toMatch(/reason: map failed on this item/);
+      expect(system.log).toMatch(new RegExp(`\\[source ${mixed}\\].*malformed item set aside: map failed on this item`));
 
-    // set aside once: the upstream's ETag spares the re-reading of an unchanged answer
-    const hits = mixedUpstream.hits;
-    await eventually(() => mixedUpstream.hits >= hits + 3, 10_000);
-    expect(await metric(system, 'system_api_dead_letters_total', mixed)).toBe(1);
-    const after = (await system.health()).outbox.dead_letters;
-    // /health counts the whole database's dead letters; on Postgres other suites add theirs
-    if (databaseUrl) expect(after).toBeGreaterThanOrEqual(before + 1);
-    else expect(after).toBe(before + 1);
-    expect(received.frames(mixed)).toBe(2);
-  }), 30_000);
+      // set aside once: the upstream's ETag spares the re-reading of an unchanged answer
+      const hits = mixedUpstream.hits;
+      await eventually(() => mixedUpstream.hits >= hits + 3, 10_000);
+      expect(await metric(system, 'system_api_dead_letters_total', mixed)).toBe(1);
+      const after = (await system.health()).outbox.dead_letters;
+      // /health counts the whole database's dead letters; on Postgres other suites add theirs
+      if (databaseUrl) expect(after).toBeGreaterThanOrEqual(before + 1);
+      else expect(after).toBe(before + 1);
+      expect(received.frames(mixed)).toBe(2);
+    }),
+    30_000,
+  );
 
-  (rabbit ? it : it.skip)('acknowledges and sets aside a queue message that is not JSON, and delivers the messages around it', pipeline.logs(async () => {
-    const { system, received, smtp } = pipeline;
-    const mailsBefore = smtp.mails.length;
-    await eventually(async () => (await sourceStatus(system, queued)).state === 'up', 10_000);
-    rabbitChannel!.sendToQueue(queue, Buffer.from(JSON.stringify({ ref: 'q-1' })));
-    rabbitChannel!.sendToQueue(queue, Buffer.from('<order id="q-2"/>'));
-    rabbitChannel!.sendToQueue(queue, Buffer.from(JSON.stringify({ ref: 'q-3' })));
+  (rabbit ? it : it.skip)(
+    'acknowledges and sets aside a queue message that is not JSON, and delivers the messages around it',
+    pipeline.logs(async () => {
+      const { system, received, smtp } = pipeline;
+      const mailsBefore = smtp.mails.length;
+      await eventually(async () => (await sourceStatus(system, queued)).state === 'up', 10_000);
+      rabbitChannel!.sendToQueue(queue, Buffer.from(JSON.stringify({ ref: 'q-1' })));
+      rabbitChannel!.sendToQueue(queue, Buffer.from('<order id="q-2"/>'));
+      rabbitChannel!.sendToQueue(queue, Buffer.from(JSON.stringify({ ref: 'q-3' })));
 
-    await eventually(() => received.ids(queued).length === 2, 10_000);
-    expect(received.ids(queued)).toEqual([`${queued}:q-1`, `${queued}:q-3`]);
-    await eventually(async () => (await metric(system, 'system_api_dead_letters_total', queued)) === 1, 5_000);
-    expect(system.log).toMatch(new RegExp(`\\[source ${queued}\\].*malformed item set aside: the message is not JSON`));
-    // acknowledged: it does not come back
-    await eventually(async () => (await rabbitChannel!.checkQueue(queue)).messageCount === 0, 5_000);
-    // the first of a kind goes out at once; inside the fold window it joins a digest
-    await eventually(() => smtp.mails.slice(mailsBefore).some((m) => /malformed items? set aside/.test(m.subject ?? '')), 10_000);
-    const mail = smtp.mails.slice(mailsBefore).find((m) => /malformed items? set aside/.test(m.subject ?? ''))!;
-    expect(mail.text).toContain(queued);
-    expect(received.frames(queued)).toBe(2);
-  }), 30_000);
+      await eventually(() => received.ids(queued).length === 2, 10_000);
+      expect(received.ids(queued)).toEqual([`${queued}:q-1`, `${queued}:q-3`]);
+      await eventually(async () => (await metric(system, 'system_api_dead_letters_total', queued)) === 1, 5_000);
+      expect(system.log).toMatch(new RegExp(`\\[source ${queued}\\].*malformed item set aside: the message is not JSON`));
+      // acknowledged: it does not come back
+      await eventually(async () => (await rabbitChannel!.checkQueue(queue)).messageCount === 0, 5_000);
+      // the first of a kind goes out at once; inside the fold window it joins a digest
+      await eventually(() => smtp.mails.slice(mailsBefore).some((m) => /malformed items? set aside/.test(m.subject ?? '')), 10_000);
+      const mail = smtp.mails.slice(mailsBefore).find((m) => /malformed items? set aside/.test(m.subject ?? ''))!;
+      expect(mail.text).toContain(queued);
+      expect(received.frames(queued)).toBe(2);
+    }),
+    30_000,
+  );
 });

@@ -64,7 +64,9 @@ class Subscriber {
       await eventually(() => ids.every((id) => this.ids().includes(id)), timeoutMs);
     } catch {
       const missing = ids.filter((id) => !this.ids().includes(id));
-      throw new Error(`not received within ${timeoutMs} ms: ${missing.join(', ')}; received: ${this.ids().join(', ')}\nsystem-api:\n${system.log.slice(-4_000)}`);
+      throw new Error(
+        `not received within ${timeoutMs} ms: ${missing.join(', ')}; received: ${this.ids().join(', ')}\nsystem-api:\n${system.log.slice(-4_000)}`,
+      );
     }
   }
 
@@ -226,8 +228,7 @@ let queueSubscriber: Subscriber;
 let database: pg.Client;
 let rowsSubscriber: Subscriber;
 
-const insertRows = (...rows: number[]) =>
-  database.query(`INSERT INTO ${PG.table} (id, name) SELECT n, 'row ' || n FROM unnest($1::int[]) AS n`, [rows]);
+const insertRows = (...rows: number[]) => database.query(`INSERT INTO ${PG.table} (id, name) SELECT n, 'row ' || n FROM unnest($1::int[]) AS n`, [rows]);
 
 beforeAll(async () => {
   experience = await startExperienceApi();
@@ -376,7 +377,10 @@ describe('system-api: a JSONata map', () => {
     ]);
     expect(outside.entities).toEqual([]);
     // the outside consumer does receive what is meant for its group
-    await experience.http.post('/entity').send({ id: `${MAP.name}-control`, groups: [MAP.otherGroup], data: 'control' }).expect(202);
+    await experience.http
+      .post('/entity')
+      .send({ id: `${MAP.name}-control`, groups: [MAP.otherGroup], data: 'control' })
+      .expect(202);
     await outside.receive([`${MAP.name}-control`], system);
     expect(outside.ids()).toEqual([`${MAP.name}-control`]);
   });
@@ -428,20 +432,24 @@ describe('system-api: a websocket source', () => {
     expect(queueSubscriber.entities[0]).toMatchObject({ groups: [AMQP.group], data: { ref: 'q-1', amount: 1 } });
   });
 
-  it('has acknowledged every message: nothing comes back to the queue when system-api stops, and what waited is delivered after', async () => {
-    await eventually(async () => (await channel.checkQueue(AMQP.queue)).messageCount === 0, 10_000);
+  it(
+    'has acknowledged every message: nothing comes back to the queue when system-api stops, and what waited is delivered after',
+    async () => {
+      await eventually(async () => (await channel.checkQueue(AMQP.queue)).messageCount === 0, 10_000);
 
-    await system.stop();
-    // unacknowledged messages would return to the queue when their consumer leaves
-    await eventually(async () => (await channel.checkQueue(AMQP.queue)).consumerCount === 0, 10_000);
-    expect(await channel.checkQueue(AMQP.queue)).toMatchObject({ messageCount: 0, consumerCount: 0 });
-    publish('q-6');
-    await system.start();
+      await system.stop();
+      // unacknowledged messages would return to the queue when their consumer leaves
+      await eventually(async () => (await channel.checkQueue(AMQP.queue)).consumerCount === 0, 10_000);
+      expect(await channel.checkQueue(AMQP.queue)).toMatchObject({ messageCount: 0, consumerCount: 0 });
+      publish('q-6');
+      await system.start();
 
-    await queueSubscriber.receive(ids('q-6'), system);
-    await expectExactlyOnce(queueSubscriber, ids('q-1', 'q-2', 'q-3', 'q-4', 'q-5', 'q-6'));
-    expect((await channel.checkQueue(AMQP.queue)).messageCount).toBe(0);
-  }, START_TIMEOUT_MS);
+      await queueSubscriber.receive(ids('q-6'), system);
+      await expectExactlyOnce(queueSubscriber, ids('q-1', 'q-2', 'q-3', 'q-4', 'q-5', 'q-6'));
+      expect((await channel.checkQueue(AMQP.queue)).messageCount).toBe(0);
+    },
+    START_TIMEOUT_MS,
+  );
 });
 
 (postgresUp ? describe : describe.skip)('system-api: a postgres source', () => {
@@ -462,15 +470,19 @@ describe('system-api: a websocket source', () => {
     await expectExactlyOnce(rowsSubscriber, ids(10, 11, 12, 13, 14));
   });
 
-  it('goes on from its persisted cursor after a restart, re-delivering nothing', async () => {
-    await system.stop();
-    // below the cursor: read only if the restart forgot where the source had got to
-    await insertRows(5, 15);
-    await system.start();
-    await insertRows(16);
+  it(
+    'goes on from its persisted cursor after a restart, re-delivering nothing',
+    async () => {
+      await system.stop();
+      // below the cursor: read only if the restart forgot where the source had got to
+      await insertRows(5, 15);
+      await system.start();
+      await insertRows(16);
 
-    await rowsSubscriber.receive(ids(15, 16), system);
+      await rowsSubscriber.receive(ids(15, 16), system);
 
-    await expectExactlyOnce(rowsSubscriber, ids(10, 11, 12, 13, 14, 15, 16));
-  }, START_TIMEOUT_MS);
+      await expectExactlyOnce(rowsSubscriber, ids(10, 11, 12, 13, 14, 15, 16));
+    },
+    START_TIMEOUT_MS,
+  );
 });

@@ -58,11 +58,7 @@ export class ExperienceApiModule {
         PublishingModule,
         AdminModule,
       ],
-      providers: [
-        { provide: ERROR_STATUSES, useValue: API_ERROR_STATUSES },
-        { provide: APP_FILTER, useClass: ApiErrorFilter },
-        ShutdownLog,
-      ],
+      providers: [{ provide: ERROR_STATUSES, useValue: API_ERROR_STATUSES }, { provide: APP_FILTER, useClass: ApiErrorFilter }, ShutdownLog],
       exports: [tokenStore],
     };
   }

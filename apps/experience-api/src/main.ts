@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   logger.log(config.databaseUrl ? 'database: Postgres (DATABASE_URL)' : `database: embedded PGlite in ${config.pgliteDataDir}`);
   if (config.adminTokenGenerated) {
     // the token itself is never logged: the file is readable by its owner only
-    logger.warn(`admin API on: no ADMIN_TOKEN set, so development uses the token kept in ${DEVELOPMENT_ADMIN_TOKEN_FILE} (export ADMIN_TOKEN=$(cat ${DEVELOPMENT_ADMIN_TOKEN_FILE}))`);
+    logger.warn(
+      `admin API on: no ADMIN_TOKEN set, so development uses the token kept in ${DEVELOPMENT_ADMIN_TOKEN_FILE} (export ADMIN_TOKEN=$(cat ${DEVELOPMENT_ADMIN_TOKEN_FILE}))`,
+    );
   } else if (config.adminToken === undefined) {
     logger.log('admin API disabled (NODE_ENV=production and no ADMIN_TOKEN)');
   }

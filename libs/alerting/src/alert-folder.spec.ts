@@ -53,7 +53,9 @@ describe(AlertFolder.name, () => {
 
     expect(subjects()).toEqual(['[experience-api] refused handshakes', '[experience-api] 312 refused handshakes in the last minute']);
     const digest = mails[1].text;
-    expect(digest).toContain('312 refused handshakes in the last minute, from 2026-12-01T10:00:00.000Z to 2026-12-01T10:01:00.000Z; the first was mailed on its own.');
+    expect(digest).toContain(
+      '312 refused handshakes in the last minute, from 2026-12-01T10:00:00.000Z to 2026-12-01T10:01:00.000Z; the first was mailed on its own.',
+    );
     expect(digest).toContain('count: 312');
     expect(digest).toContain('remote_address: 14 distinct; top: 198.51.100.0 (23)');
     expect(digest).toContain('client_id: 3 distinct; top: client-0 (104), client-1 (104), client-2 (104)');

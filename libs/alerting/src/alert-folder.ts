@@ -80,12 +80,7 @@ export class AlertFolder {
     const now = this.now();
     return {
       subject: `[${this.context.app}] resolved: ${subject}`,
-      text: [
-        `resolved: ${subject}`,
-        '',
-        ...this.header('resolved', now),
-        ...(since ? [`alerting since: ${since.toISOString()}`] : []),
-      ].join('\n'),
+      text: [`resolved: ${subject}`, '', ...this.header('resolved', now), ...(since ? [`alerting since: ${since.toISOString()}`] : [])].join('\n'),
     };
   }
 
@@ -149,8 +144,7 @@ export class AlertFolder {
     return {
       subject: `[${this.context.app}] ${summary}`,
       text: [
-        `${summary}, from ${window.startedAt.toISOString()} to ${now.toISOString()}` +
-          (window.firstMailed ? '; the first was mailed on its own.' : '.'),
+        `${summary}, from ${window.startedAt.toISOString()} to ${now.toISOString()}` + (window.firstMailed ? '; the first was mailed on its own.' : '.'),
         '',
         ...this.header(window.severity, now),
         `count: ${window.count}`,

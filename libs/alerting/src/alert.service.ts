@@ -26,17 +26,20 @@ export class AlertService implements OnModuleInit, OnApplicationShutdown {
     @Inject(MailTransport) private readonly transport: MailTransport | null,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.folder = new AlertFolder(
-      { app: options.app, instanceId: options.instanceId, windowMs: options.foldWindowMs, clock: this.clock },
-      (mail) => this.deliver(mail),
+    this.folder = new AlertFolder({ app: options.app, instanceId: options.instanceId, windowMs: options.foldWindowMs, clock: this.clock }, (mail) =>
+      this.deliver(mail),
     );
     if (transport) {
-      this.queue = new MailQueue(transport, {
-        limit: options.queueLimit ?? 100,
-        maxPerHour: options.maxMailsPerHour,
-        retryInitialMs: options.retryInitialMs ?? 1_000,
-        retryMaxMs: options.retryMaxMs ?? 60_000,
-      }, this.clock);
+      this.queue = new MailQueue(
+        transport,
+        {
+          limit: options.queueLimit ?? 100,
+          maxPerHour: options.maxMailsPerHour,
+          retryInitialMs: options.retryInitialMs ?? 1_000,
+          retryMaxMs: options.retryMaxMs ?? 60_000,
+        },
+        this.clock,
+      );
     }
   }
 

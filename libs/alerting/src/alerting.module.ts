@@ -13,8 +13,7 @@ export class AlertingModule {
         { provide: ALERTING_OPTIONS, useValue: options },
         {
           provide: MailTransport,
-          useFactory: () =>
-            options.smtpUrl ? new SmtpMailTransport({ url: options.smtpUrl, ca: options.smtpCa, from: options.from, to: options.to }) : null,
+          useFactory: () => (options.smtpUrl ? new SmtpMailTransport({ url: options.smtpUrl, ca: options.smtpCa, from: options.from, to: options.to }) : null),
         },
         AlertService,
       ],

@@ -13,7 +13,8 @@ interface PgPool {
  * `isDatabaseUnavailable` expects.
  */
 export async function queryPrepared<T>(dataSource: DataSource, name: string, text: string, values: readonly unknown[]): Promise<T[]> {
-  const pool = dataSource.options.type === 'postgres' && dataSource.options.driver === undefined ? (dataSource.driver as { master?: PgPool }).master : undefined;
+  const pool =
+    dataSource.options.type === 'postgres' && dataSource.options.driver === undefined ? (dataSource.driver as { master?: PgPool }).master : undefined;
   if (pool && typeof pool.query === 'function') return (await pool.query({ name, text, values })).rows as T[];
   return dataSource.query(text, values as unknown[]);
 }

@@ -9,11 +9,7 @@ export class SocketRegistryModule {
     return {
       module: SocketRegistryModule,
       global: true,
-      providers: [
-        { provide: SOCKET_REGISTRY_OPTIONS, useValue: options },
-        SocketRegistry,
-        { provide: DeliveryBus, useClass: InProcessDeliveryBus },
-      ],
+      providers: [{ provide: SOCKET_REGISTRY_OPTIONS, useValue: options }, SocketRegistry, { provide: DeliveryBus, useClass: InProcessDeliveryBus }],
       exports: [SocketRegistry, DeliveryBus],
     };
   }

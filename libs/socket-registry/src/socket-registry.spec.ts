@@ -444,11 +444,7 @@ describe(SocketRegistry.name, () => {
 
   describe('close', () => {
     it('closes the selected sockets with the code and reason given', async () => {
-      const [a1, a2, b] = await Promise.all([
-        connect({ clientId: 'client-a' }),
-        connect({ clientId: 'client-a' }),
-        connect({ clientId: 'client-b' }),
-      ]);
+      const [a1, a2, b] = await Promise.all([connect({ clientId: 'client-a' }), connect({ clientId: 'client-a' }), connect({ clientId: 'client-b' })]);
 
       expect(sut.close({ clientId: 'client-a' }, 4001, 'token revoked')).toBe(2);
 

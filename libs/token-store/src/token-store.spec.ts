@@ -122,8 +122,7 @@ describe('token store', () => {
   });
 
   describe(ConsumerTokenService.name, () => {
-    const register = async (clientId: string, secret: string, groups?: string[]) =>
-      tokens.issue(await clients.verifyCredentials(clientId, secret), groups);
+    const register = async (clientId: string, secret: string, groups?: string[]) => tokens.issue(await clients.verifyCredentials(clientId, secret), groups);
 
     it('issues a token stored only as its SHA-256 and accepts it in a handshake', async () => {
       const sut = tokens;
@@ -225,10 +224,7 @@ describe('token store', () => {
       const sut = liveSockets;
       const clientId = uniqueId();
       await clients.create({ clientId });
-      await dataSource.query(
-        `INSERT INTO live_sockets VALUES ($1, 'gone', 'dead-instance', now(), now() - interval '1 second')`,
-        [clientId],
-      );
+      await dataSource.query(`INSERT INTO live_sockets VALUES ($1, 'gone', 'dead-instance', now(), now() - interval '1 second')`, [clientId]);
       expect(await sut.claim(clientId, 'fresh')).toBe(true);
     });
 

@@ -15,7 +15,9 @@ export class MailCatcher {
   ) {}
 
   /** Listens on `port` (0: any free one); `users` turns on required AUTH with those credentials. */
-  static async start(options: { port?: number; users?: Record<string, string>; tls?: { key: Buffer; cert: Buffer }; secure?: boolean } = {}): Promise<MailCatcher> {
+  static async start(
+    options: { port?: number; users?: Record<string, string>; tls?: { key: Buffer; cert: Buffer }; secure?: boolean } = {},
+  ): Promise<MailCatcher> {
     let catcher: MailCatcher | undefined;
     const settings: SMTPServerOptions = {
       secure: options.secure ?? false,

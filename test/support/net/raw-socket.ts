@@ -12,9 +12,7 @@ export interface RawAnswer {
 export function parseAnswer(text: string): RawAnswer {
   const split = text.indexOf('\r\n\r\n');
   const [statusLine, ...lines] = (split === -1 ? text : text.slice(0, split)).split('\r\n');
-  const headers = Object.fromEntries(
-    lines.map((line) => [line.slice(0, line.indexOf(':')).trim().toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
-  );
+  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).trim().toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
   return { statusLine, headers, body: split === -1 ? '' : text.slice(split + 4) };
 }
 
@@ -44,7 +42,9 @@ export function rawExchange(port: number, request: string | Buffer, timeoutMs = 
  */
 export function rawWebSocket(port: number, headers: Record<string, string>): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const lines = Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     const socket = connect(port, '127.0.0.1', () =>
       socket.write(
         `GET /ws/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +

@@ -65,10 +65,6 @@ export async function createConsumer(api: RunningExperienceApi, options: { group
     .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
     .send({ client_id: clientId, ...(options.groups ? { groups: options.groups } : {}) })
     .expect(201);
-  const registered = await api.http
-    .post('/consumers')
-    .set('client_id', clientId)
-    .set('client_secret', created.body.client_secret)
-    .expect(201);
+  const registered = await api.http.post('/consumers').set('client_id', clientId).set('client_secret', created.body.client_secret).expect(201);
   return { clientId, clientSecret: created.body.client_secret, token: registered.body.token };
 }

@@ -97,7 +97,11 @@ export class SystemApiProcess {
   }
 
   /** The parsed body of GET /health. */
-  async health(): Promise<{ status: string; sources: Array<{ name: string; state: string; last_error: string | null }>; outbox: { pending: number; dead_letters: number } }> {
+  async health(): Promise<{
+    status: string;
+    sources: Array<{ name: string; state: string; last_error: string | null }>;
+    outbox: { pending: number; dead_letters: number };
+  }> {
     const response = await fetch(`${await this.url}/health`);
     return response.json() as never;
   }

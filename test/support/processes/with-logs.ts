@@ -6,7 +6,14 @@ export function withLogs(processes: () => Array<SystemApiProcess | undefined>, b
     try {
       await body();
     } catch (error) {
-      const tails = processes().map((p, n) => `--- system-api ${n + 1}, last lines ---\n${(p?.log ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').slice(-40).join('\n')}`);
+      const tails = processes().map(
+        (p, n) =>
+          `--- system-api ${n + 1}, last lines ---\n${(p?.log ?? '')
+            .replace(/\x1b\[[0-9;]*m/g, '')
+            .split('\n')
+            .slice(-40)
+            .join('\n')}`,
+      );
       if (error instanceof Error) error.message += `\n\n${tails.join('\n')}`;
       throw error;
     }

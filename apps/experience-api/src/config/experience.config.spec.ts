@@ -147,12 +147,8 @@ describe(loadExperienceConfig.name, () => {
     });
 
     it('refuses a certificate without a key, naming the missing variable', () => {
-      expect(problemsLoading({ TLS_CERT_FILE: join(dir, 'cert.pem') })).toEqual([
-        'TLS_KEY_FILE: TLS_CERT_FILE and TLS_KEY_FILE must be set together',
-      ]);
-      expect(problemsLoading({ TLS_KEY_FILE: join(dir, 'key.pem') })).toEqual([
-        'TLS_CERT_FILE: TLS_CERT_FILE and TLS_KEY_FILE must be set together',
-      ]);
+      expect(problemsLoading({ TLS_CERT_FILE: join(dir, 'cert.pem') })).toEqual(['TLS_KEY_FILE: TLS_CERT_FILE and TLS_KEY_FILE must be set together']);
+      expect(problemsLoading({ TLS_KEY_FILE: join(dir, 'key.pem') })).toEqual(['TLS_CERT_FILE: TLS_CERT_FILE and TLS_KEY_FILE must be set together']);
     });
 
     it('refuses files that cannot be read', () => {

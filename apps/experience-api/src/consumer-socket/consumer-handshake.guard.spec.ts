@@ -158,6 +158,8 @@ describe(ConsumerHandshakeGuard.name, () => {
     const refusal = await refusalOf(upgrade(fromHeaders()));
 
     expect(refusal).toMatchObject({ status: 500, code: 'internal_server_error', message: 'internal error' });
-    expect(alerts).toEqual([expect.objectContaining({ kind: 'internal_error', details: { where: 'consumer handshake', error: 'TypeError: cache is not iterable' } })]);
+    expect(alerts).toEqual([
+      expect.objectContaining({ kind: 'internal_error', details: { where: 'consumer handshake', error: 'TypeError: cache is not iterable' } }),
+    ]);
   });
 });

@@ -103,7 +103,10 @@ describe(ConsumerSessionService.name, () => {
     expect(registry.size).toBe(0);
     expect(released).toEqual([['acme', 'socket-1']]);
     expect(alerts).toEqual([
-      expect.objectContaining({ kind: 'consumer_message', details: expect.objectContaining({ client_id: 'acme', socket_id: 'socket-1', reason: 'messages_not_allowed' }) }),
+      expect.objectContaining({
+        kind: 'consumer_message',
+        details: expect.objectContaining({ client_id: 'acme', socket_id: 'socket-1', reason: 'messages_not_allowed' }),
+      }),
     ]);
   });
 

@@ -138,9 +138,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     if (this.refused.has(entry)) return;
     this.refused.add(entry);
     this.metrics.consumerViolations.inc();
-    this.logger.warn(
-      `consumer ${entry.clientId} on ${CONSUMER_PATH}: ${violation.code}; closing socket ${entry.id} with ${violation.closeCode}`,
-    );
+    this.logger.warn(`consumer ${entry.clientId} on ${CONSUMER_PATH}: ${violation.code}; closing socket ${entry.id} with ${violation.closeCode}`);
     this.alerts.raise({
       kind: violation.alertKind,
       severity: 'warning',

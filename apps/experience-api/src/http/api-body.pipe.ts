@@ -13,7 +13,9 @@ const PLAIN_TYPES = new Set<unknown>([String, Number, Boolean, Array, Object]);
 function describe(errors: readonly ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((text) => (text.startsWith(error.property) ? `${field}${text.slice(error.property.length)}` : `${field}: ${text}`));
+    const own = Object.values(error.constraints ?? {}).map((text) =>
+      text.startsWith(error.property) ? `${field}${text.slice(error.property.length)}` : `${field}: ${text}`,
+    );
     return [...own, ...describe(error.children ?? [], field)];
   });
 }
@@ -24,7 +26,11 @@ const fieldsByType = new WeakMap<object, ReadonlySet<string>>();
 function fieldsOf(type: new () => object): ReadonlySet<string> {
   let fields = fieldsByType.get(type);
   if (!fields) {
-    fields = new Set(getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).map((rule) => rule.propertyName));
+    fields = new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(type, '', true, false)
+        .map((rule) => rule.propertyName),
+    );
     fieldsByType.set(type, fields);
   }
   return fields;

@@ -44,10 +44,7 @@ export class ApiErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const answer = exception.getResponse();
-      const message =
-        typeof answer === 'object' && answer !== null && 'message' in answer
-          ? [answer.message].flat().join('; ')
-          : exception.message;
+      const message = typeof answer === 'object' && answer !== null && 'message' in answer ? [answer.message].flat().join('; ') : exception.message;
       return [status, { error: errorCode(status), message }];
     }
     const known = this.statuses.find(([type]) => exception instanceof type);

@@ -27,8 +27,7 @@ export function jsonBody(limits: readonly BodyLimit[], fallbackBytes: number): R
     if (!reader) readers.set(bytes, (reader = express.raw({ limit: bytes, type: () => true })));
     return reader;
   };
-  const limitOf = (path: string) =>
-    limits.find((limit) => path === limit.path || path.startsWith(`${limit.path}/`))?.bytes ?? fallbackBytes;
+  const limitOf = (path: string) => limits.find((limit) => path === limit.path || path.startsWith(`${limit.path}/`))?.bytes ?? fallbackBytes;
   return (request: Request, response: Response, next: NextFunction) => {
     const length = request.headers['content-length'];
     const hasBody = Number(length ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;

@@ -137,7 +137,7 @@ function prepare(entity: PublishEntityDto): Pick<Publication, 'groups' | 'dataTe
       throw new InvalidEntityError('groups must be a list of group names; leave it out to publish to every consumer');
     }
     // a copy: the groups are read at broadcast time, after the caller has let go of the entity
-    groups = [...(given)];
+    groups = [...given];
   }
   if (!(entity.data instanceof RawJson)) throw new InvalidEntityError('data is required (any JSON value)');
   return { groups, dataText: entity.data.text };

@@ -22,9 +22,12 @@ export class PublishEntityDto {
 
   /** Any JSON value, `null` included, delivered exactly as it was sent. */
   @RawJsonField()
-  @ValidateBy({
-    name: 'isPresent',
-    validator: { validate: (_value, args) => args !== undefined && Object.hasOwn(args.object, args.property) },
-  }, { message: 'data is required (any JSON value)' })
+  @ValidateBy(
+    {
+      name: 'isPresent',
+      validator: { validate: (_value, args) => args !== undefined && Object.hasOwn(args.object, args.property) },
+    },
+    { message: 'data is required (any JSON value)' },
+  )
   data: RawJson;
 }

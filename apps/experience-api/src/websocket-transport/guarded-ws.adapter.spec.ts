@@ -89,7 +89,7 @@ describe(GuardedWsAdapter.name, () => {
     expect(internals.wsServersRegistry.get(0)![0].path).toBe('/ws/test');
   });
 
-  it("takes off the upgrade listener WsAdapter adds, so that only the guarded one answers, and its own at dispose", async () => {
+  it('takes off the upgrade listener WsAdapter adds, so that only the guarded one answers, and its own at dispose', async () => {
     expect(http.listeners('upgrade')).toHaveLength(1);
 
     await sut.dispose();
@@ -102,7 +102,10 @@ describe(GuardedWsAdapter.name, () => {
   });
 
   it('answers an unknown path 404 in a JSON body', async () => {
-    expect(await upgradeTo(port, '/ws/elsewhere', 'Bearer ok')).toEqual({ status: 404, body: '{"error":"not_found","message":"no WebSocket endpoint at this path"}' });
+    expect(await upgradeTo(port, '/ws/elsewhere', 'Bearer ok')).toEqual({
+      status: 404,
+      body: '{"error":"not_found","message":"no WebSocket endpoint at this path"}',
+    });
   });
 
   it('upgrades what the guard admits, and hands the socket over with what the guard resolved', async () => {

@@ -26,7 +26,9 @@ function refuse(socket: Duplex, refusal: HandshakeRefusedError): void {
     'Content-Length': String(Buffer.byteLength(body)),
     ...refusal.headers,
   };
-  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.once('finish', () => socket.destroy());
   socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${head}\r\n${body}`);
 }

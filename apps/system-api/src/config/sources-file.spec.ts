@@ -122,7 +122,14 @@ describe(parseSources.name, () => {
     });
 
     it('reads an amqp source with its map', () => {
-      expect(sources[3]).toMatchObject({ name: 'queue', type: 'amqp', urlEnv: 'RABBIT_URL', queue: 'orders.created', prefetch: 10, item: { map: '{"id": ref, "data": $}' } });
+      expect(sources[3]).toMatchObject({
+        name: 'queue',
+        type: 'amqp',
+        urlEnv: 'RABBIT_URL',
+        queue: 'orders.created',
+        prefetch: 10,
+        item: { map: '{"id": ref, "data": $}' },
+      });
     });
 
     it('reads a websocket source, headers from the file and from the environment apart', () => {
@@ -150,7 +157,15 @@ describe(parseSources.name, () => {
         expect(source).toMatchObject({ intervalMs: 10_000, retry: { attempts: 5, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 60_000 }, item: {} });
         expect(source.item).toEqual({ id: undefined, map: undefined, groups: undefined });
       }
-      expect(http).toMatchObject({ method: 'GET', headers: {}, auth: undefined, items: undefined, timeoutMs: 10_000, maxBodyBytes: 16 * 1_048_576, maxItems: 10_000 });
+      expect(http).toMatchObject({
+        method: 'GET',
+        headers: {},
+        auth: undefined,
+        items: undefined,
+        timeoutMs: 10_000,
+        maxBodyBytes: 16 * 1_048_576,
+        maxItems: 10_000,
+      });
       expect(directory).toMatchObject({ settleMs: 1_000 });
       expect(postgres).toMatchObject({ initialCursor: 0 });
       expect(amqp).toMatchObject({ prefetch: 50 });
@@ -163,14 +178,20 @@ describe(parseSources.name, () => {
       ['1GiB', 1_073_741_824],
       ['2048', 2_048],
     ])('reads max_body %j as %i bytes, with max_items and a websocket max_pending', (text, bytes) => {
-      const [http, ws] = sut(one('http', `url: http://127.0.0.1/feed\nmax_body: ${text}\nmax_items: 250`, 'h') + one('websocket', 'url: ws://127.0.0.1/feed\nmax_pending: 20', 'w'), ENV);
+      const [http, ws] = sut(
+        one('http', `url: http://127.0.0.1/feed\nmax_body: ${text}\nmax_items: 250`, 'h') + one('websocket', 'url: ws://127.0.0.1/feed\nmax_pending: 20', 'w'),
+        ENV,
+      );
 
       expect(http).toMatchObject({ maxBodyBytes: bytes, maxItems: 250 });
       expect(ws).toMatchObject({ maxPending: 20 });
     });
 
     it('refuses limits out of range, naming each field', () => {
-      const text = one('http', 'url: http://127.0.0.1/feed\nmax_body: 2GiB\nmax_items: 0', 'h') + one('http', 'url: http://127.0.0.1/feed\nmax_body: lots', 'i') + one('websocket', 'url: ws://127.0.0.1/feed\nmax_pending: 100001', 'w');
+      const text =
+        one('http', 'url: http://127.0.0.1/feed\nmax_body: 2GiB\nmax_items: 0', 'h') +
+        one('http', 'url: http://127.0.0.1/feed\nmax_body: lots', 'i') +
+        one('websocket', 'url: ws://127.0.0.1/feed\nmax_pending: 100001', 'w');
 
       expect(problemsParsing(text)).toEqual([
         'sources[0] (h).max_body: must be a size such as 512KiB or 16MiB, from 1KiB to 1GiB',
@@ -287,7 +308,11 @@ describe(parseSources.name, () => {
       ['interval', 'interval: 1.5s', 'interval: must be a duration of at least 10 ms such as 30d, 12h, 15m or 45s (got "1.5s")'],
       ['interval', 'interval: 10 minutes', 'interval: must be a duration of at least 10 ms such as 30d, 12h, 15m or 45s (got "10 minutes")'],
       ['interval', 'interval: 2d', 'interval: must be at most 1d (got "2d")'],
-      ['retry.initial_delay', 'retry:\n  initial_delay: 0ms', 'retry.initial_delay: must be a duration of at least 1 ms such as 30d, 12h, 15m or 45s (got "0ms")'],
+      [
+        'retry.initial_delay',
+        'retry:\n  initial_delay: 0ms',
+        'retry.initial_delay: must be a duration of at least 1 ms such as 30d, 12h, 15m or 45s (got "0ms")',
+      ],
       ['settle', 'settle: later', 'settle: must be a duration of at least 0 ms such as 30d, 12h, 15m or 45s (got "later")'],
       // above the maximum: Node would fire a timer of more than 2^31-1 ms after 1 ms
       ['interval', 'interval: 30d', 'interval: must be at most 1d (got "30d")'],
@@ -305,7 +330,7 @@ describe(parseSources.name, () => {
       ]);
     });
 
-    it('reads 30d as the environment does: a duration, refused only for being above the field\'s maximum', () => {
+    it("reads 30d as the environment does: a duration, refused only for being above the field's maximum", () => {
       const problems = problemsParsing(one('directory', 'path: ./in\ninterval: 30d\nsettle: 30x', 'd'));
 
       // the same grammar as TOKEN_IDLE_TTL=30d; a source's timers stop at 1d
@@ -411,14 +436,23 @@ describe(parseSources.name, () => {
     }
 
     function withEveryKey(type: SourceType, auth: Record<string, string>): Record<string, unknown> {
-      const values = { ...SAMPLES, name: `every-${type}`, type, url: URLS[type], auth, retry: Object.fromEntries(SECTION_KEYS.retry.map((key) => [key, sample(key, SAMPLES)])) };
+      const values = {
+        ...SAMPLES,
+        name: `every-${type}`,
+        type,
+        url: URLS[type],
+        auth,
+        retry: Object.fromEntries(SECTION_KEYS.retry.map((key) => [key, sample(key, SAMPLES)])),
+      };
       return Object.fromEntries(SOURCE_KEYS[type].map((key) => [key, sample(key, values)]));
     }
 
     it.each(Object.keys(SOURCE_KEYS) as SourceType[])('accepts every key of %s sources, and every retry key', (type) => {
       const sources = parseSources(JSON.stringify([withEveryKey(type, AUTH_FORMS[0])]), ENV);
 
-      expect(sources).toMatchObject([{ name: `every-${type}`, type, intervalMs: 5_000, retry: { attempts: 2, initialDelayMs: 100, multiplier: 1.5, maxDelayMs: 5_000 } }]);
+      expect(sources).toMatchObject([
+        { name: `every-${type}`, type, intervalMs: 5_000, retry: { attempts: 2, initialDelayMs: 100, multiplier: 1.5, maxDelayMs: 5_000 } },
+      ]);
     });
 
     it.each(AUTH_FORMS)('accepts the auth keys %j', (auth) => {
@@ -479,7 +513,9 @@ describe(parseSources.name, () => {
     });
 
     it('reports every unknown key with the other problems, in YAML and in JSON alike', () => {
-      const yaml = one('directory', 'intervall: 5s\nsetle: 1s\ngroup: [shop]\nretry:\n  attempt: 3\n  max_delay: soon', 'orders') + one('http', 'url: http://127.0.0.1/feed\nsettle: 1s', 'feed');
+      const yaml =
+        one('directory', 'intervall: 5s\nsetle: 1s\ngroup: [shop]\nretry:\n  attempt: 3\n  max_delay: soon', 'orders') +
+        one('http', 'url: http://127.0.0.1/feed\nsettle: 1s', 'feed');
       const json = JSON.stringify([
         { name: 'orders', type: 'directory', intervall: '5s', setle: '1s', group: ['shop'], retry: { attempt: 3, max_delay: 'soon' } },
         { name: 'feed', type: 'http', url: 'http://127.0.0.1/feed', settle: '1s' },
@@ -515,7 +551,9 @@ describe(parseSources.name, () => {
     });
 
     it('refuses a bad http items expression, and reports every bad expression at once', () => {
-      const problems = problemsParsing(one('http', `url: http://127.0.0.1/feed\nitems: '${BAD}'`, 'feed') + one('directory', `path: ./in\nmap: '${BAD}'`, 'drops'));
+      const problems = problemsParsing(
+        one('http', `url: http://127.0.0.1/feed\nitems: '${BAD}'`, 'feed') + one('directory', `path: ./in\nmap: '${BAD}'`, 'drops'),
+      );
       expect(problems).toEqual([
         expect.stringMatching(/^sources\[0\] \(feed\)\.items: not a valid JSONata expression: /),
         expect.stringMatching(/^sources\[1\] \(drops\)\.map: not a valid JSONata expression: /),
@@ -585,7 +623,13 @@ describe(loadSourcesFile.name, () => {
       writeFileSync(path, '- name: inbox\n  type: directory\n  type: http\n');
 
       expect(() => sut(path, {})).toThrow(
-        ['invalid sources file:', '  line 3, column 3: not valid YAML or JSON: Map keys must be unique', '        type: directory', '        type: http', '        ^'].join('\n'),
+        [
+          'invalid sources file:',
+          '  line 3, column 3: not valid YAML or JSON: Map keys must be unique',
+          '        type: directory',
+          '        type: http',
+          '        ^',
+        ].join('\n'),
       );
     });
   });

@@ -118,9 +118,22 @@ function definition(raw: Raw, index: number, problems: string[]): SourceDefiniti
       };
     }
     case 'amqp':
-      return { ...common, type, urlEnv: read.envName('url_env', true) ?? '', queue: read.required('queue'), prefetch: read.integer('prefetch', 50, { min: 1, max: 10_000 }) };
+      return {
+        ...common,
+        type,
+        urlEnv: read.envName('url_env', true) ?? '',
+        queue: read.required('queue'),
+        prefetch: read.integer('prefetch', 50, { min: 1, max: 10_000 }),
+      };
     case 'websocket':
-      return { ...common, type, url: read.requiredUrl('url', ['ws:', 'wss:']), headers: read.stringMap('headers'), headersEnv: read.stringMap('headers_env'), maxPending: read.integer('max_pending', 1_000, { min: 1, max: 100_000 }) };
+      return {
+        ...common,
+        type,
+        url: read.requiredUrl('url', ['ws:', 'wss:']),
+        headers: read.stringMap('headers'),
+        headersEnv: read.stringMap('headers_env'),
+        maxPending: read.integer('max_pending', 1_000, { min: 1, max: 100_000 }),
+      };
   }
 }
 

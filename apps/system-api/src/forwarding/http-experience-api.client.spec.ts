@@ -7,8 +7,11 @@ describe(outcomeOf.name, () => {
     expect(outcomeOf(status, '')).toEqual({ kind: 'accepted' });
   });
 
-  it.each([400, 401, 409, 413, 415, 422])('makes %i final for the item, with the status and the answer\'s message', (status) => {
-    expect(outcomeOf(status, body('invalid_request', 'data is required'))).toEqual({ kind: 'rejected', reason: `HTTP ${status} invalid_request: data is required` });
+  it.each([400, 401, 409, 413, 415, 422])("makes %i final for the item, with the status and the answer's message", (status) => {
+    expect(outcomeOf(status, body('invalid_request', 'data is required'))).toEqual({
+      kind: 'rejected',
+      reason: `HTTP ${status} invalid_request: data is required`,
+    });
   });
 
   it.each([408, 429, 502, 503, 504])('keeps retrying %i: experience-api is busy or away, not refusing the item', (status) => {

@@ -19,7 +19,8 @@ class FakeOutbox implements OutboxRepository {
   readonly rows: Row[] = [];
 
   add(source: string, ...ids: string[]): void {
-    for (const id of ids) this.rows.push({ position: String(this.rows.length + 1), source, id, groups: null, data: { id }, delivered: false, attempts: 0, serverErrors: 0 });
+    for (const id of ids)
+      this.rows.push({ position: String(this.rows.length + 1), source, id, groups: null, data: { id }, delivered: false, attempts: 0, serverErrors: 0 });
   }
 
   row(id: string): Row {

@@ -134,7 +134,9 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
             continue;
           }
           const waitMs = backoffDelay(this.retryPolicy, errors);
-          this.logger.warn(`experience-api failed on item ${item.id} of ${item.source} (attempt ${errors} of ${this.config.forwardServerErrorAttempts}): ${outcome.reason}; trying it again in ${waitMs} ms`);
+          this.logger.warn(
+            `experience-api failed on item ${item.id} of ${item.source} (attempt ${errors} of ${this.config.forwardServerErrorAttempts}): ${outcome.reason}; trying it again in ${waitMs} ms`,
+          );
           this.heldBack.set(item.source, this.clock.now() + waitMs);
           return 'held';
         } else {
@@ -161,7 +163,12 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
     await this.outbox.markFailed(item.position, reason);
     this.metrics.deadLetters.inc({ source: item.source });
     this.logger.error(`experience-api refused item ${item.id} of ${item.source} ${how}: ${reason}`);
-    this.alerts.raise({ kind: 'item_rejected', severity: 'error', subject: 'items refused by experience-api', details: { source: item.source, item_id: item.id, reason } });
+    this.alerts.raise({
+      kind: 'item_rejected',
+      severity: 'error',
+      subject: 'items refused by experience-api',
+      details: { source: item.source, item_id: item.id, reason },
+    });
   }
 
   private reachable(): void {

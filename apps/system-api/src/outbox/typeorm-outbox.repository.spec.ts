@@ -38,7 +38,14 @@ describe(TypeOrmOutboxRepository.name, () => {
 
   it('stores items in order with the cursor, and hands them out oldest first', async () => {
     const name = source();
-    const stored = await sut.store(name, [{ id: `${name}:1`, data: { n: 1 } }, { id: `${name}:2`, groups: ['eu'], data: 'two' }], { value: 2 });
+    const stored = await sut.store(
+      name,
+      [
+        { id: `${name}:1`, data: { n: 1 } },
+        { id: `${name}:2`, groups: ['eu'], data: 'two' },
+      ],
+      { value: 2 },
+    );
 
     expect(stored).toBe(2);
     expect(await sut.cursor(name)).toEqual({ value: 2 });
@@ -58,7 +65,14 @@ describe(TypeOrmOutboxRepository.name, () => {
   it('skips an id the source stored already, so a re-read stores nothing twice', async () => {
     const name = source();
     await sut.store(name, [{ id: `${name}:1`, data: 1 }], { value: 1 });
-    const again = await sut.store(name, [{ id: `${name}:1`, data: 1 }, { id: `${name}:2`, data: 2 }], { value: 2 });
+    const again = await sut.store(
+      name,
+      [
+        { id: `${name}:1`, data: 1 },
+        { id: `${name}:2`, data: 2 },
+      ],
+      { value: 2 },
+    );
     expect(again).toBe(1);
     expect((await sut.pending([name], 10)).map((item) => item.id)).toEqual([`${name}:1`, `${name}:2`]);
   });
@@ -72,7 +86,11 @@ describe(TypeOrmOutboxRepository.name, () => {
 
   it('stops handing out items once delivered or failed, and counts what waits and what was set aside', async () => {
     const name = source();
-    await sut.store(name, [1, 2, 3].map((n) => ({ id: `${name}:${n}`, data: n })), undefined);
+    await sut.store(
+      name,
+      [1, 2, 3].map((n) => ({ id: `${name}:${n}`, data: n })),
+      undefined,
+    );
     const [first, second] = await sut.pending([name], 10);
     const before = await sut.depth();
     await sut.markDelivered(first.position);
@@ -100,7 +118,16 @@ describe(TypeOrmOutboxRepository.name, () => {
   ])('refuses an item holding %s as ItemsRefusedError, and stores nothing of that call', async (_case, data) => {
     const name = source();
 
-    await expect(sut.store(name, [{ id: `${name}:1`, data: 1 }, { id: `${name}:2`, data }], { value: 2 })).rejects.toBeInstanceOf(ItemsRefusedError);
+    await expect(
+      sut.store(
+        name,
+        [
+          { id: `${name}:1`, data: 1 },
+          { id: `${name}:2`, data },
+        ],
+        { value: 2 },
+      ),
+    ).rejects.toBeInstanceOf(ItemsRefusedError);
     expect(await sut.pending([name], 10)).toEqual([]);
     expect(await sut.cursor(name)).toBeUndefined();
   });
@@ -126,14 +153,23 @@ describe(TypeOrmOutboxRepository.name, () => {
 
   it('hands out at most the batch size per source, for the sources asked about only', async () => {
     const [a, b, c] = [source(), source(), source()];
-    for (const name of [a, b, c]) await sut.store(name, [1, 2, 3].map((n) => ({ id: `${name}:${n}`, data: n })), undefined);
+    for (const name of [a, b, c])
+      await sut.store(
+        name,
+        [1, 2, 3].map((n) => ({ id: `${name}:${n}`, data: n })),
+        undefined,
+      );
     const items = await sut.pending([a, b], 2);
     expect(items.map((item) => item.id).sort()).toEqual([`${a}:1`, `${a}:2`, `${b}:1`, `${b}:2`]);
   });
 
   it('prunes delivered items past the retention period, and nothing delivered since or waiting', async () => {
     const name = source();
-    await sut.store(name, [1, 2, 3].map((n) => ({ id: `${name}:${n}`, data: n })), undefined);
+    await sut.store(
+      name,
+      [1, 2, 3].map((n) => ({ id: `${name}:${n}`, data: n })),
+      undefined,
+    );
     const [first, second] = await sut.pending([name], 10);
     await sut.markDelivered(first.position);
     await sut.markDelivered(second.position);

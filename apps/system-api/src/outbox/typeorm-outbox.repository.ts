@@ -6,7 +6,8 @@ import { ItemsRefusedError, type OutboxDepth, type OutboxItem, OutboxRepository,
 /** SQLSTATE classes 22 (data exception) and 54 (program limit exceeded) are about what was sent, not the database's health. */
 function refusedContent(error: unknown): unknown {
   const code = (error as { code?: unknown }).code ?? (error as { driverError?: { code?: unknown } }).driverError?.code;
-  if (typeof code === 'string' && /^(22|54)/.test(code)) return new ItemsRefusedError(`the database refused the item: ${(error as Error).message}`, { cause: error });
+  if (typeof code === 'string' && /^(22|54)/.test(code))
+    return new ItemsRefusedError(`the database refused the item: ${(error as Error).message}`, { cause: error });
   return error;
 }
 
@@ -29,7 +30,7 @@ export class TypeOrmOutboxRepository extends OutboxRepository {
   async store(source: string, items: readonly OutboxItem[], cursor: unknown): Promise<number> {
     const [row] = await this.dataSource
       .query(
-      `WITH incoming AS (
+        `WITH incoming AS (
          SELECT * FROM json_to_recordset($2::json) AS t(ord int, id text, groups jsonb, data json)
        ), stored AS (
          INSERT INTO outbox (source, item_id, groups, data)
@@ -43,12 +44,12 @@ export class TypeOrmOutboxRepository extends OutboxRepository {
          RETURNING 1
        )
        SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM moved) AS moved`,
-      [
-        source,
-        JSON.stringify(items.map((item, ord) => ({ ord, id: item.id, groups: item.groups ?? null, data: item.data }))),
-        cursor === undefined ? null : JSON.stringify(cursor),
-      ],
-    )
+        [
+          source,
+          JSON.stringify(items.map((item, ord) => ({ ord, id: item.id, groups: item.groups ?? null, data: item.data }))),
+          cursor === undefined ? null : JSON.stringify(cursor),
+        ],
+      )
       .catch((error: unknown) => {
         throw refusedContent(error);
       });
@@ -90,7 +91,10 @@ export class TypeOrmOutboxRepository extends OutboxRepository {
   }
 
   async markFailed(position: string, error: string): Promise<void> {
-    await this.dataSource.query('UPDATE outbox SET failed_at = now(), attempts = attempts + 1, last_error = $2 WHERE position = $1', [position, storableText(error)]);
+    await this.dataSource.query('UPDATE outbox SET failed_at = now(), attempts = attempts + 1, last_error = $2 WHERE position = $1', [
+      position,
+      storableText(error),
+    ]);
   }
 
   async noteAttempt(position: string, error: string): Promise<void> {
@@ -109,10 +113,9 @@ export class TypeOrmOutboxRepository extends OutboxRepository {
   }
 
   async prune(retentionMs: number): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(
-      `DELETE FROM outbox WHERE delivered_at < now() - $1 * interval '1 millisecond' RETURNING 1`,
-      [retentionMs],
-    );
+    const rows: unknown[] = await this.dataSource.query(`DELETE FROM outbox WHERE delivered_at < now() - $1 * interval '1 millisecond' RETURNING 1`, [
+      retentionMs,
+    ]);
     return rows.length;
   }
 

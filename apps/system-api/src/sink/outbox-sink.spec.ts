@@ -105,7 +105,13 @@ describe(OutboxSink.name, () => {
   });
 
   it('maps each item, stores it under the source with its cursor, and nudges the forwarder', async () => {
-    await sut.store([{ ref: 'a', n: 1 }, { ref: 'b', n: 2 }], { value: 2 });
+    await sut.store(
+      [
+        { ref: 'a', n: 1 },
+        { ref: 'b', n: 2 },
+      ],
+      { value: 2 },
+    );
 
     expect(outbox.calls).toEqual([{ ids: ['feed:a', 'feed:b'], cursor: { value: 2 } }]);
     expect(await sut.cursor()).toEqual({ value: 2 });

@@ -54,7 +54,9 @@ describe(ItemMapper.name, () => {
 
     it('gives different content different ids, array order included', async () => {
       const sut = mapper();
-      const ids = await Promise.all([{ a: 1 }, { a: 2 }, { a: '1' }, { a: [1, 2] }, { a: [2, 1] }, { a: 1, b: null }].map(async (raw) => (await sut.toItem(raw)).id));
+      const ids = await Promise.all(
+        [{ a: 1 }, { a: 2 }, { a: '1' }, { a: [1, 2] }, { a: [2, 1] }, { a: 1, b: null }].map(async (raw) => (await sut.toItem(raw)).id),
+      );
 
       expect(new Set(ids).size).toBe(ids.length);
     });

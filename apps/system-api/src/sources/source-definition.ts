@@ -76,9 +76,4 @@ export interface WebSocketSourceDefinition extends CommonDefinition {
   readonly maxPending: number;
 }
 
-export type SourceDefinition =
-  | HttpSourceDefinition
-  | DirectorySourceDefinition
-  | PostgresSourceDefinition
-  | AmqpSourceDefinition
-  | WebSocketSourceDefinition;
+export type SourceDefinition = HttpSourceDefinition | DirectorySourceDefinition | PostgresSourceDefinition | AmqpSourceDefinition | WebSocketSourceDefinition;

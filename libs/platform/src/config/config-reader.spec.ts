@@ -87,9 +87,7 @@ describe(ConfigReader.name, () => {
 
       sut.duration('TTL', '30d', { minMs: 1_000, maxMs: 365 * 86_400_000 });
 
-      expect(problemsOf(sut)).toEqual([
-        `TTL: must be a duration of at least 1000 ms such as 30d, 12h, 15m or 45s (got "${raw}")`,
-      ]);
+      expect(problemsOf(sut)).toEqual([`TTL: must be a duration of at least 1000 ms such as 30d, 12h, 15m or 45s (got "${raw}")`]);
     });
 
     it('reports a duration below the minimum', () => {

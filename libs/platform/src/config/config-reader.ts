@@ -113,7 +113,8 @@ export class ConfigReader {
 
   number(name: string, fallback: number, range: { min: number }): number {
     const value = this.value(name) ?? fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < range.min) return this.fail(name, `must be a number of at least ${range.min}`, fallback);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < range.min)
+      return this.fail(name, `must be a number of at least ${range.min}`, fallback);
     return value;
   }
 
@@ -178,7 +179,10 @@ export class ConfigReader {
 
   /** A comma-separated list of e-mail addresses. */
   emailList(name: string): string[] {
-    const list = (this.string(name) ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    const list = (this.string(name) ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
     const bad = list.find((entry) => !EMAIL.test(entry));
     if (bad !== undefined) return this.fail(name, `"${bad}" is not an e-mail address`, []);
     return list;
@@ -220,7 +224,8 @@ export class ConfigReader {
   groups(name: string, pattern: RegExp): string[] | undefined {
     const value = this.value(name);
     if (value === undefined) return undefined;
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !pattern.test(v))) return this.fail(name, 'must be a list of group names', undefined);
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !pattern.test(v)))
+      return this.fail(name, 'must be a list of group names', undefined);
     return value as string[];
   }
 

@@ -9,10 +9,10 @@ function captured(act: () => void): { stdout: string; stderr: string } {
   const written = { stdout: '', stderr: '' };
   const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
   for (const stream of ['stdout', 'stderr'] as const) {
-    process[stream].write = ((chunk: string | Uint8Array) => {
+    process[stream].write = (chunk: string | Uint8Array) => {
       written[stream] += chunk.toString();
       return true;
-    });
+    };
   }
   try {
     act();
@@ -59,7 +59,10 @@ describe(AppLogger.name, () => {
         sut.error('broken', 'Error: broken\n    at x (file.js:1:1)', 'ApiErrorFilter');
       });
 
-      const out = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      const out = stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(out).toEqual([
         expect.objectContaining({ level: 'info', app: 'experience-api', pid: process.pid, context: 'Bootstrap', message: 'listening' }),
         expect.objectContaining({ level: 'warn', context: 'Gateway', message: 'multi\nline' }),
@@ -91,7 +94,10 @@ describe(AppLogger.name, () => {
         sut.error('error');
       });
 
-      const messages = (stdout + stderr).trimEnd().split('\n').map((line) => (JSON.parse(line) as { message: string }).message);
+      const messages = (stdout + stderr)
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { message: string }).message);
       expect(messages.sort()).toEqual([...expected].sort());
     });
   });

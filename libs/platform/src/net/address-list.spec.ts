@@ -74,9 +74,7 @@ describe(AddressList.name, () => {
     // a dangling slash must not silently become /0, which would match every address
     ['10.0.0.0/'],
   ])('throws naming the bad entry "%s"', (entry) => {
-    expect(() => AddressList.parse(`127.0.0.1/32, ${entry}, ::1/128`)).toThrow(
-      `"${entry}" is not an address or CIDR block`,
-    );
+    expect(() => AddressList.parse(`127.0.0.1/32, ${entry}, ::1/128`)).toThrow(`"${entry}" is not an address or CIDR block`);
   });
 });
 

@@ -7,16 +7,10 @@ import { AddressList, normalizeAddress } from './address-list.js';
  * the right for as long as each hop is trusted. Entries added by an untrusted
  * peer are never believed, so a spoofed header changes nothing.
  */
-export function resolveClientAddress(
-  peerAddress: string | undefined,
-  forwardedFor: string | string[] | undefined,
-  trustedProxies: AddressList,
-): string {
+export function resolveClientAddress(peerAddress: string | undefined, forwardedFor: string | string[] | undefined, trustedProxies: AddressList): string {
   let address = normalizeAddress(peerAddress ?? '');
   if (!trustedProxies.contains(address) || forwardedFor === undefined) return address;
-  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
-    .split(',')
-    .map((hop) => normalizeAddress(hop.trim()));
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',').map((hop) => normalizeAddress(hop.trim()));
   for (let i = hops.length - 1; i >= 0; i--) {
     if (isIP(hops[i]) === 0) break;
     address = hops[i];

@@ -4,9 +4,7 @@ const PARAMS: ScryptOptions = { N: 16_384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 
 const KEY_LENGTH = 32;
 
 function derive(secret: string, salt: Buffer, params: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(secret, salt, KEY_LENGTH, params, (error, key) => (error ? reject(error) : resolve(key))),
-  );
+  return new Promise((resolve, reject) => scrypt(secret, salt, KEY_LENGTH, params, (error, key) => (error ? reject(error) : resolve(key))));
 }
 
 /**
@@ -30,7 +28,10 @@ export class SecretHasher {
     const expected = Buffer.from(key, 'base64');
     // a corrupted stored hash is a failed login, not a crash
     const actual = await derive(secret, Buffer.from(salt, 'base64'), {
-      N: Number(n), r: Number(r), p: Number(p), maxmem: PARAMS.maxmem,
+      N: Number(n),
+      r: Number(r),
+      p: Number(p),
+      maxmem: PARAMS.maxmem,
     }).catch(() => undefined);
     return stored !== undefined && actual !== undefined && actual.length === expected.length && timingSafeEqual(actual, expected);
   }

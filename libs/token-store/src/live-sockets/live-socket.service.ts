@@ -64,9 +64,9 @@ export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicat
     clearInterval(this.renewTimer);
     // a claim still being written would otherwise leave a row behind for a whole lease
     await this.writes.settled();
-    await this.sockets.releaseInstance(this.options.instanceId).catch((error: Error) =>
-      this.logger.warn(`could not release this instance's live sockets: ${error.message}`),
-    );
+    await this.sockets
+      .releaseInstance(this.options.instanceId)
+      .catch((error: Error) => this.logger.warn(`could not release this instance's live sockets: ${error.message}`));
   }
 
   private async renew(): Promise<void> {

@@ -41,10 +41,7 @@ export class TypeOrmLiveSocketRepository extends LiveSocketRepository {
   }
 
   async renewInstance(instanceId: string, leaseMs: number): Promise<void> {
-    await this.sockets.query(
-      `UPDATE live_sockets SET lease_expires_at = now() + $2 * interval '1 millisecond' WHERE instance_id = $1`,
-      [instanceId, leaseMs],
-    );
+    await this.sockets.query(`UPDATE live_sockets SET lease_expires_at = now() + $2 * interval '1 millisecond' WHERE instance_id = $1`, [instanceId, leaseMs]);
   }
 
   async releaseInstance(instanceId: string): Promise<void> {

@@ -16,7 +16,10 @@ class InMemoryStore {
   readonly clientRepository: ClientRepository = Object.assign(Object.create(ClientRepository.prototype) as ClientRepository, {
     insert: async (client: NewClient) => {
       if (this.clients.has(client.clientId)) return false;
-      this.clients.set(client.clientId, Object.assign(new ClientEntity(), { ...client, grants: [...client.grants], defaultGroups: null, createdAt: new Date() }));
+      this.clients.set(
+        client.clientId,
+        Object.assign(new ClientEntity(), { ...client, grants: [...client.grants], defaultGroups: null, createdAt: new Date() }),
+      );
       return true;
     },
     findByClientId: async (clientId: string) => this.clients.get(clientId) ?? null,
@@ -175,7 +178,9 @@ describe(ConsumerTokenService.name, () => {
     const tokens = new Map<string, string>();
     for (const clientId of ['a', 'b', 'c']) tokens.set(clientId, (await registered(clientId)).token);
 
-    const answers = await Promise.all(['a', 'b', 'c', 'unknown-client'].map((clientId) => reasonOf(sut.authenticate(clientId, tokens.get(clientId) ?? tokens.get('a')))));
+    const answers = await Promise.all(
+      ['a', 'b', 'c', 'unknown-client'].map((clientId) => reasonOf(sut.authenticate(clientId, tokens.get(clientId) ?? tokens.get('a')))),
+    );
 
     expect(answers).toEqual(['accepted', 'accepted', 'accepted', 'unknown']);
     expect(store.lookups).toEqual([['a', 'b', 'c', 'unknown-client']]);

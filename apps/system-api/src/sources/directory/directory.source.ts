@@ -52,7 +52,10 @@ export class DirectorySource implements PolledSource {
         const value: unknown = JSON.parse(text);
         return Array.isArray(value) ? value : [value];
       }
-      return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+      return text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as unknown);
     } catch {
       return undefined;
     }
@@ -64,7 +67,9 @@ export class DirectorySource implements PolledSource {
       const target = join(this.definition.path, folder);
       const info = await stat(target).catch(() => undefined);
       if (info && !info.isDirectory()) {
-        throw new SourceRefusedError(`${target} is a file, not a folder: move it away so that read files can be moved into ${folder}/; until then no file is read, and none is lost`);
+        throw new SourceRefusedError(
+          `${target} is a file, not a folder: move it away so that read files can be moved into ${folder}/; until then no file is read, and none is lost`,
+        );
       }
     }
   }

@@ -10,7 +10,11 @@ interface HttpCursor {
 
 /** `16MiB` rather than 16777216, for messages. */
 function size(bytes: number): string {
-  for (const [unit, factor] of [['GiB', 1_073_741_824], ['MiB', 1_048_576], ['KiB', 1_024]] as const) {
+  for (const [unit, factor] of [
+    ['GiB', 1_073_741_824],
+    ['MiB', 1_048_576],
+    ['KiB', 1_024],
+  ] as const) {
     if (bytes % factor === 0) return `${bytes / factor}${unit}`;
   }
   return `${bytes} bytes`;
