@@ -1,4 +1,4 @@
-import type { Alert, AlertService } from '@app/alerting';
+import type { AlertService } from '@app/alerting';
 import { ManualClock } from '@app/platform';
 import type { SystemConfig } from '../config/system.config.js';
 import type { SourceLeases } from '../leases/source-leases.js';
@@ -6,6 +6,7 @@ import { SystemMetrics } from '../metrics/system-metrics.js';
 import type { OutboxDepth, OutboxItem, OutboxRepository, PendingItem } from '../outbox/outbox.repository.js';
 import { ExperienceApiClient, type ForwardOutcome } from './experience-api.client.js';
 import { OutboxForwarder } from './outbox-forwarder.service.js';
+import { FakeAlerts, settle } from '../testing/fake-alerts.js';
 
 interface Row extends PendingItem {
   delivered: boolean;
@@ -84,22 +85,6 @@ class FakeExperienceApi extends ExperienceApiClient {
     return this.away ?? this.answers.get(item.id)?.shift() ?? { kind: 'accepted' };
   }
 }
-
-class FakeAlerts {
-  readonly raised: Alert[] = [];
-  readonly resolved: string[] = [];
-
-  raise(alert: Alert): void {
-    this.raised.push(alert);
-  }
-
-  resolve(kind: string): void {
-    this.resolved.push(kind);
-  }
-}
-
-/** Lets the forwarder run until it waits on the clock again: it waits on nothing else here. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe(OutboxForwarder.name, () => {
   const unavailable: ForwardOutcome = { kind: 'unavailable', reason: 'ECONNREFUSED' };

@@ -1,10 +1,6 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
-import { DatabaseModule } from '@app/database';
-import { CreateOutbox1763780000000 } from '../migrations/1763780000000-create-outbox.js';
-import { OutboxServerErrors1764640000000 } from '../migrations/1764640000000-outbox-server-errors.js';
-import { DeadLetterEntity, OutboxEntryEntity, SourceCursorEntity } from '../outbox/outbox.entities.js';
-import { SourceLeaseEntity } from './source-lease.entity.js';
+import { outboxDatabase } from '../testing/outbox-database.js';
 import { TypeOrmLeaseRepository } from './typeorm-lease.repository.js';
 
 // On in-memory PGlite, or on the Postgres named by DATABASE_URL: the same migration either way.
@@ -17,18 +13,8 @@ describe(TypeOrmLeaseRepository.name, () => {
   const runOut = (name: string) => module.get(DataSource).query(`UPDATE source_leases SET expires_at = now() - interval '1 second' WHERE source = $1`, [name]);
 
   beforeAll(async () => {
-    const databaseUrl = process.env.DATABASE_URL;
     module = await Test.createTestingModule({
-      imports: [
-        DatabaseModule.forRoot({
-          url: databaseUrl ? new URL(databaseUrl) : undefined,
-          pgliteDataDir: 'memory://',
-          applicationName: 'lease-spec',
-          migrationsTableName: 'system_api_migrations',
-          entities: [OutboxEntryEntity, DeadLetterEntity, SourceCursorEntity, SourceLeaseEntity],
-          migrations: [CreateOutbox1763780000000, OutboxServerErrors1764640000000],
-        }),
-      ],
+      imports: [outboxDatabase('lease-spec')],
       providers: [TypeOrmLeaseRepository],
     }).compile();
     sut = module.get(TypeOrmLeaseRepository);

@@ -1,10 +1,6 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
-import { DatabaseModule } from '@app/database';
-import { SourceLeaseEntity } from '../leases/source-lease.entity.js';
-import { CreateOutbox1763780000000 } from '../migrations/1763780000000-create-outbox.js';
-import { OutboxServerErrors1764640000000 } from '../migrations/1764640000000-outbox-server-errors.js';
-import { DeadLetterEntity, OutboxEntryEntity, SourceCursorEntity } from './outbox.entities.js';
+import { outboxDatabase } from '../testing/outbox-database.js';
 import { ItemsRefusedError } from './outbox.repository.js';
 import { TypeOrmOutboxRepository } from './typeorm-outbox.repository.js';
 
@@ -16,18 +12,8 @@ describe(TypeOrmOutboxRepository.name, () => {
   const source = () => `spec-${process.pid}-${Date.now().toString(36)}-${run++}`;
 
   beforeAll(async () => {
-    const databaseUrl = process.env.DATABASE_URL;
     module = await Test.createTestingModule({
-      imports: [
-        DatabaseModule.forRoot({
-          url: databaseUrl ? new URL(databaseUrl) : undefined,
-          pgliteDataDir: 'memory://',
-          applicationName: 'outbox-spec',
-          migrationsTableName: 'system_api_migrations',
-          entities: [OutboxEntryEntity, DeadLetterEntity, SourceCursorEntity, SourceLeaseEntity],
-          migrations: [CreateOutbox1763780000000, OutboxServerErrors1764640000000],
-        }),
-      ],
+      imports: [outboxDatabase('outbox-spec')],
       providers: [TypeOrmOutboxRepository],
     }).compile();
     sut = module.get(TypeOrmOutboxRepository);

@@ -1,10 +1,10 @@
-import type { Alert } from '@app/alerting';
 import { ManualClock } from '@app/platform';
 import { SystemMetrics } from '../metrics/system-metrics.js';
 import type { ItemSink, SourceSink } from '../sink/item-sink.js';
 import { type PolledSource, type StreamingSource, SourceRefusedError, SourceUnavailableError } from './source.js';
 import type { SourceDefinition } from './source-definition.js';
 import { SourceWorker } from './source-worker.js';
+import { FakeAlerts, settle } from '../testing/fake-alerts.js';
 
 /** A polled source that answers as the test says, and records the cursor of every poll. */
 class FakeSource implements PolledSource {
@@ -55,22 +55,6 @@ class FakeLeases {
     return this.held;
   }
 }
-
-class FakeAlerts {
-  readonly raised: Alert[] = [];
-  readonly resolved: string[] = [];
-
-  raise(alert: Alert): void {
-    this.raised.push(alert);
-  }
-
-  resolve(kind: string): void {
-    this.resolved.push(kind);
-  }
-}
-
-/** Lets the worker run until it waits on the clock again: it waits on nothing else here. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe(SourceWorker.name, () => {
   const intervalMs = 10_000;
