@@ -247,7 +247,7 @@ describe('a newcomer on a fresh clone', () => {
 
     // a signal to the app itself, not to npm start, stops everything too
     const tree = processTree(broken.child.pid!);
-    const app = tree.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('experience-api/src/main.js'));
+    const app = tree.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dist/apps/experience-api/main.js'));
     expect(app).toBeDefined();
     process.kill(app!, 'SIGTERM');
     await allGone(tree, 5_000);
