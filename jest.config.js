@@ -21,6 +21,7 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/test/support/processes/global-setup.ts',
+  setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
   // suites start real apps and processes; on a loaded 2-core machine that alone can take half a minute
   testTimeout: 90000,
   maxWorkers: 2,
