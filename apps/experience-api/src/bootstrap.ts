@@ -11,11 +11,11 @@ import { answerClientErrors } from './http/client-errors.js';
 import { type BodyLimit, jsonBody } from './http/json-body.js';
 
 /** The largest entity `POST /entity` accepts. */
-export const MAX_ENTITY_BODY_BYTES = 1_048_576;
+const MAX_ENTITY_BODY_BYTES = 1_048_576;
 /** Registration bodies name a few groups at most. */
-export const MAX_REGISTRATION_BODY_BYTES = 8_192;
+const MAX_REGISTRATION_BODY_BYTES = 8_192;
 /** Every other body: admin requests. */
-export const MAX_BODY_BYTES = 65_536;
+const MAX_BODY_BYTES = 65_536;
 
 const BODY_LIMITS: readonly BodyLimit[] = [
   { path: '/entity', bytes: MAX_ENTITY_BODY_BYTES },

@@ -5,7 +5,7 @@ import { JsonTooDeepError, parseJsonText } from './json-text.js';
 import { RawJson } from './raw-json.js';
 
 /** Deeper JSON is refused: no client needs it, and deep enough JSON overflows any recursive reader. */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const PLAIN_TYPES = new Set<unknown>([String, Number, Boolean, Array, Object]);

@@ -9,7 +9,7 @@ export interface PublicationRecord {
   readonly duplicate: boolean;
 }
 
-export const IDEMPOTENCY_WINDOW_HOURS = 24;
+const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 /** The ids published in the last 24 hours with their `seq`, shared by every instance through the database. */
 export abstract class PublicationLog {

@@ -28,9 +28,9 @@ export interface AuthenticatedConsumer {
  * the longest a rotation or deletion made through *another* instance takes
  * to be enforced on this one (on this one, it is at once).
  */
-export const TOKEN_CACHE_TTL_MS = 5_000;
+const TOKEN_CACHE_TTL_MS = 5_000;
 /** The most accepted tokens kept at once (about 200 bytes each). */
-export const TOKEN_CACHE_MAX_ENTRIES = 20_000;
+const TOKEN_CACHE_MAX_ENTRIES = 20_000;
 /** Idle clocks restarted within this window are written in one statement. */
 const TOUCH_BATCH_MS = 250;
 
