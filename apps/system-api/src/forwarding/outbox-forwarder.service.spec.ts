@@ -2,7 +2,7 @@ import type { AlertService } from '@app/alerting';
 import { ManualClock } from '@app/platform';
 import type { SystemConfig } from '../config/system.config.js';
 import type { SourceLeases } from '../leases/source-leases.js';
-import { SystemMetrics } from '../metrics/system-metrics.js';
+import { SystemMetrics } from '../counters/system-metrics.js';
 import type { OutboxDepth, OutboxItem, OutboxRepository, PendingItem } from '../outbox/outbox.repository.js';
 import { ExperienceApiClient, type ForwardOutcome } from './experience-api.client.js';
 import { OutboxForwarder } from './outbox-forwarder.service.js';

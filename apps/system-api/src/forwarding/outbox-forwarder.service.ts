@@ -4,7 +4,7 @@ import { Backoff, backoffDelay, type BackoffPolicy, CLOCK, type Clock, sleep, ty
 import type { ConfigType } from '@nestjs/config';
 import { systemConfig } from '../config/system.config.js';
 import { SourceLeases } from '../leases/source-leases.js';
-import { SystemMetrics } from '../metrics/system-metrics.js';
+import { SystemMetrics } from '../counters/system-metrics.js';
 import { OutboxRepository, type PendingItem } from '../outbox/outbox.repository.js';
 import { ExperienceApiClient } from './experience-api.client.js';
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { SystemMetrics } from './system-metrics.js';
+import { SystemMetrics } from '../counters/system-metrics.js';
 
 @Controller('metrics')
 export class MetricsController {

@@ -3,7 +3,7 @@ import { Gauge } from 'prom-client';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { SourceRunner } from '../sources/source-runner.service.js';
 import { SOURCE_STATES } from '../sources/source-status.js';
-import { SystemMetrics } from './system-metrics.js';
+import { SystemMetrics } from '../counters/system-metrics.js';
 
 /** The gauges read at each scrape: the outbox depth and the state of each source. */
 @Injectable()

@@ -1,5 +1,5 @@
 import type { AlertService } from '@app/alerting';
-import { SystemMetrics } from '../metrics/system-metrics.js';
+import { SystemMetrics } from '../counters/system-metrics.js';
 import { ItemsRefusedError, type OutboxItem, type OutboxRepository } from '../outbox/outbox.repository.js';
 import { ItemMapper } from '../sources/item-mapper.js';
 import { STORE_CHUNK, OutboxSink } from './outbox-sink.js';

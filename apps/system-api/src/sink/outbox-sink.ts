@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AlertService } from '@app/alerting';
-import type { SystemMetrics } from '../metrics/system-metrics.js';
+import type { SystemMetrics } from '../counters/system-metrics.js';
 import { jsonText } from '../outbox/json-text.js';
 import { ItemsRefusedError, type OutboxItem, type OutboxRepository } from '../outbox/outbox.repository.js';
 import { type ItemMapping, MalformedItemError, type SourceSink } from './item-sink.js';

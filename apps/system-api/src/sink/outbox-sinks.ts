@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
 import { OutboxForwarder } from '../forwarding/outbox-forwarder.service.js';
-import { SystemMetrics } from '../metrics/system-metrics.js';
+import { SystemMetrics } from '../counters/system-metrics.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 import type { ItemMapping } from './item-sink.js';
 import { OutboxSink } from './outbox-sink.js';

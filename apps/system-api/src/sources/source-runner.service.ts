@@ -4,7 +4,7 @@ import { CLOCK, type Clock } from '@app/platform';
 import type { ConfigType } from '@nestjs/config';
 import { systemConfig } from '../config/system.config.js';
 import { SourceLeases } from '../leases/source-leases.js';
-import { SystemMetrics } from '../metrics/system-metrics.js';
+import { SystemMetrics } from '../counters/system-metrics.js';
 import { OutboxSinks } from '../sink/outbox-sinks.js';
 import { ItemMapper } from './item-mapper.js';
 import { createSource } from './source-factory.js';

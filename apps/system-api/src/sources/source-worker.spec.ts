@@ -1,5 +1,5 @@
 import { ManualClock } from '@app/platform';
-import { SystemMetrics } from '../metrics/system-metrics.js';
+import { SystemMetrics } from '../counters/system-metrics.js';
 import type { ItemSink, SourceSink } from '../sink/item-sink.js';
 import { type PolledSource, type StreamingSource, SourceRefusedError, SourceUnavailableError } from './source.js';
 import type { SourceDefinition } from './source-definition.js';

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { AlertService } from '@app/alerting';
 import { Backoff, type Clock, sleep, systemClock } from '@app/platform';
 import type { SourceLeases } from '../leases/source-leases.js';
-import type { SystemMetrics } from '../metrics/system-metrics.js';
+import type { SystemMetrics } from '../counters/system-metrics.js';
 import type { SourceSink } from '../sink/item-sink.js';
 import { type Source, SourceRefusedError } from './source.js';
 import type { SourceDefinition } from './source-definition.js';

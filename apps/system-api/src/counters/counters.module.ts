@@ -6,4 +6,4 @@ import { SystemMetrics } from './system-metrics.js';
   providers: [SystemMetrics],
   exports: [SystemMetrics],
 })
-export class MetricsRegistryModule {}
+export class CountersModule {}
