@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { AlertingModule } from '@app/alerting';
+import { AlertingModule, alertingConfig } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
 import { ClockModule, configModule, loadedNamespace, ShutdownLog } from '@app/platform';
 import { SocketRegistryModule } from '@app/socket-registry';
@@ -37,7 +37,7 @@ export class ExperienceApiModule {
       module: ExperienceApiModule,
       global: true,
       imports: [
-        configModule(loadedNamespace(experienceConfig, config)),
+        configModule(loadedNamespace(experienceConfig, config), loadedNamespace(alertingConfig, config.alerts)),
         ClockModule.forRoot(),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
@@ -48,7 +48,7 @@ export class ExperienceApiModule {
           migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000],
         }),
         tokenStore,
-        AlertingModule.forRoot({ app: 'experience-api', instanceId: config.instanceId, ...config.alerts }),
+        AlertingModule.forConfig({ app: 'experience-api', instanceId: config.instanceId }),
         SocketRegistryModule.forRoot({ maxBufferedBytes: config.maxBufferedBytes }),
         MetricsModule,
         HealthModule,

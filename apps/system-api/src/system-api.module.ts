@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AlertingModule } from '@app/alerting';
+import { AlertingModule, alertingConfig } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
 import { ClockModule, configModule, loadedNamespace, ShutdownLog } from '@app/platform';
 import { type SystemConfig, systemConfig } from './config/system.config.js';
@@ -20,7 +20,7 @@ export class SystemApiModule {
     return {
       module: SystemApiModule,
       imports: [
-        configModule(loadedNamespace(systemConfig, config)),
+        configModule(loadedNamespace(systemConfig, config), loadedNamespace(alertingConfig, config.alerts)),
         ClockModule.forRoot(),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
@@ -30,7 +30,7 @@ export class SystemApiModule {
           entities: [OutboxEntryEntity, DeadLetterEntity, SourceCursorEntity, SourceLeaseEntity],
           migrations: [CreateOutbox1763780000000, OutboxServerErrors1764640000000],
         }),
-        AlertingModule.forRoot({ app: 'system-api', instanceId: config.instanceId, ...config.alerts }),
+        AlertingModule.forConfig({ app: 'system-api', instanceId: config.instanceId }),
         SourcesModule,
         OutboxModule,
         ForwardingModule,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { ConfigReader } from '@app/platform';
+import { type ConfigReader, configNamespace } from '@app/platform';
 import type { AlertingOptions } from './alerting.options.js';
 
 export type AlertSettings = Omit<AlertingOptions, 'app' | 'instanceId'>;
@@ -20,3 +20,9 @@ export function readAlertSettings(read: ConfigReader): AlertSettings {
     maxMailsPerHour: read.integer('ALERT_MAX_PER_HOUR', 30, { min: 1, max: 10_000 }),
   };
 }
+
+/**
+ * Alerting's configuration namespace: the app reads it with its own variables (every problem of a
+ * start reported together) and registers it; `AlertingModule.forConfig` injects it.
+ */
+export const alertingConfig = configNamespace('alerting', readAlertSettings);

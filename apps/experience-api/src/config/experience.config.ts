@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AlertSettings, readAlertSettings } from '@app/alerting';
+import { alertingConfig, type AlertSettings } from '@app/alerting';
 import { AddressList, ConfigReader, configNamespace, type LogSettings, randomCredential, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
 
 const HOUR_MS = 3_600_000;
@@ -78,7 +78,7 @@ export const experienceConfig = configNamespace('experience', (read): Experience
     maxPingsPerSecond: read.integer('WS_MAX_PINGS_PER_SECOND', 10, { min: 1, max: 10_000 }),
     maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
     maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
-    alerts: readAlertSettings(read),
+    alerts: alertingConfig(read),
     healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
     logging: readLogSettings(read),
   };

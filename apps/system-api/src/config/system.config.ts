@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { type AlertSettings, readAlertSettings } from '@app/alerting';
+import { alertingConfig, type AlertSettings } from '@app/alerting';
 import { ConfigReader, configNamespace, type LogSettings, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
 import type { SourceDefinition } from '../sources/source-definition.js';
 import { readSourcesFile } from './sources-file.js';
@@ -57,7 +57,7 @@ export const systemConfig = configNamespace('system', (read): SystemConfig => {
     experienceApiUrl,
     sourcesFile,
     sources: sourcesFileExists ? readSourcesFile(read, sourcesFile, env) : [],
-    alerts: readAlertSettings(read),
+    alerts: alertingConfig(read),
     forwardBatch: read.integer('FORWARD_BATCH', 100, { min: 1, max: 10_000 }),
     forwardRetryMaxMs: read.duration('FORWARD_RETRY_MAX', '30s', { minMs: 100, maxMs: HOUR_MS }),
     forwardServerErrorAttempts: read.integer('FORWARD_SERVER_ERROR_ATTEMPTS', 5, { min: 1, max: 100 }),
