@@ -5,7 +5,13 @@ import { ClientService } from './clients/client.service.js';
 import { TOKEN_STORE_ENTITIES, TOKEN_STORE_MIGRATIONS } from './index.js';
 import { LiveSocketService } from './live-sockets/live-socket.service.js';
 import { TokenStoreModule } from './token-store.module.js';
-import { ClientAlreadyExistsError, ClientNotFoundError, InvalidClientCredentialsError, TokenRejectedError } from './token-store.errors.js';
+import {
+  ClientAlreadyExistsError,
+  ClientNotFoundError,
+  InstanceStoppingError,
+  InvalidClientCredentialsError,
+  TokenRejectedError,
+} from './token-store.errors.js';
 import { ConsumerTokenService } from './tokens/consumer-token.service.js';
 
 // Runs on in-memory PGlite, or on the Postgres named by DATABASE_URL: the same migrations either way.
@@ -268,6 +274,19 @@ describe('token store', () => {
         await other.get(LiveSocketService).beforeApplicationShutdown();
 
         expect(await liveSockets.claim(clientId, 'next')).toBe(true);
+      });
+
+      it('takes no claim once it has released them all, so none outlives it by a lease', async () => {
+        const stopping = await openTokenStore({ instanceId: `stopping-${uniqueId()}` });
+        await stopping.init();
+        const clientId = uniqueId();
+        await clients.create({ clientId });
+
+        await stopping.get(LiveSocketService).releaseAll();
+
+        await expect(stopping.get(LiveSocketService).claim(clientId, 'late')).rejects.toBeInstanceOf(InstanceStoppingError);
+        expect(await liveSockets.claim(clientId, 'elsewhere')).toBe(true);
+        await stopping.close();
       });
     });
   });
