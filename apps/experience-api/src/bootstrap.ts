@@ -39,7 +39,8 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
   answerClientErrors(app.getHttpServer());
   app.get(ConnectionShedding).install(app.getHttpServer(), config.tls !== undefined);
   app.useWebSocketAdapter(new GuardedWsAdapter(app, { maxPayload: config.maxInboundFrameBytes, perMessageDeflate: false }));
-  app.enableShutdownHooks();
+  // a stop that ran its shutdown hooks to the end exits 0 (1 if one of them threw)
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
   return app;
 }
 

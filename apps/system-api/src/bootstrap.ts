@@ -13,7 +13,8 @@ export async function createSystemApp(config: SystemConfig, logLevels?: LogLevel
     logger: appLogger(config, logLevels),
   });
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
+  // a stop that ran its shutdown hooks to the end exits 0 (1 if one of them threw)
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
   return app;
 }
 
