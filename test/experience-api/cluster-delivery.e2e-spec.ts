@@ -58,9 +58,9 @@ const available =
       expect(refused).toEqual([]);
       expect(new Set(answers.map((answer) => answer.seq)).size).toBe(total);
 
-      for (const consumer of consumers) {
-        await expectExactly(total, () => consumer.of(prefix).length, { timeoutMs: 30_000, describe: () => `${consumer.toString()}` });
-      }
+      await Promise.all(
+        consumers.map((consumer) => expectExactly(total, () => consumer.of(prefix).length, { timeoutMs: 30_000, describe: () => consumer.toString() })),
+      );
       const problems = consumers.map((consumer) => [consumer.toString(), deliveryProblems(consumer.of(prefix), answers)]);
       expect(problems.filter(([, found]) => found.length > 0)).toEqual([]);
       expect(consumers.every((consumer) => consumer.open)).toBe(true);

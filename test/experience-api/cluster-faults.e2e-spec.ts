@@ -45,25 +45,19 @@ const available =
   /** Waits until every consumer has every accepted entity, then lists what is wrong with what each received. */
   async function problemsOf(consumers: ConnectedConsumer[], prefix: string, accepted: Accepted[], allowOthers = false): Promise<string[][]> {
     const ids = new Set(accepted.map((entity) => entity.id));
-    for (const consumer of consumers) {
-      await eventually(
-        () => consumer.of(prefix).filter((entity) => ids.has(entity.id)).length >= ids.size,
-        30_000,
-        50,
-        `${consumer.toString()} receiving ${ids.size} entities`,
-      ).catch(
-        () => undefined, // what is missing is reported below
-      );
-    }
-    // a duplicate, were there one, would come in the same burst as the entity: a later entity shows it would be in
+    const complete = (consumer: ConnectedConsumer) => consumer.of(prefix).filter((entity) => ids.has(entity.id)).length >= ids.size;
+    // what is missing after that is reported below
+    await eventually(() => consumers.every(complete), 30_000, 50, `every consumer receiving ${ids.size} entities`).catch(() => undefined);
+    // entities arrive in seq order: once a later one is in, a repeat of any earlier one would have come before it
     const marker = `${prefix}marker`;
     const running = cluster.instances.filter((instance) => instance.running);
     const answer = await postEntity(running[0], { id: marker, data: 'marker' });
     if (answer.status !== 202) throw new Error(`the marker was not accepted: ${answer.status} ${JSON.stringify(answer.body)}`);
-    for (const consumer of consumers) await consumer.received(marker);
+    await eventually(() => consumers.every((consumer) => consumer.count(marker) > 0), 10_000, 20, `every consumer receiving ${marker}`).catch(() => undefined);
     return consumers
       .map((consumer) => [
         consumer.toString(),
+        ...(consumer.count(marker) === 0 ? [`did not receive ${marker}, posted after all the others`] : []),
         ...deliveryProblems(
           consumer.of(prefix).filter((entity) => entity.id !== marker),
           accepted,
