@@ -60,7 +60,7 @@ describe('a flood of bogus handshakes', () => {
     expect(mails[1].text).toContain('remote_address: 1 distinct; top: 127.0.0.1 (1000)');
     expect(mails[1].text).toContain('reason: 1 distinct; top: unauthorized (1000)');
     for (const mail of mails) expect(mail.text).not.toContain('A'.repeat(42));
-    expect((await earlySocket.closed).code).toBe(1001);
+    expect((await earlySocket.closed).code).toBe(1012);
   });
 });
 
