@@ -122,6 +122,8 @@ const available =
       const consumers = await consumersOn(cluster.instances, 2);
       const stream = new EntityStream(prefix, () => cluster.instances, 3, 10);
       const probes: Accepted[] = [];
+      /** The error code of each instance's 503, checked last (see the end of the test). */
+      const refusedWith: Array<[string, string | undefined]> = [];
       stream.start();
       try {
         await eventually(() => stream.accepted.length >= 60, 20_000, 20, 'entities accepted before the loss');
@@ -143,7 +145,7 @@ const available =
             100,
             `POST /entity on ${instance.name} answering 503`,
           );
-          expect([instance.name, refused!.body.error]).toEqual([instance.name, 'cluster_unavailable']);
+          refusedWith.push([instance.name, refused!.body.error]);
           expect([instance.name, refused!.retryAfter]).toEqual([instance.name, expect.stringMatching(/^[1-9][0-9]*$/)]);
 
           let checked = { status: 0, body: '' };
@@ -182,6 +184,12 @@ const available =
         // posts in flight at the loss that got no 202 may or may not have been delivered; every 202 must be, once, in order
         expect(await problemsOf(consumers, prefix, [...stream.accepted, ...probes], true)).toEqual([]);
         for (const instance of cluster.instances) expect([instance.name, (await health(instance)).status]).toEqual([instance.name, 200]);
+
+        // KNOWN FAILURE (reported to the implementer): the design (notes/cluster-design.md) says POST /entity answers
+        // 503 {"error":"cluster_unavailable"} while Redis is away; the implementation (and the README it updated)
+        // answers {"error":"service_unavailable"}. Checked last so that everything above is verified either way;
+        // whichever of the two is kept, this line and the other must agree.
+        expect(refusedWith).toEqual(cluster.instances.map((instance) => [instance.name, 'cluster_unavailable']));
       } finally {
         await stream.stop();
       }
@@ -206,12 +214,17 @@ const available =
           reconnected.push(cluster.track(await ConnectedConsumer.open([a, b][n % 2], consumer.credentials)));
         }),
       );
-      expect(await exit).toEqual({ code: 0, signal: null });
 
       const answer = await postEntity(a, { id: `${prefix}after`, data: 'after the restart' });
       expect(answer.status).toBe(202);
       for (const consumer of [...reconnected, ...others]) await consumer.received(`${prefix}after`);
       expect(others.filter((consumer) => !consumer.open).map(String)).toEqual([]);
+
+      // KNOWN FAILURE (reported to the implementer): the process ends killed by SIGTERM ({ code: null, signal: 'SIGTERM' },
+      // status 143 in a shell) rather than exiting 0: Nest's enableShutdownHooks() re-raises the signal once its hooks have
+      // run, unless given { useProcessExit: true } (apps/experience-api/src/bootstrap.ts). Checked last so that the
+      // hand-over above is verified either way.
+      expect(await exit).toEqual({ code: 0, signal: null });
     }),
   );
 });
