@@ -129,6 +129,7 @@ const available =
         await eventually(() => stream.accepted.length >= 60, 20_000, 20, 'entities accepted before the loss');
 
         await cluster.redis.stop();
+        const pingsBefore = consumers.map((consumer) => consumer.pings);
 
         for (const instance of cluster.instances) {
           let refused: PostAnswer | undefined;
@@ -155,6 +156,8 @@ const available =
         }
         await eventually(() => cluster.smtp.mails.some(isBusAlert), 20_000, 100, 'an alert mail about the cluster bus');
         expect(cluster.smtp.mails.find(isBusAlert)!.text).toContain('severity: critical');
+        // the heartbeat goes on without the bus: every consumer is pinged (and answers) while it is away
+        await eventually(() => consumers.every((consumer, n) => consumer.pings > pingsBefore[n]), 10_000, 50, 'a ping to every consumer while Redis is away');
         expect(consumers.filter((consumer) => !consumer.open).map(String)).toEqual([]);
 
         await cluster.redis.start();

@@ -46,6 +46,8 @@ export interface Welcome {
 /** A consumer connected to one instance, recording every entity frame it receives, in order, and how its socket closed. */
 export class ConnectedConsumer {
   readonly entities: ReceivedEntity[] = [];
+  /** Pings the server sent (its heartbeat); `ws` answers each with a pong by itself. */
+  pings = 0;
   private closeEvent?: { code: number; reason: string };
   /** When the handshake completed (Date.now()). */
   readonly connectedAt = Date.now();
@@ -60,6 +62,7 @@ export class ConnectedConsumer {
       const frame = JSON.parse(data.toString()) as { type?: string } & ReceivedEntity;
       if (frame.type === 'entity') this.entities.push({ id: frame.id, seq: frame.seq, groups: frame.groups, data: frame.data });
     });
+    socket.socket.on('ping', () => this.pings++);
     void socket.closed.then((event) => (this.closeEvent = event));
   }
 
