@@ -15,6 +15,12 @@ export function redisServerInstalled(): boolean {
   }
 }
 
+/** Every server started here, killed if the test process exits without stopping them. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * A Redis of the test's own: the machine's `redis-server` binary as a child
  * process on a spare port, keeping nothing on disk. It can be stopped (the bus
@@ -61,7 +67,13 @@ export class RedisServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    running.add(child);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        running.delete(child);
+        resolve();
+      }),
+    );
     for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
   }
 
