@@ -5,8 +5,6 @@ import pg from 'pg';
 
 // jest loads this file outside its module system, so it imports nothing of ours
 
-const SYSTEM_API_ENTRY = 'dist/apps/system-api/main.js';
-
 function newestSource(folder: string): number {
   let newest = 0;
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -17,17 +15,22 @@ function newestSource(folder: string): number {
   return newest;
 }
 
-/** Suites run system-api as a real process from the build: build it when the sources are newer. */
-function buildSystemApiIfStale(): void {
-  const built = existsSync(SYSTEM_API_ENTRY) ? statSync(SYSTEM_API_ENTRY).mtimeMs : 0;
-  if (built > Math.max(newestSource('apps/system-api/src'), newestSource('libs'))) return;
-  console.log('\nbuilding system-api for the suites that run it as a process');
-  execFileSync('npx', ['nest', 'build', 'system-api'], { stdio: 'inherit' });
+/**
+ * Suites run system-api, and the cluster suites experience-api, as real processes from the
+ * build: build an app when its sources or the libraries are newer than its bundle.
+ */
+function buildIfStale(app: 'experience-api' | 'system-api'): void {
+  const entry = `dist/apps/${app}/main.js`;
+  const built = existsSync(entry) ? statSync(entry).mtimeMs : 0;
+  if (built > Math.max(newestSource(`apps/${app}/src`), newestSource('libs'))) return;
+  console.log(`\nbuilding ${app} for the suites that run it as a process`);
+  execFileSync('npx', ['nest', 'build', app], { stdio: 'inherit' });
 }
 
 /** Builds what the suites start as processes, says which database they run on, and stops at once if it is not there. */
 export default async function globalSetup(): Promise<void> {
-  buildSystemApiIfStale();
+  buildIfStale('system-api');
+  buildIfStale('experience-api');
   const url = process.env.DATABASE_URL;
   if (!url) {
     console.log('\nsuites run on embedded PGlite (set DATABASE_URL to run them on Postgres)');

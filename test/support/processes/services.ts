@@ -1,4 +1,5 @@
 import amqp from 'amqplib';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 /** The Postgres the suites use when DATABASE_URL is set; otherwise they run on embedded PGlite. */
@@ -37,6 +38,23 @@ export async function amqpAnswers(url: string): Promise<boolean> {
     return false;
   } finally {
     await connection?.close().catch(() => undefined);
+  }
+}
+
+/** The machine's Redis, for the cluster suites. */
+export const localRedisUrl = 'redis://127.0.0.1:6379';
+
+/** Whether a Redis answers `PING` with `PONG` at `url` within a couple of seconds (its password and database taken from the URL). */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
   }
 }
 
