@@ -185,11 +185,7 @@ const available =
         expect(await problemsOf(consumers, prefix, [...stream.accepted, ...probes], true)).toEqual([]);
         for (const instance of cluster.instances) expect([instance.name, (await health(instance)).status]).toEqual([instance.name, 200]);
 
-        // KNOWN FAILURE (reported to the implementer): the design (notes/cluster-design.md) says POST /entity answers
-        // 503 {"error":"cluster_unavailable"} while Redis is away; the implementation (and the README it updated)
-        // answers {"error":"service_unavailable"}. Checked last so that everything above is verified either way;
-        // whichever of the two is kept, this line and the other must agree.
-        expect(refusedWith).toEqual(cluster.instances.map((instance) => [instance.name, 'cluster_unavailable']));
+        expect(refusedWith).toEqual(cluster.instances.map((instance) => [instance.name, 'service_unavailable']));
       } finally {
         await stream.stop();
       }
@@ -220,10 +216,6 @@ const available =
       for (const consumer of [...reconnected, ...others]) await consumer.received(`${prefix}after`);
       expect(others.filter((consumer) => !consumer.open).map(String)).toEqual([]);
 
-      // KNOWN FAILURE (reported to the implementer): the process ends killed by SIGTERM ({ code: null, signal: 'SIGTERM' },
-      // status 143 in a shell) rather than exiting 0: Nest's enableShutdownHooks() re-raises the signal once its hooks have
-      // run, unless given { useProcessExit: true } (apps/experience-api/src/bootstrap.ts). Checked last so that the
-      // hand-over above is verified either way.
       expect(await exit).toEqual({ code: 0, signal: null });
     }),
   );

@@ -1,30 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { serviceAvailable } from '../../../../test/support/processes/services.js';
+import { localRedisUrl, redisAnswers, serviceAvailable } from '../../../../test/support/processes/services.js';
 import { EPOCH_SCRIPT, parseEntries, PUBLISH_SCRIPT, seqOfEntryId, streamKeys } from './entity-stream.js';
-
-const REDIS_URL = 'redis://127.0.0.1:6379';
-
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 const HOUR_MS = 3_600_000;
 
-(serviceAvailable('Redis', await redisAnswers()) ? describe : describe.skip)('the entity stream scripts, on Redis', () => {
+(serviceAvailable('Redis', await redisAnswers(localRedisUrl)) ? describe : describe.skip)('the entity stream scripts, on Redis', () => {
   let redis: Redis;
   let prefix: string;
 
   beforeAll(() => {
-    redis = new Redis(REDIS_URL);
+    redis = new Redis(localRedisUrl);
   });
 
   afterAll(async () => {
