@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { ClientAlreadyExistsError, ClientNotFoundError, GroupNotGrantedError, InvalidClientCredentialsError } from '@app/token-store';
+import { ClusterUnavailableError } from './cluster/cluster-unavailable.error.js';
 import { TooManyRegistrationsError } from './consumers/too-many-registrations.error.js';
 import type { ErrorStatusTable } from './http/api-error.filter.js';
 import { InvalidEntityError, PublisherBusyError } from './publishing/entity-publisher.service.js';
@@ -13,4 +14,5 @@ export const API_ERROR_STATUSES: ErrorStatusTable = [
   [InvalidEntityError, HttpStatus.BAD_REQUEST],
   [TooManyRegistrationsError, HttpStatus.TOO_MANY_REQUESTS],
   [PublisherBusyError, HttpStatus.SERVICE_UNAVAILABLE],
+  [ClusterUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
 ];

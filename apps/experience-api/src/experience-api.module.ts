@@ -7,6 +7,10 @@ import { SocketRegistryModule } from '@app/socket-registry';
 import { TOKEN_STORE_ENTITIES, TOKEN_STORE_MIGRATIONS, TokenStoreModule } from '@app/token-store';
 import { AdminModule } from './admin/admin.module.js';
 import { API_ERROR_STATUSES } from './api-error-statuses.js';
+import { ClusterModule } from './cluster/cluster.module.js';
+import { RedisClientChanges } from './cluster/redis-client-changes.js';
+import { RedisDeliveryBus } from './cluster/redis-delivery-bus.js';
+import { RedisEntityBroker } from './cluster/redis-entity-broker.js';
 import { type ExperienceConfig, experienceConfig } from './config/experience.config.js';
 import { ConsumerSocketModule } from './consumer-socket/consumer-socket.module.js';
 import { ConsumersModule } from './consumers/consumers.module.js';
@@ -15,6 +19,7 @@ import { ApiErrorFilter, ERROR_STATUSES } from './http/api-error.filter.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { CreatePublications1763776900000 } from './publishing/migrations/1763776900000-create-publications.js';
 import { PublicationEntity } from './publishing/publication.entity.js';
+import { LocalEntityBroker } from './publishing/local-entity-broker.js';
 import { PublishingModule } from './publishing/publishing.module.js';
 import { WebSocketTransportModule } from './websocket-transport/websocket-transport.module.js';
 
@@ -28,11 +33,12 @@ import { WebSocketTransportModule } from './websocket-transport/websocket-transp
 @Module({})
 export class ExperienceApiModule {
   static forRoot(config: ExperienceConfig): DynamicModule {
-    const tokenStore = TokenStoreModule.forRoot({
-      tokenIdleTtlMs: config.tokenIdleTtlMs,
-      socketLeaseMs: config.socketLeaseMs,
-      instanceId: config.instanceId,
-    });
+    // with REDIS_URL the instances act as one: the cluster's broker, bus and client changes take the in-process ones' places
+    const cluster = config.cluster !== undefined;
+    const tokenStore = TokenStoreModule.forRoot(
+      { tokenIdleTtlMs: config.tokenIdleTtlMs, socketLeaseMs: config.socketLeaseMs, instanceId: config.instanceId },
+      cluster ? RedisClientChanges : undefined,
+    );
     return {
       module: ExperienceApiModule,
       global: true,
@@ -49,13 +55,14 @@ export class ExperienceApiModule {
         }),
         tokenStore,
         AlertingModule.forConfig({ app: 'experience-api', instanceId: config.instanceId }),
-        SocketRegistryModule.forRoot({ maxBufferedBytes: config.maxBufferedBytes }),
+        ...(cluster ? [ClusterModule.forRoot()] : []),
+        SocketRegistryModule.forRoot({ maxBufferedBytes: config.maxBufferedBytes }, cluster ? RedisDeliveryBus : undefined),
         MetricsModule,
         HealthModule,
         ConsumersModule,
         WebSocketTransportModule,
         ConsumerSocketModule,
-        PublishingModule,
+        PublishingModule.forRoot({ broker: cluster ? RedisEntityBroker : LocalEntityBroker }),
         AdminModule,
       ],
       providers: [{ provide: ERROR_STATUSES, useValue: API_ERROR_STATUSES }, { provide: APP_FILTER, useClass: ApiErrorFilter }, ShutdownLog],

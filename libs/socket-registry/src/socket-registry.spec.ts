@@ -207,6 +207,14 @@ describe(SocketRegistry.name, () => {
       expect(await deliverAndCollect({ clientId: 'client-b', path: '/ws/other' })).toEqual({ recipients: 0, got: [] });
     });
 
+    it('selects one socket by id, if the other fields given match it', async () => {
+      expect(await deliverAndCollect({ socketId: otherPathA.id })).toEqual({ recipients: 1, got: [otherPathA.id] });
+      expect(await deliverAndCollect({ socketId: otherPathA.id, groups: ['us'] })).toEqual({ recipients: 1, got: [otherPathA.id] });
+      expect(await deliverAndCollect({ socketId: otherPathA.id, type: 'outbound' })).toEqual({ recipients: 0, got: [] });
+      expect(await deliverAndCollect({ socketId: inboundA.id, groups: ['us'] })).toEqual({ recipients: 0, got: [] });
+      expect(await deliverAndCollect({ socketId: 'no-such-socket' })).toEqual({ recipients: 0, got: [] });
+    });
+
     it('selects nothing for no groups or unknown groups', async () => {
       expect(await deliverAndCollect({ groups: [] })).toEqual({ recipients: 0, got: [] });
       expect(await deliverAndCollect({ groups: ['nobody'] })).toEqual({ recipients: 0, got: [] });

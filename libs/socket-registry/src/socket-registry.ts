@@ -80,18 +80,23 @@ export class SocketRegistry {
 
   /** The sockets a selector names, each once. */
   *select(selector: SocketSelector): Generator<RegisteredSocket> {
-    const matches = (entry: RegisteredSocket): boolean =>
+    const matchesFields = (entry: RegisteredSocket): boolean =>
       (selector.type === undefined || entry.type === selector.type) &&
       (selector.path === undefined || entry.path === selector.path) &&
       (selector.clientId === undefined || entry.clientId === selector.clientId);
+    if (selector.socketId !== undefined) {
+      const entry = this.sockets.get(selector.socketId);
+      if (entry && matchesFields(entry) && (selector.groups === undefined || selector.groups.some((group) => entry.groups.has(group)))) yield entry;
+      return;
+    }
     if (selector.groups === undefined) {
-      for (const entry of this.sockets.values()) if (matches(entry)) yield entry;
+      for (const entry of this.sockets.values()) if (matchesFields(entry)) yield entry;
       return;
     }
     const seen = new Set<RegisteredSocket>();
     for (const group of selector.groups) {
       for (const entry of this.members.get(group) ?? []) {
-        if (seen.has(entry) || !matches(entry)) continue;
+        if (seen.has(entry) || !matchesFields(entry)) continue;
         seen.add(entry);
         yield entry;
       }
@@ -202,7 +207,7 @@ export class SocketRegistry {
 /** Whether two selectors pick the same sockets (same fields, same groups in the same order). */
 function sameSelection(a: SocketSelector, b: SocketSelector): boolean {
   if (a === b) return true;
-  if (a.type !== b.type || a.path !== b.path || a.clientId !== b.clientId) return false;
+  if (a.socketId !== b.socketId || a.type !== b.type || a.path !== b.path || a.clientId !== b.clientId) return false;
   if (a.groups === b.groups) return true;
   if (!Array.isArray(a.groups) || !Array.isArray(b.groups) || a.groups.length !== b.groups.length) return false;
   return a.groups.every((group, i) => group === b.groups![i]);

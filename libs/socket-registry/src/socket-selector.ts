@@ -2,6 +2,8 @@ export type SocketType = 'inbound' | 'outbound';
 
 /** Which sockets an operation applies to; every field given must match, and any one of `groups` suffices. */
 export interface SocketSelector {
+  /** One socket, by its id. */
+  readonly socketId?: string;
   readonly type?: SocketType;
   readonly path?: string;
   readonly clientId?: string;

@@ -4,6 +4,7 @@ import { CreateTokenStore1763776800000 } from './migrations/1763776800000-create
 import { ClientGrants1764680000000 } from './migrations/1764680000000-client-grants.js';
 import { ConsumerTokenEntity } from './tokens/consumer-token.entity.js';
 
+export { ClientChanges, InProcessClientChanges, type ClientChangeListener } from './clients/client-changes.js';
 export { ClientService, type ClientPage, type ClientView, type CreatedClient } from './clients/client.service.js';
 export type { ClientEntity } from './clients/client.entity.js';
 export { ConsumerTokenService, type AuthenticatedConsumer, type IssuedToken } from './tokens/consumer-token.service.js';
@@ -15,6 +16,7 @@ export {
   ClientAlreadyExistsError,
   ClientNotFoundError,
   GroupNotGrantedError,
+  InstanceStoppingError,
   InvalidClientCredentialsError,
   TokenRejectedError,
   type TokenRejection,

@@ -40,3 +40,11 @@ export class TokenRejectedError extends Error {
     this.name = 'TokenRejectedError';
   }
 }
+
+/** This instance is stopping and has released its live-socket claims: a consumer connects elsewhere. */
+export class InstanceStoppingError extends Error {
+  constructor() {
+    super('this instance is stopping; connect again (to another instance)');
+    this.name = 'InstanceStoppingError';
+  }
+}

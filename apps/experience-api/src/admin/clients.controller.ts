@@ -69,12 +69,17 @@ export class ClientsController {
     return { client_id: rotated.clientId, client_secret: rotated.clientSecret };
   }
 
-  /** Deletes the client, which kills its token, and closes its open socket. */
+  /**
+   * Deletes the client, which kills its token, and closes its open socket on
+   * whichever instance holds it. The socket is closed first, so that a
+   * cluster that cannot reach every instance refuses (503) before anything
+   * changed, and again after, for a consumer that reconnected in between.
+   */
   @Delete(':client_id')
   @HttpCode(204)
   async remove(@Param('client_id', ClientIdPipe) clientId: string): Promise<void> {
+    await this.bus.close(socketsOf(clientId), CloseCode.POLICY_VIOLATION, 'client deleted');
     await this.clients.remove(clientId);
-    // its credentials no longer hold
     await this.bus.close(socketsOf(clientId), CloseCode.POLICY_VIOLATION, 'client deleted');
   }
 }

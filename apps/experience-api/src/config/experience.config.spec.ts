@@ -123,11 +123,43 @@ describe(loadExperienceConfig.name, () => {
     });
   });
 
-  it('refuses REDIS_URL, naming it, without echoing its value', () => {
-    const problems = problemsLoading({ REDIS_URL: 'redis://:RedisPassw0rd@cache:6379' });
+  describe('cluster (REDIS_URL)', () => {
+    const postgres = 'postgres://app@db/push';
 
-    expect(problems).toEqual([expect.stringMatching(/^REDIS_URL: /)]);
-    expect(problems.join('\n')).not.toContain('RedisPassw0rd');
+    it('runs alone, in process, without REDIS_URL', () => {
+      expect(loadExperienceConfig({}).cluster).toBeUndefined();
+    });
+
+    it('joins the cluster on REDIS_URL with a shared Postgres, with the documented defaults', () => {
+      const config = loadExperienceConfig({ REDIS_URL: 'redis://cache:6379/2', DATABASE_URL: postgres });
+
+      expect(config.cluster).toEqual({ redisUrl: new URL('redis://cache:6379/2'), keyPrefix: 'push-gateway:', streamLength: 10_000, opTimeoutMs: 2_000 });
+    });
+
+    it('reads the key prefix, stream length and operation timeout', () => {
+      const config = loadExperienceConfig({
+        REDIS_URL: 'rediss://cache:6380',
+        DATABASE_URL: postgres,
+        REDIS_KEY_PREFIX: 'eu:',
+        CLUSTER_STREAM_LENGTH: '500',
+        CLUSTER_OP_TIMEOUT: '750ms',
+      });
+
+      expect(config.cluster).toMatchObject({ keyPrefix: 'eu:', streamLength: 500, opTimeoutMs: 750 });
+    });
+
+    it('refuses REDIS_URL on the embedded database, which one process alone can open', () => {
+      const problems = problemsLoading({ REDIS_URL: 'redis://cache:6379' });
+
+      expect(problems).toEqual([expect.stringMatching(/^REDIS_URL: .*DATABASE_URL/)]);
+    });
+
+    it('refuses a REDIS_URL that is not redis:// or rediss://, naming it, without echoing its value', () => {
+      const problems = problemsLoading({ REDIS_URL: 'http://:RedisPassw0rd@cache:6379', DATABASE_URL: postgres });
+
+      expect(problems).toEqual([expect.stringMatching(/^REDIS_URL: /)]);
+      expect(problems.join('\n')).not.toContain('RedisPassw0rd');
+    });
   });
 
   describe('TLS', () => {
@@ -233,7 +265,7 @@ describe(loadExperienceConfig.name, () => {
     const env = {
       NODE_ENV: 'production',
       ADMIN_TOKEN: 'short',
-      REDIS_URL: 'redis://cache:6379',
+      REDIS_URL: 'http://cache:6379',
       PORT: '70000',
       DATABASE_URL: 'mysql://app:DbPassw0rd@db/push',
       TOKEN_IDLE_TTL: 'forever',

@@ -41,6 +41,18 @@ export interface ExperienceConfig {
   /** How often the database is probed, to alert when it becomes unreachable and when it is back. */
   readonly healthCheckIntervalMs: number;
   readonly logging: LogSettings;
+  /** Set: several instances act as one over Redis (see ClusterModule); unset: this instance alone, in process. */
+  readonly cluster?: ClusterSettings;
+}
+
+export interface ClusterSettings {
+  readonly redisUrl: URL;
+  /** Starts every key and channel, so that several deployments can share one Redis. */
+  readonly keyPrefix: string;
+  /** Entities kept in the stream (trimmed approximately): how far an instance cut off from Redis can catch up. */
+  readonly streamLength: number;
+  /** How long a cluster-wide socket operation waits for the other instances' answers. */
+  readonly opTimeoutMs: number;
 }
 
 /** experience-api's namespace: every variable of docs/configuration.md, read through the shared schema layer. */
@@ -50,8 +62,10 @@ export const experienceConfig = configNamespace('experience', (read): Experience
   const givenAdminToken = read.secret('ADMIN_TOKEN', 16);
   const adminTokenGenerated = givenAdminToken === undefined && !production;
 
-  if (read.string('REDIS_URL') !== undefined) {
-    read.problem('REDIS_URL', 'the Redis cluster bus is not part of this release; unset it to run a single instance');
+  const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = read.url('REDIS_URL', ['redis:', 'rediss:']);
+  if (redisUrl !== undefined && databaseUrl === undefined && read.string('DATABASE_URL') === undefined) {
+    read.problem('REDIS_URL', 'several instances need one shared Postgres: set DATABASE_URL too (the embedded PGlite serves one process)');
   }
 
   return {
@@ -59,7 +73,7 @@ export const experienceConfig = configNamespace('experience', (read): Experience
     port: read.integer('PORT', 3000, { min: 0, max: 65_535 }),
     production,
     instanceId: read.string('INSTANCE_ID', randomUUID()),
-    databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl,
     pgliteDataDir: read.string('PGLITE_DATA_DIR', './data/experience-api'),
     adminToken: givenAdminToken ?? (adminTokenGenerated ? randomCredential(24) : undefined),
     adminTokenGenerated,
@@ -81,6 +95,12 @@ export const experienceConfig = configNamespace('experience', (read): Experience
     alerts: alertingConfig(read),
     healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
     logging: readLogSettings(read),
+    cluster: redisUrl && {
+      redisUrl,
+      keyPrefix: read.string('REDIS_KEY_PREFIX', 'push-gateway:'),
+      streamLength: read.integer('CLUSTER_STREAM_LENGTH', 10_000, { min: 100, max: 10_000_000 }),
+      opTimeoutMs: read.duration('CLUSTER_OP_TIMEOUT', '2s', { minMs: 100, maxMs: 60_000 }),
+    },
   };
 });
 

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
 import { isDatabaseUnavailable } from '@app/database';
 import { normalizeAddress, RateLimiter, resolveClientAddress } from '@app/platform';
-import { ConsumerTokenService, GROUP_PATTERN, LiveSocketService, MAX_GROUPS, TokenRejectedError } from '@app/token-store';
+import { ConsumerTokenService, GROUP_PATTERN, InstanceStoppingError, LiveSocketService, MAX_GROUPS, TokenRejectedError } from '@app/token-store';
 import type { ConfigType } from '@nestjs/config';
 import { experienceConfig } from '../config/experience.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
@@ -99,6 +99,7 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
   private toRefusal(error: unknown): HandshakeRefusedError {
     if (error instanceof HandshakeRefusedError) return error;
     if (error instanceof TokenRejectedError) return new HandshakeRefusedError(401, error.message);
+    if (error instanceof InstanceStoppingError) return new HandshakeRefusedError(503, error.message, { 'Retry-After': '1' });
     if (isDatabaseUnavailable(error)) {
       return new HandshakeRefusedError(503, 'the database is unavailable; try again shortly', { 'Retry-After': '5' });
     }

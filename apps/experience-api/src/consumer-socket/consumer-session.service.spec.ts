@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { HttpAdapterHost } from '@nestjs/core';
 import type { WebSocket } from 'ws';
 import type { Alert, AlertService } from '@app/alerting';
 import { ManualClock } from '@app/platform';
@@ -28,8 +29,12 @@ class FakeSocket extends EventEmitter {
     this.pongs.push(data);
   }
 
+  /** Called when the server sends its close frame. */
+  onClose?: () => void;
+
   close(code: number, reason: string): void {
     this.closedWith = [code, reason];
+    this.onClose?.();
     this.readyState = 2;
   }
 
@@ -56,6 +61,8 @@ describe(ConsumerSessionService.name, () => {
   let released: Array<[string, string]>;
   let touched: string[];
   let alerts: Alert[];
+  /** What happened at shutdown, in order. */
+  let stopping: string[];
   let socket: FakeSocket;
   let sut: ConsumerSessionService;
 
@@ -65,7 +72,12 @@ describe(ConsumerSessionService.name, () => {
     released = [];
     touched = [];
     alerts = [];
-    const liveSockets = { release: async (clientId: string, socketId: string) => void released.push([clientId, socketId]) };
+    stopping = [];
+    const liveSockets = {
+      release: async (clientId: string, socketId: string) => void released.push([clientId, socketId]),
+      releaseAll: async () => void stopping.push('claims released'),
+    };
+    const http = { httpAdapter: { getHttpServer: () => ({ close: () => stopping.push('listener closed') }) } };
     const tokens = { touch: async (clientId: string) => void touched.push(clientId) };
     sut = new ConsumerSessionService(
       { maxPingsPerSecond: PINGS_PER_SECOND } as unknown as ExperienceConfig,
@@ -75,6 +87,7 @@ describe(ConsumerSessionService.name, () => {
       new GatewayMetrics(registry),
       { raise: (alert: Alert) => alerts.push(alert) } as unknown as AlertService,
       clock,
+      http as unknown as HttpAdapterHost,
     );
     socket = new FakeSocket();
   });
@@ -158,15 +171,18 @@ describe(ConsumerSessionService.name, () => {
     expect(touched).toEqual(['acme', 'acme']);
   });
 
-  it('closes every consumer with 1001 at shutdown, leaving the release of claims to the instance', async () => {
+  it('at shutdown stops listening, releases every claim, then closes every consumer with 1012 to reconnect elsewhere', async () => {
     open();
+    socket.onClose = () => stopping.push('consumer closed');
 
-    sut.beforeApplicationShutdown();
-    socket.finishClose(1001);
+    await sut.beforeApplicationShutdown();
+    socket.finishClose(1012);
     await settle();
 
-    expect(socket.closedWith).toEqual([1001, 'server shutting down']);
+    expect(stopping).toEqual(['listener closed', 'claims released', 'consumer closed']);
+    expect(socket.closedWith).toEqual([1012, 'server restarting']);
     expect(registry.size).toBe(0);
+    // released all at once above, not one by one
     expect(released).toEqual([]);
     expect(clock.pending).toBe(0);
   });

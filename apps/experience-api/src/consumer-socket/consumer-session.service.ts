@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { WebSocket } from 'ws';
 import { AlertService } from '@app/alerting';
 import { CLOCK, type Clock, type TimerHandle } from '@app/platform';
@@ -73,6 +74,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     private readonly metrics: GatewayMetrics,
     private readonly alerts: AlertService,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly http: HttpAdapterHost,
   ) {}
 
   open(socket: WebSocket, consumer: ConsumerAuthorization): void {
@@ -173,9 +175,18 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     }
   }
 
-  beforeApplicationShutdown(): void {
+  /**
+   * A stopping instance hands its consumers over: it stops accepting
+   * connections, releases their live-socket claims, then closes them with
+   * `1012`, so that each can reconnect (through the load balancer, to another
+   * instance) at once, without a `409` while its lease runs out.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
     if (this.reportTimer) this.clock.clearTimer(this.reportTimer);
-    this.registry.close(consumerSockets(), CloseCode.GOING_AWAY, 'server shutting down');
+    // open connections are served on; a new one finds no listener (a load balancer's health check sees it too)
+    this.http.httpAdapter?.getHttpServer().close();
+    await this.liveSockets.releaseAll();
+    this.registry.close(consumerSockets(), CloseCode.SERVICE_RESTART, 'server restarting');
   }
 }

@@ -38,10 +38,24 @@ export function welcomeFrame(socketId: string, clientId: string, groups: readonl
  * sent it: never parsed into numbers and printed again.
  */
 export function entityFrame(id: string, seq: number, groups: readonly string[], dataText: string, publishedAt: Date): Buffer {
-  return Buffer.from(
-    `{"type":"entity","id":${JSON.stringify(id)},"seq":${seq},"groups":${JSON.stringify(groups)},"data":${dataText},` +
-      `"published_at":"${publishedAt.toISOString()}"}`,
-  );
+  const { head, tail } = entityFrameAround(id, groups, dataText, publishedAt);
+  return Buffer.from(`${head}${seq}${tail}`);
+}
+
+/**
+ * The `entity` frame's text before and after its `seq`, for a publisher that
+ * learns the `seq` only where the frame is stored (the cluster's stream).
+ */
+export function entityFrameAround(
+  id: string,
+  groups: readonly string[],
+  dataText: string,
+  publishedAt: Date,
+): { readonly head: string; readonly tail: string } {
+  return {
+    head: `{"type":"entity","id":${JSON.stringify(id)},"seq":`,
+    tail: `,"groups":${JSON.stringify(groups)},"data":${dataText},"published_at":"${publishedAt.toISOString()}"}`,
+  };
 }
 
 /** The error frame's text. */

@@ -1,6 +1,7 @@
-import { type BroadcastResult, type Delivery, DeliveryBus, SocketRegistry } from '@app/socket-registry';
+import { type BroadcastResult, type Delivery, SocketRegistry } from '@app/socket-registry';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RawJson } from '../http/raw-json.js';
+import { EntityFanout } from './entity-fanout.js';
 import { EntityPublisher, InvalidEntityError } from './entity-publisher.service.js';
 import { LocalEntityBroker } from './local-entity-broker.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
@@ -38,6 +39,12 @@ class ControlledLog extends PublicationLog {
     return 0;
   }
 
+  async highestSeq(): Promise<number> {
+    return 0;
+  }
+
+  async raiseSeqTo(): Promise<void> {}
+
   private take(id: string) {
     const waiter = this.waiting.get(id);
     if (!waiter) throw new Error(`no record of ${id} in flight`);
@@ -46,12 +53,16 @@ class ControlledLog extends PublicationLog {
   }
 }
 
-class RecordingBus extends DeliveryBus {
+class RecordingFanout extends EntityFanout {
   readonly passes: Delivery[][] = [];
   /** What the next pass does instead of delivering: throw, or fail the deliveries of these ids. */
   nextPass?: { throws: Error } | { failsIds: string[] };
 
-  async broadcastAll(deliveries: readonly Delivery[]): Promise<BroadcastResult[]> {
+  constructor(registry: SocketRegistry, metrics: GatewayMetrics) {
+    super(registry, metrics);
+  }
+
+  override deliver(deliveries: readonly Delivery[]): BroadcastResult[] {
     const next = this.nextPass;
     this.nextPass = undefined;
     if (next && 'throws' in next) throw next.throws;
@@ -61,14 +72,6 @@ class RecordingBus extends DeliveryBus {
     return deliveries.map((delivery) =>
       delivered.includes(delivery) ? { recipients: 1, failures: [] } : { recipients: 0, failures: [], error: new Error('selector unreadable') },
     );
-  }
-
-  async revokeGroups(): Promise<number> {
-    return 0;
-  }
-
-  async close(): Promise<number> {
-    return 0;
   }
 
   get frames(): Array<Record<string, unknown>> {
@@ -81,13 +84,15 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe(EntityPublisher.name, () => {
   let log: ControlledLog;
-  let bus: RecordingBus;
+  let fanout: RecordingFanout;
   let sut: EntityPublisher;
 
   beforeEach(() => {
     log = new ControlledLog();
-    bus = new RecordingBus();
-    sut = new EntityPublisher(new LocalEntityBroker(log, bus), new GatewayMetrics(new SocketRegistry({ maxBufferedBytes: 1 })));
+    const registry = new SocketRegistry({ maxBufferedBytes: 1 });
+    const metrics = new GatewayMetrics(registry);
+    fanout = new RecordingFanout(registry, metrics);
+    sut = new EntityPublisher(new LocalEntityBroker(log, fanout), metrics);
   });
 
   it('broadcasts a lone entity at once, framed as docs/protocol.md says, to the consumers it names', async () => {
@@ -96,11 +101,11 @@ describe(EntityPublisher.name, () => {
     log.complete('order-1', 7);
 
     await expect(outcome).resolves.toEqual({ id: 'order-1', seq: 7, duplicate: false });
-    expect(bus.passes).toHaveLength(1);
-    expect(bus.passes[0][0].frame.toString('utf8')).toBe(
+    expect(fanout.passes).toHaveLength(1);
+    expect(fanout.passes[0][0].frame.toString('utf8')).toBe(
       '{"type":"entity","id":"order-1","seq":7,"groups":["eu"],"data":{"n":1},"published_at":"2026-11-22T09:00:00.000Z"}',
     );
-    expect(bus.passes[0][0].selector).toEqual({ type: 'inbound', path: '/ws/publish', groups: ['eu'] });
+    expect(fanout.passes[0][0].selector).toEqual({ type: 'inbound', path: '/ws/publish', groups: ['eu'] });
   });
 
   it('records what arrives meanwhile together and broadcasts it in one pass, in seq order', async () => {
@@ -125,8 +130,8 @@ describe(EntityPublisher.name, () => {
       { id: 'c', seq: 3, duplicate: false },
       { id: 'd', seq: 2, duplicate: false },
     ]);
-    expect(bus.passes.map((pass) => pass.length)).toEqual([1, 3]);
-    expect(bus.frames.map((entity) => [entity.id, entity.seq])).toEqual([
+    expect(fanout.passes.map((pass) => pass.length)).toEqual([1, 3]);
+    expect(fanout.frames.map((entity) => [entity.id, entity.seq])).toEqual([
       ['a', 1],
       ['d', 2],
       ['c', 3],
@@ -144,7 +149,7 @@ describe(EntityPublisher.name, () => {
     log.complete('same', 6);
 
     await expect(again).resolves.toEqual({ id: 'same', seq: 5, duplicate: true });
-    expect(bus.frames.map((entity) => entity.data)).toEqual(['first']);
+    expect(fanout.frames.map((entity) => entity.data)).toEqual(['first']);
   });
 
   it('fails only the publishes whose record failed', async () => {
@@ -159,7 +164,7 @@ describe(EntityPublisher.name, () => {
 
     await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
     await expect(broken).rejects.toThrow('database unavailable');
-    expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
+    expect(fanout.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
   });
 
   describe('when an entity cannot be delivered', () => {
@@ -175,7 +180,7 @@ describe(EntityPublisher.name, () => {
 
       await expect(ok).resolves.toEqual({ id: 'ok', seq: 2, duplicate: false });
       expect(log.recorded).toEqual(['first', 'ok']);
-      expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
+      expect(fanout.frames.map((entity) => entity.id)).toEqual(['first', 'ok']);
     });
 
     it('refuses an entity without data before recording', async () => {
@@ -189,7 +194,7 @@ describe(EntityPublisher.name, () => {
       const [ok, failing] = [sut.publish({ id: 'ok', data: raw(1) }), sut.publish({ id: 'failing', data: raw(2) })];
       log.complete('first', 1);
       await first;
-      bus.nextPass = { failsIds: ['failing'] };
+      fanout.nextPass = { failsIds: ['failing'] };
       await settle();
       log.complete('ok', 2);
       log.complete('failing', 3);
@@ -202,7 +207,7 @@ describe(EntityPublisher.name, () => {
       await settle();
       log.complete('failing', 4);
       await expect(retry).resolves.toEqual({ id: 'failing', seq: 4, duplicate: false });
-      expect(bus.frames.map((entity) => entity.id)).toEqual(['first', 'ok', 'failing']);
+      expect(fanout.frames.map((entity) => entity.id)).toEqual(['first', 'ok', 'failing']);
     });
 
     it('takes back every record of a batch whose broadcast threw, and goes on with the next batch', async () => {
@@ -211,7 +216,7 @@ describe(EntityPublisher.name, () => {
       const burst = ['a', 'b'].map((id) => sut.publish({ id, data: raw(id) }));
       log.complete('first', 1);
       await first;
-      bus.nextPass = { throws: new Error('bus down') };
+      fanout.nextPass = { throws: new Error('bus down') };
       await settle();
       log.complete('a', 2);
       log.complete('b', 3);

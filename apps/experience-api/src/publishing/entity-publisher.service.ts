@@ -118,8 +118,6 @@ export class EntityPublisher {
         return;
       case 'published':
         this.metrics.published.inc();
-        this.metrics.deliveries.inc(outcome.recipients);
-        for (const failed of outcome.failures) this.metrics.deliveryFailures.inc({ reason: failed.reason });
         pending.resolve({ id: pending.id, seq: outcome.seq, duplicate: false });
     }
   }

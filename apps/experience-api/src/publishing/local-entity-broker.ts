@@ -1,15 +1,16 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type BroadcastResult, DeliveryBus } from '@app/socket-registry';
+import type { BroadcastResult } from '@app/socket-registry';
 import { consumerSockets, entityFrame } from '../protocol/index.js';
 import { EntityBroker, type Publication, type PublicationOutcome } from './entity-broker.js';
+import { EntityFanout } from './entity-fanout.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 
 const PRUNE_EVERY_MS = 3_600_000;
 
 /**
- * The broker of one deployment: the publication log in the database (shared
- * by every instance) gives each entity its `seq` and answers repeated ids;
- * the delivery bus fans each frame out to the sockets it selects.
+ * The broker of an instance that runs alone: the publication log in its
+ * database gives each entity its `seq` and answers repeated ids, and the
+ * frames go straight to the sockets open here.
  */
 @Injectable()
 export class LocalEntityBroker extends EntityBroker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -18,7 +19,7 @@ export class LocalEntityBroker extends EntityBroker implements OnApplicationBoot
 
   constructor(
     private readonly log: PublicationLog,
-    private readonly bus: DeliveryBus,
+    private readonly fanout: EntityFanout,
   ) {
     super();
   }
@@ -39,7 +40,7 @@ export class LocalEntityBroker extends EntityBroker implements OnApplicationBoot
     let results: ReadonlyArray<BroadcastResult | undefined> = [];
     let failure: unknown;
     try {
-      results = await this.bus.broadcastAll(
+      results = this.fanout.deliver(
         fresh.map(({ index, record }) => {
           const { id, groups, dataText } = batch[index];
           return { frame: entityFrame(id, record.seq, groups ?? [], dataText, record.publishedAt), selector: consumerSockets({ groups }) };
@@ -56,7 +57,7 @@ export class LocalEntityBroker extends EntityBroker implements OnApplicationBoot
           outcomes[index] = { status: 'failed', error: result?.error ?? failure };
           return;
         }
-        outcomes[index] = { status: 'published', seq: record.seq, recipients: result.recipients, failures: result.failures };
+        outcomes[index] = { status: 'published', seq: record.seq };
       }),
     );
     return outcomes;

@@ -22,6 +22,10 @@ export abstract class PublicationLog {
   abstract forget(id: string, seq: number): Promise<void>;
   /** Forgets ids older than the idempotency window; returns how many. */
   abstract prune(): Promise<number>;
+  /** The highest `seq` given out so far (0: none). */
+  abstract highestSeq(): Promise<number>;
+  /** Makes sure the next `seq` given out is above `seq`: a cluster that numbered entities elsewhere hands its count back. */
+  abstract raiseSeqTo(seq: number): Promise<void>;
 }
 
 @Injectable()
@@ -50,6 +54,15 @@ export class TypeOrmPublicationLog extends PublicationLog {
 
   async forget(id: string, seq: number): Promise<void> {
     await this.dataSource.query('DELETE FROM publications WHERE id = $1 AND seq = $2', [id, seq]);
+  }
+
+  async highestSeq(): Promise<number> {
+    const [row] = await this.dataSource.query<Array<{ last_value: string | number; is_called: boolean }>>('SELECT last_value, is_called FROM entity_seq');
+    return row.is_called ? Number(row.last_value) : Number(row.last_value) - 1;
+  }
+
+  async raiseSeqTo(seq: number): Promise<void> {
+    await this.dataSource.query(`SELECT setval('entity_seq', $1) WHERE (SELECT last_value FROM entity_seq) < $1`, [seq]);
   }
 
   async prune(): Promise<number> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CLIENT_ID_PATTERN } from '../identifiers.js';
 import { ClientAlreadyExistsError, ClientNotFoundError, GroupNotGrantedError, InvalidClientCredentialsError } from '../token-store.errors.js';
 import type { ClientEntity } from './client.entity.js';
+import { ClientChanges } from './client-changes.js';
 import { ClientRepository } from './client.repository.js';
 import { Grants, randomCredential } from '@app/platform';
 import { SecretHasher } from './secret-hasher.js';
@@ -33,11 +34,10 @@ function view(client: ClientEntity): ClientView {
 
 @Injectable()
 export class ClientService {
-  private readonly changeListeners: Array<(clientId: string) => void> = [];
-
   constructor(
     private readonly clients: ClientRepository,
     private readonly hasher: SecretHasher,
+    private readonly changes: ClientChanges,
   ) {}
 
   async create(request: { clientId: string; clientSecret?: string; grants?: readonly string[] }): Promise<CreatedClient> {
@@ -67,14 +67,14 @@ export class ClientService {
   /** Deletes the client; its token and live-socket claim go with it. */
   async remove(clientId: string): Promise<void> {
     if (!(await this.clients.deleteByClientId(clientId))) throw new ClientNotFoundError(clientId);
-    this.changed(clientId);
+    await this.changes.announce(clientId);
   }
 
-  /** Replaces the client's grants; its consumers' next handshakes see them at once on this instance. */
+  /** Replaces the client's grants; its consumers' next handshakes see them at once, on every instance. */
   async setGrants(clientId: string, grants: readonly string[]): Promise<ClientView> {
     const client = await this.clients.setGrants(clientId, grants);
     if (!client) throw new ClientNotFoundError(clientId);
-    this.changed(clientId);
+    await this.changes.announce(clientId);
     return view(client);
   }
 
@@ -82,11 +82,6 @@ export class ClientService {
   async rotateSecret(clientId: string, clientSecret = randomCredential(24)): Promise<CreatedClient> {
     if (!(await this.clients.setSecretHash(clientId, await this.hasher.hash(clientSecret)))) throw new ClientNotFoundError(clientId);
     return { clientId, clientSecret };
-  }
-
-  /** Calls `listener` after a client is deleted or its grants change, so that whatever holds them in memory lets go. */
-  onChanged(listener: (clientId: string) => void): void {
-    this.changeListeners.push(listener);
   }
 
   /** The client, if the secret is right; otherwise the same error whatever was wrong. */
@@ -103,10 +98,6 @@ export class ClientService {
     const refused = new Grants(client.grants).firstRefused(groups);
     if (refused !== undefined) throw new GroupNotGrantedError(client.clientId, refused);
     await this.clients.setDefaultGroups(client.clientId, groups);
-    this.changed(client.clientId);
-  }
-
-  private changed(clientId: string): void {
-    for (const listener of this.changeListeners) listener(clientId);
+    await this.changes.announce(client.clientId);
   }
 }

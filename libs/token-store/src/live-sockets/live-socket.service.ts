@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { isDatabaseUnavailable } from '@app/database';
+import { InstanceStoppingError } from '../token-store.errors.js';
 import { TOKEN_STORE_OPTIONS, type TokenStoreOptions } from '../token-store.options.js';
 import { LiveSocketWrites } from './live-socket-writes.js';
 import { LiveSocketRepository } from './live-socket.repository.js';
@@ -21,6 +22,7 @@ export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger(LiveSocketService.name);
   private renewTimer?: NodeJS.Timeout;
   private readonly writes: LiveSocketWrites;
+  private stopping = false;
 
   constructor(
     private readonly sockets: LiveSocketRepository,
@@ -39,8 +41,14 @@ export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicat
     return this.options.instanceId;
   }
 
-  /** True if this socket is now the client's one live connection; false if another holds it. */
+  /**
+   * True if this socket is now the client's one live connection; false if
+   * another holds it. Once the instance has started releasing its claims
+   * (see releaseAll), InstanceStoppingError: a claim made then would outlive
+   * the instance by a lease and lock its client out elsewhere.
+   */
   claim(clientId: string, socketId: string): Promise<boolean> {
+    if (this.stopping) return Promise.reject(new InstanceStoppingError());
     return this.writes.claim(clientId, socketId);
   }
 
@@ -60,13 +68,23 @@ export class LiveSocketService implements OnApplicationBootstrap, BeforeApplicat
     this.renewTimer.unref();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Releases every claim of this instance at once, and takes no new ones:
+   * its consumers, about to be closed, can connect to another instance
+   * without waiting for their leases to run out. Called when the instance stops.
+   */
+  async releaseAll(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.renewTimer);
     // a claim still being written would otherwise leave a row behind for a whole lease
     await this.writes.settled();
     await this.sockets
       .releaseInstance(this.options.instanceId)
       .catch((error: Error) => this.logger.warn(`could not release this instance's live sockets: ${error.message}`));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.releaseAll();
   }
 
   private async renew(): Promise<void> {

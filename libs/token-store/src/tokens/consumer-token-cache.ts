@@ -22,10 +22,10 @@ interface Entry {
  * without reading the database.
  *
  * Only positive answers are kept: an unknown client or a wrong token always
- * goes to the database. Entries are evicted at once on this instance when
- * the token is rotated, the client's grants change or the client is
- * deleted; a change made through another instance is seen here when the
- * entry expires, `ttlMs` at most after it was read, and never later than the
+ * goes to the database. Entries are evicted when the token is rotated, the
+ * client's grants change or the client is deleted (announced to every
+ * instance); an announcement that never arrived is made good when the entry
+ * expires, `ttlMs` at most after it was read, and never later than the
  * token's own idle expiry. The table holds at
  * most `maxEntries`; the oldest entries give way first.
  */
@@ -79,5 +79,11 @@ export class ConsumerTokenCache {
   evict(clientId: string): void {
     this.evictions++;
     this.entries.delete(clientId);
+  }
+
+  /** Forgets every token: changes may have been missed. */
+  clear(): void {
+    this.evictions++;
+    this.entries.clear();
   }
 }

@@ -1,4 +1,5 @@
 import { ClientEntity } from '../clients/client.entity.js';
+import { InProcessClientChanges } from '../clients/client-changes.js';
 import { ClientRepository, type NewClient } from '../clients/client.repository.js';
 import { ClientService } from '../clients/client.service.js';
 import { SecretHasher } from '../clients/secret-hasher.js';
@@ -73,15 +74,24 @@ const reasonOf = (promise: Promise<unknown>) =>
     (error: unknown) => (error instanceof TokenRejectedError ? error.reason : error),
   );
 
+/** Client changes as a cluster delivers them: some are announced by other instances, and some may have been missed. */
+class HeardChanges extends InProcessClientChanges {
+  hear(clientId: string | null): void {
+    this.tell(clientId);
+  }
+}
+
 describe(ConsumerTokenService.name, () => {
   let store: InMemoryStore;
+  let changes: HeardChanges;
   let clients: ClientService;
   let sut: ConsumerTokenService;
 
   beforeEach(() => {
     store = new InMemoryStore();
-    clients = new ClientService(store.clientRepository, new SecretHasher());
-    sut = new ConsumerTokenService(clients, store.tokenRepository, { tokenIdleTtlMs: 60_000, socketLeaseMs: 10_000, instanceId: 'spec' });
+    changes = new HeardChanges();
+    clients = new ClientService(store.clientRepository, new SecretHasher(), changes);
+    sut = new ConsumerTokenService(clients, store.tokenRepository, { tokenIdleTtlMs: 60_000, socketLeaseMs: 10_000, instanceId: 'spec' }, changes);
   });
 
   async function register(clientId: string, secret: string, groups?: string[]) {
@@ -119,6 +129,29 @@ describe(ConsumerTokenService.name, () => {
     await clients.remove('acme');
 
     expect(await reasonOf(sut.authenticate('acme', token))).toBe('unknown');
+  });
+
+  it('reads the token again once a change to its client is announced by another instance', async () => {
+    const { token } = await registered('acme');
+    await sut.authenticate('acme', token);
+    // the rotation itself happened elsewhere: here, only its announcement arrives
+    await store.tokenRepository.replace('acme', Buffer.alloc(32), 60_000);
+
+    changes.hear('acme');
+
+    expect(await reasonOf(sut.authenticate('acme', token))).toBe('mismatch');
+  });
+
+  it('reads every token again when announcements may have been missed', async () => {
+    const a = await registered('a');
+    const b = await registered('b');
+    await Promise.all([sut.authenticate('a', a.token), sut.authenticate('b', b.token)]);
+    store.lookups.length = 0;
+
+    changes.hear(null);
+    await Promise.all([sut.authenticate('a', a.token), sut.authenticate('b', b.token)]);
+
+    expect(store.lookups.flat().sort()).toEqual(['a', 'b']);
   });
 
   it('serves new default groups after a registration that changed them', async () => {

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import type { ClientEntity } from '../clients/client.entity.js';
+import { ClientChanges } from '../clients/client-changes.js';
 import { ClientService } from '../clients/client.service.js';
 import { digestsEqual, Grants, randomCredential, sha256 } from '@app/platform';
 import { CLIENT_ID_PATTERN, TOKEN_PATTERN } from '../identifiers.js';
@@ -24,9 +25,10 @@ export interface AuthenticatedConsumer {
 }
 
 /**
- * How long an accepted token is trusted without reading the database again:
- * the longest a rotation or deletion made through *another* instance takes
- * to be enforced on this one (on this one, it is at once).
+ * How long an accepted token is trusted without reading the database again.
+ * Rotations and deletions are announced to every instance (ClientChanges)
+ * and take effect at once; this bounds how long one whose announcement was
+ * lost (a cluster whose Redis was unreachable) goes unenforced.
  */
 const TOKEN_CACHE_TTL_MS = 5_000;
 /** The most accepted tokens kept at once (about 200 bytes each). */
@@ -59,11 +61,12 @@ export class ConsumerTokenService implements BeforeApplicationShutdown {
     private readonly clients: ClientService,
     private readonly tokens: ConsumerTokenRepository,
     @Inject(TOKEN_STORE_OPTIONS) private readonly options: TokenStoreOptions,
+    private readonly changes: ClientChanges,
   ) {
     this.cache = new ConsumerTokenCache(TOKEN_CACHE_MAX_ENTRIES, TOKEN_CACHE_TTL_MS);
     this.lookups = new BatchedLookup((clientIds) => this.tokens.findHandshakeCredentials(clientIds, this.options.tokenIdleTtlMs));
     this.touches = new BatchedWrite((clientIds) => this.tokens.touch(clientIds), TOUCH_BATCH_MS);
-    clients.onChanged((clientId) => this.cache.evict(clientId));
+    changes.listen((clientId) => (clientId === null ? this.cache.clear() : this.cache.evict(clientId)));
   }
 
   /**
@@ -77,7 +80,8 @@ export class ConsumerTokenService implements BeforeApplicationShutdown {
     if (groups !== undefined) await this.clients.chooseDefaultGroups(client, groups);
     const token = randomCredential(32);
     const expiresAt = await this.tokens.replace(clientId, sha256(token), this.options.tokenIdleTtlMs);
-    this.cache.evict(clientId);
+    // the old token stops working everywhere before the new one is handed out
+    await this.changes.announce(clientId);
     return { clientId, token, expiresAt };
   }
 

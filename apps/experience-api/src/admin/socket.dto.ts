@@ -1,0 +1,19 @@
+import { IsIn, IsString, MaxLength } from 'class-validator';
+import { OptionalField } from '../http/body-fields.js';
+
+/** Close codes an operator may close a socket with (RFC 6455, 7.4): the standard ones that fit, and the application range. */
+export const OPERATOR_CLOSE_CODES: readonly number[] = [1000, 1001, 1008, 1011, 1012, 1013, ...Array.from({ length: 2000 }, (_, i) => 3000 + i)];
+
+/** The optional body of `DELETE /admin/sockets/:socket_id`. */
+export class CloseSocketDto {
+  /** 1000 when absent. */
+  @OptionalField()
+  @IsIn(OPERATOR_CLOSE_CODES, { message: 'code must be 1000, 1001, 1008, 1011, 1012, 1013 or from 3000 to 4999' })
+  code?: number;
+
+  /** At most 123 bytes, the room a close frame has; "closed by an operator" when absent. */
+  @OptionalField()
+  @IsString()
+  @MaxLength(120, { message: 'reason must be at most 120 characters' })
+  reason?: string;
+}

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { Redis } from 'ioredis';
+import { AlertService } from '@app/alerting';
+import { CLOCK, type Clock, sleep, type TimerHandle } from '@app/platform';
+import { experienceConfig } from '../config/experience.config.js';
+import { consumerSockets, entityFrameAround } from '../protocol/index.js';
+import { EntityBroker, type Publication, type PublicationOutcome } from '../publishing/entity-broker.js';
+import { EntityFanout } from '../publishing/entity-fanout.js';
+import { PublicationLog } from '../publishing/publication-log.js';
+import { ClusterUnavailableError } from './cluster-unavailable.error.js';
+import { EPOCH_SCRIPT, parseEntries, PUBLISH_SCRIPT, seqOfEntryId, type StreamKeys, streamKeys } from './entity-stream.js';
+import { RedisConnection } from './redis-connection.js';
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+/** Entries taken per read: a burst reaches each socket in writes of up to this many frames. */
+const READ_COUNT = 512;
+/** A blocking read returns empty after this long, so that the loop looks up now and then. */
+const READ_BLOCK_MS = 5_000;
+/** After a read failed with Redis still reachable (a bad entry, say), the next waits this long. */
+const READ_RETRY_MS = 1_000;
+/** How often the highest `seq` seen is written back to the database (see PublicationLog.raiseSeqTo). */
+const CHECKPOINT_EVERY_MS = 10_000;
+
+/** The commands PUBLISH_SCRIPT and EPOCH_SCRIPT become on the commands client. */
+interface StreamCommands {
+  publishEntities(seqKey: string, streamKey: string, epochKey: string, ...args: Array<string | number>): Promise<number[]>;
+  streamEpoch(epochKey: string, candidate: string): Promise<string>;
+}
+
+/**
+ * The broker of a cluster: entities go through one Redis stream that every
+ * instance reads.
+ *
+ * Publishing appends a batch in one script (see PUBLISH_SCRIPT): the `seq`,
+ * the idempotency record and the stream entry are taken together, so `seq`
+ * order is stream order everywhere, and an id answered as a duplicate is an
+ * entity already in the stream. Answers come back once Redis holds the
+ * entities; delivery is the reading side's work, on every instance alike.
+ *
+ * Reading: one blocking `XREAD` after the last entry this instance delivered,
+ * each burst written to the local sockets together. When the connection
+ * comes back after a loss, reading resumes where it stopped, so nothing the
+ * stream still holds is skipped; entries trimmed meanwhile, or a stream Redis
+ * lost, are alerted.
+ */
+@Injectable()
+export class RedisEntityBroker extends EntityBroker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RedisEntityBroker.name);
+  private readonly keys: StreamKeys;
+  private readonly commands: Redis & StreamCommands;
+  /** The last entry delivered here. */
+  private lastId = '0-0';
+  /** The highest `seq` this instance has seen: no `seq` it hands out is lower. */
+  private highest = 0;
+  private checkpointed = 0;
+  private epoch?: string;
+  private stopped = false;
+  private checkpointTimer?: TimerHandle;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly fanout: EntityFanout,
+    private readonly log: PublicationLog,
+    private readonly alerts: AlertService,
+    @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    super();
+    this.keys = streamKeys(config.cluster!.keyPrefix);
+    redis.commands.defineCommand('publishEntities', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
+    redis.commands.defineCommand('streamEpoch', { numberOfKeys: 1, lua: EPOCH_SCRIPT });
+    this.commands = redis.commands as Redis & StreamCommands;
+  }
+
+  async publish(batch: readonly Publication[]): Promise<PublicationOutcome[]> {
+    const failed = (error: unknown): PublicationOutcome[] => batch.map(() => ({ status: 'failed', error }));
+    if (!this.redis.isReachable) return failed(new ClusterUnavailableError('not published'));
+    const publishedAt = new Date(this.clock.now());
+    const args: Array<string | number> = [this.highest, this.config.cluster!.streamLength, IDEMPOTENCY_WINDOW_MS, this.keys.idPrefix, randomUUID()];
+    for (const { id, groups, dataText } of batch) {
+      const { head, tail } = entityFrameAround(id, groups ?? [], dataText, publishedAt);
+      args.push(id, head, tail, groups === undefined ? '' : JSON.stringify(groups));
+    }
+    let answers: number[];
+    try {
+      answers = await this.commands.publishEntities(this.keys.seq, this.keys.stream, this.keys.epoch, ...args);
+    } catch (error) {
+      // the script may have run before the connection broke: a retry of the same ids answers duplicate then
+      this.logger.warn(`could not append ${batch.length} entities to the stream: ${(error as Error).message}`);
+      return failed(new ClusterUnavailableError('not published', { cause: error }));
+    }
+    return answers.map((answer) => {
+      if (answer < 0) return { status: 'duplicate', seq: -answer };
+      this.highest = Math.max(this.highest, answer);
+      return { status: 'published', seq: answer };
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // numbering goes on above what this deployment ever handed out, even if Redis comes up empty
+    this.highest = this.checkpointed = await this.log.highestSeq();
+    this.checkpointTimer = this.clock.setTimer(() => void this.checkpoint(), CHECKPOINT_EVERY_MS);
+    void this.readForever();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.checkpointTimer) this.clock.clearTimer(this.checkpointTimer);
+    await this.checkpoint(false);
+  }
+
+  private async checkpoint(again = true): Promise<void> {
+    try {
+      if (this.highest > this.checkpointed) {
+        const highest = this.highest;
+        await this.log.raiseSeqTo(highest);
+        this.checkpointed = highest;
+      }
+    } catch (error) {
+      this.logger.warn(`could not write the highest seq back to the database: ${(error as Error).message}`);
+    }
+    if (again && !this.stopped) this.checkpointTimer = this.clock.setTimer(() => void this.checkpoint(), CHECKPOINT_EVERY_MS);
+  }
+
+  private async readForever(): Promise<void> {
+    let placed = false;
+    while (!this.stopped) {
+      try {
+        if (!placed) {
+          await this.redis.whenReachable();
+          if (this.stopped) return;
+          await this.place();
+          placed = true;
+        }
+        const reply = await this.redis.reader.xreadBuffer('COUNT', READ_COUNT, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.keys.stream, this.lastId);
+        if (reply) this.deliver(reply[0][1]);
+      } catch (error) {
+        if (this.stopped) return;
+        placed = false;
+        this.logger.warn(`reading the entity stream failed: ${(error as Error).message}`);
+        if (this.redis.isReachable) await sleep(READ_RETRY_MS, undefined, this.clock);
+      }
+    }
+  }
+
+  private deliver(entries: Array<[Buffer, Buffer[]]>): void {
+    if (entries.length === 0) return;
+    this.lastId = entries[entries.length - 1][0].toString();
+    const read = parseEntries(entries);
+    this.highest = Math.max(this.highest, read[read.length - 1].seq);
+    this.fanout.deliver(read.map((entry) => ({ frame: entry.frame, selector: consumerSockets({ groups: entry.groups }) })));
+  }
+
+  /**
+   * Where reading starts, on the first connection and after every loss: at
+   * the end of the stream the first time (consumers get what is published
+   * from now on), else after the last entry delivered here.
+   */
+  private async place(): Promise<void> {
+    const epoch = await this.commands.streamEpoch(this.keys.epoch, randomUUID());
+    if (this.epoch === undefined) {
+      const [last] = await this.commands.xrevrange(this.keys.stream, '+', '-', 'COUNT', 1);
+      this.lastId = last?.[0] ?? '0-0';
+    } else if (epoch !== this.epoch) {
+      this.logger.error(`Redis lost the entity stream (new epoch); reading it from its start`);
+      this.alerts.raise({
+        kind: 'cluster_stream_lost',
+        severity: 'critical',
+        subject: 'Redis lost the entity stream',
+        details: {
+          last_seq_delivered: seqOfEntryId(this.lastId),
+          effect: 'entities in the lost stream that this instance had not read never reach its consumers',
+        },
+      });
+      this.lastId = '0-0';
+    } else {
+      await this.checkTrimmed();
+    }
+    this.epoch = epoch;
+    this.highest = Math.max(this.highest, seqOfEntryId(this.lastId));
+  }
+
+  /** Alerts when entries this instance had not read were trimmed from the stream while it was cut off. */
+  private async checkTrimmed(): Promise<void> {
+    const info = (await this.commands.call('XINFO', 'STREAM', this.keys.stream).catch(() => null)) as unknown[] | null;
+    if (!info) return;
+    const at = info.indexOf('max-deleted-entry-id');
+    const maxDeleted = at >= 0 ? seqOfEntryId(String(info[at + 1])) : 0;
+    if (maxDeleted <= seqOfEntryId(this.lastId)) return;
+    this.logger.error(
+      `entities up to seq ${maxDeleted} were trimmed from the stream before this instance read them (it had delivered up to ${seqOfEntryId(this.lastId)})`,
+    );
+    this.alerts.raise({
+      kind: 'cluster_stream_gap',
+      severity: 'critical',
+      subject: 'an instance missed entities trimmed from the stream',
+      details: { last_seq_delivered: seqOfEntryId(this.lastId), trimmed_up_to_seq: maxDeleted, remedy: 'raise CLUSTER_STREAM_LENGTH' },
+    });
+  }
+}
