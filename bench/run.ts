@@ -1,15 +1,17 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FloodReport } from './load/flood-worker.js';
 import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply } from './load/protocol.js';
 import { MailSink } from './lib/mail-sink.js';
 import { summariseProfile } from './lib/profile-summary.js';
+import { checkRedis, removeKeys } from './lib/redis.js';
 import { removeSeeded, seedConsumers } from './lib/seed.js';
 import { median, round } from './lib/stats.js';
-import { RunningTarget, TARGETS, type TargetName } from './lib/targets.js';
+import { RunningTarget, TARGETS, type TargetName, type TargetOptions } from './lib/targets.js';
 
 const HELP = `npm run bench -- [options]
 
@@ -27,12 +29,26 @@ in its own process. On Postgres when DATABASE_URL is set, else on PGlite.
   --flood-concurrency F  bogus handshakes in flight during the flood     (256)
   --flood-sources S      addresses the flood comes from (1: one attacker; 250+: a botnet
                          that per-address limits cannot stop)            (1)
-  --rounds R             rounds of fan-out, latency and flood; medians are reported (3)
+  --rounds R             rounds of fan-out, latency, flood and cluster; medians are reported (3)
   --connection-rounds R  rounds of the connections scenario              (1)
-  --scenarios LIST       fanout,latency,connections,flood                (all)
-  --targets LIST         gateway,ws,socketio                             (all)
+  --scenarios LIST       fanout,latency,connections,flood,cluster
+                         (fanout,latency,connections,flood: cluster only when named)
+  --targets LIST         gateway,ws,socketio (not used by cluster)       (all)
+  --redis-url URL        the Redis of the cluster scenario               (redis://127.0.0.1:6379)
   --profile              CPU-profile every server; summaries in the JSON
-  --help`;
+  --help
+
+The cluster scenario (issue 14) needs DATABASE_URL (a shared Postgres) and a
+Redis. Each round, the same fan-out and latency runs as above (--consumers,
+--entities, --latency-rate, --duration) go to two setups in turn, on the same
+database: ONE experience-api instance in single-instance mode, and TWO
+instances in cluster mode sharing that Redis (REDIS_URL, a REDIS_KEY_PREFIX
+unique to the run, whose keys are deleted at the end; one ADMIN_TOKEN, their own
+INSTANCE_ID and port). In the two-instance setup the consumers are dealt
+alternately over both instances and every POST /entity goes to the first
+instance, so that half the deliveries cross from one instance to the other.
+Reported: deliveries/s and delivery p50/p99 of each setup, and the ratios
+two instances / one instance (targets: deliveries/s >= 0.8, p99 <= 1.3).`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -49,6 +65,7 @@ const { values: flags } = parseArgs({
     'connection-rounds': { type: 'string', default: '1' },
     scenarios: { type: 'string', default: 'fanout,latency,connections,flood' },
     targets: { type: 'string', default: TARGETS.join(',') },
+    'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
     profile: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -58,7 +75,12 @@ if (flags.help) {
   process.exit(0);
 }
 
-type Scenario = 'fanout' | 'latency' | 'connections' | 'flood';
+/** Scenarios that compare the gateway with the reference servers; `cluster` compares the gateway with itself. */
+const TARGET_SCENARIOS = ['fanout', 'latency', 'connections', 'flood'] as const;
+type Scenario = (typeof TARGET_SCENARIOS)[number] | 'cluster';
+/** The cluster scenario's two setups: one instance without Redis, two instances over Redis. */
+const CLUSTER_SETUPS = ['one', 'two'] as const;
+type ClusterSetup = (typeof CLUSTER_SETUPS)[number];
 const settings = {
   consumers: Number(flags.consumers),
   entities: Number(flags.entities),
@@ -73,12 +95,27 @@ const settings = {
   connectionRounds: Number(flags['connection-rounds']),
   scenarios: flags.scenarios.split(',') as Scenario[],
   targets: flags.targets.split(',') as TargetName[],
+  redisUrl: flags['redis-url'],
   profile: flags.profile,
 };
+const unknown = settings.scenarios.filter((scenario) => ![...TARGET_SCENARIOS, 'cluster'].includes(scenario));
+if (unknown.length > 0) {
+  console.error(`unknown scenario(s): ${unknown.join(', ')}; see --help`);
+  process.exit(2);
+}
 const WARMUP_CONSUMERS = 50;
 const FANOUT_IN_FLIGHT = 32;
 
 const databaseUrl = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL) : undefined;
+if (settings.scenarios.includes('cluster') && !databaseUrl) {
+  console.error(
+    'The cluster scenario needs DATABASE_URL: its experience-api instances must share one Postgres (PGlite serves one process only,\n' +
+      'and experience-api refuses REDIS_URL without DATABASE_URL). Give the bench a database of its own, e.g.\n' +
+      '  createdb -h 127.0.0.1 -U postgres bench; DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npm run bench -- --scenarios cluster\n' +
+      'or leave cluster out of --scenarios.',
+  );
+  process.exit(2);
+}
 const runTag = `bench-${Date.now().toString(36)}`;
 const runDir = resolve('bench/results', runTag);
 const pgliteDataDir = join(tmpdir(), `${runTag}-pglite`);
@@ -142,13 +179,15 @@ interface Runs {
     Array<{ warmup: ConnectReport; connect: ConnectReport; rssBeforeBytes: number; rssAfterBytes: number; kbPerConsumer: number; heapKbPerConsumer?: number }>
   >;
   flood: Record<string, Array<{ connect: ConnectReport; latency: LatencyReport; flood: FloodReport; crashed: boolean }>>;
+  cluster: Record<ClusterSetup, Array<{ fanoutConnect: ConnectReport; fanout: FanoutReport; latencyConnect: ConnectReport; latency: LatencyReport }>>;
 }
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  const runs: Runs = { fanout: {}, latency: {}, connections: {}, flood: {} };
+  const loadBefore = loadavg();
+  const runs: Runs = { fanout: {}, latency: {}, connections: {}, flood: {}, cluster: { one: [], two: [] } };
   const profiles: Record<string, unknown> = {};
-  for (const target of settings.targets) for (const scenario of Object.keys(runs) as Scenario[]) runs[scenario][target] = [];
+  for (const target of settings.targets) for (const scenario of TARGET_SCENARIOS) runs[scenario][target] = [];
 
   const has = (scenario: Scenario) => settings.scenarios.includes(scenario);
   const pool = new ConsumerPool();
@@ -156,12 +195,29 @@ async function main(): Promise<void> {
     (has('fanout') ? settings.rounds * settings.consumers : 0) +
     (has('latency') || has('flood') ? settings.rounds * settings.consumers : 0) +
     (has('flood') ? settings.rounds * settings.consumers : 0) +
-    (has('connections') ? settings.connectionRounds * (settings.idleConsumers + WARMUP_CONSUMERS) : 0);
+    (has('connections') ? settings.connectionRounds * (settings.idleConsumers + WARMUP_CONSUMERS) : 0) +
+    (has('cluster') ? settings.rounds * CLUSTER_SETUPS.length * 2 * settings.consumers : 0);
+  // the cluster instances' keys, all under a prefix of the run's own, deleted at the end
+  const redisKeyPrefix = `push-gateway-bench:${runTag}:`;
+  if (has('cluster')) {
+    await checkRedis(settings.redisUrl).catch((error: Error) => {
+      throw new Error(`the cluster scenario needs a Redis: ${withoutPassword(new URL(settings.redisUrl))} did not answer (${error.message}); see --redis-url`);
+    });
+  }
 
   const mail = await MailSink.start();
   const started = new Set<RunningTarget>();
-  const startTarget = async (name: TargetName, label: string) => {
-    const target = await RunningTarget.start(name, { consumersFile, runDir, databaseUrl, pgliteDataDir, smtpUrl: mail.url, profile: settings.profile, label });
+  const startTarget = async (name: TargetName, label: string, cluster: Pick<TargetOptions, 'adminToken' | 'redis'> = {}) => {
+    const target = await RunningTarget.start(name, {
+      consumersFile,
+      runDir,
+      databaseUrl,
+      pgliteDataDir,
+      smtpUrl: mail.url,
+      profile: settings.profile,
+      label,
+      ...cluster,
+    });
     started.add(target);
     return target;
   };
@@ -171,14 +227,62 @@ async function main(): Promise<void> {
   await (await RunningTarget.start('gateway', { consumersFile, runDir, databaseUrl, pgliteDataDir, profile: false, label: 'migrate' })).stop();
   await seedConsumers({ databaseUrl, pgliteDataDir, prefix: runTag, count: seeded, consumersFile });
   const load = new LoadProcess();
-  /** Runs `phase`, CPU-profiled as `label` when --profile is given. */
-  const profiled = async <T>(target: RunningTarget, label: string, phase: () => Promise<T>): Promise<T> => {
-    await target.startProfile();
+  /** Runs `phase`, each target CPU-profiled as `label` (one target) or `<label>-<target label>` (several) when --profile is given. */
+  const profiled = async <T>(targets: readonly RunningTarget[], label: string, phase: () => Promise<T>): Promise<T> => {
+    for (const target of targets) await target.startProfile();
     const result = await phase();
-    const file = await target.stopProfile(label);
-    if (file) profiles[label] = summariseProfile(file, 25);
+    for (const target of targets) {
+      const name = targets.length === 1 ? label : `${label}-${target.label}`;
+      const file = await target.stopProfile(name);
+      if (file) profiles[name] = summariseProfile(file, 25);
+    }
     return result;
   };
+  /** Connects `settings.consumers` consumers from `from` on, dealt in turn over `targets`; later runs publish to the first target. */
+  const connectTo = (targets: readonly RunningTarget[], from: number) =>
+    load.send<ConnectReport>({
+      cmd: 'connect',
+      endpoint: targets[0].endpoint,
+      others: targets.slice(1).map((target) => target.endpoint),
+      path: targets[0].path,
+      from,
+      count: settings.consumers,
+      concurrency: settings.connectConcurrency,
+    });
+  /** Closes the consumers and waits until every target has let go of them. */
+  const disconnect = async (targets: readonly RunningTarget[]) => {
+    await load.send({ cmd: 'disconnect' });
+    for (const target of targets) await target.settle();
+  };
+  const fanoutRun = async (targets: readonly RunningTarget[], from: number, idPrefix: string, label: string) => {
+    const connect = await connectTo(targets, from);
+    const fanout = await profiled(targets, label, () =>
+      load.send<FanoutReport>({ cmd: 'fanout', entities: settings.entities, inFlight: FANOUT_IN_FLIGHT, idPrefix, entityBytes: settings.entityBytes }),
+    );
+    return { connect, fanout };
+  };
+  const entitiesPerSecond = settings.latencyRate / settings.consumers;
+  const latencyRun = async (targets: readonly RunningTarget[], from: number, idPrefix: string, label: string) => {
+    const connect = await profiled(targets, `${label}-connect`, () => connectTo(targets, from));
+    const latency = await profiled(targets, `${label}-publish`, () =>
+      load.send<LatencyReport>({
+        cmd: 'latency',
+        entitiesPerSecond,
+        durationMs: settings.durationMs,
+        warmupMs: 1_000,
+        idPrefix,
+        entityBytes: settings.entityBytes,
+      }),
+    );
+    return { connect, latency };
+  };
+  const fanoutSummary = (fanout: FanoutReport) =>
+    `${fanout.delivered}/${fanout.expected} deliveries in ${round(fanout.elapsedMs, 0)} ms = ${round(fanout.deliveriesPerSecond, 0)}/s` +
+    (fanout.accepted < fanout.entities ? ` (${fanout.entities - fanout.accepted} entities refused: ${JSON.stringify(fanout.publishErrors)})` : '');
+  const latencySummary = ({ connect, latency }: { connect: ConnectReport; latency: LatencyReport }) =>
+    `connect p99 ${round(connect.connectMs.p99)} ms; ${round(latency.deliveriesPerSecond, 0)} deliveries/s, ` +
+    `p50 ${round(latency.latencyMs.p50)} ms, p99 ${round(latency.latencyMs.p99)} ms, max ${round(latency.latencyMs.max)} ms` +
+    (latency.accepted < latency.sent ? ` (${latency.sent - latency.accepted} entities refused)` : '');
 
   try {
     if (has('connections')) {
@@ -200,7 +304,7 @@ async function main(): Promise<void> {
           await target.heapSnapshot(`${label}-before`);
           const heapBeforeBytes = await target.heapUsedAfterGc();
           const rssBeforeBytes = target.rssBytes();
-          const connect = await profiled(target, `${label}-connect`, () =>
+          const connect = await profiled([target], `${label}-connect`, () =>
             load.send<ConnectReport>({
               cmd: 'connect',
               endpoint: target.endpoint,
@@ -223,8 +327,7 @@ async function main(): Promise<void> {
           );
           runs.connections[name].push({ warmup, connect, rssBeforeBytes, rssAfterBytes, kbPerConsumer, heapKbPerConsumer });
           await target.heapSnapshot(label);
-          await load.send({ cmd: 'disconnect' });
-          await target.settle();
+          await disconnect([target]);
           await target.stop();
         }
       }
@@ -240,57 +343,13 @@ async function main(): Promise<void> {
         const from = pool.take(settings.consumers);
         for (const name of alternate(settings.targets, pass)) {
           const target = shared.get(name)!;
-          const connect = await load.send<ConnectReport>({
-            cmd: 'connect',
-            endpoint: target.endpoint,
-            path: target.path,
-            from,
-            count: settings.consumers,
-            concurrency: settings.connectConcurrency,
-          });
-          const fanout = await profiled(target, `fanout-${pass}-${name}`, () =>
-            load.send<FanoutReport>({
-              cmd: 'fanout',
-              entities: settings.entities,
-              inFlight: FANOUT_IN_FLIGHT,
-              idPrefix: `${runTag}-f${pass}-${name}`,
-              entityBytes: settings.entityBytes,
-            }),
-          );
-          log(
-            `fanout ${name}: ${fanout.delivered}/${fanout.expected} deliveries in ${round(fanout.elapsedMs, 0)} ms = ${round(fanout.deliveriesPerSecond, 0)}/s`,
-          );
+          const { connect, fanout } = await fanoutRun([target], from, `${runTag}-f${pass}-${name}`, `fanout-${pass}-${name}`);
+          log(`fanout ${name}: ${fanoutSummary(fanout)}`);
           runs.fanout[name].push({ connect, fanout });
-          await load.send({ cmd: 'disconnect' });
-          await target.settle();
+          await disconnect([target]);
         }
       }
     }
-
-    const entitiesPerSecond = settings.latencyRate / settings.consumers;
-    const latencyRun = async (target: RunningTarget, from: number, idPrefix: string, label: string) => {
-      const connect = await profiled(target, `${label}-connect`, () =>
-        load.send<ConnectReport>({
-          cmd: 'connect',
-          endpoint: target.endpoint,
-          path: target.path,
-          from,
-          count: settings.consumers,
-          concurrency: settings.connectConcurrency,
-        }),
-      );
-      const latency = await profiled(target, `${label}-publish`, () =>
-        load.send<LatencyReport>({
-          cmd: 'latency',
-          entitiesPerSecond,
-          durationMs: settings.durationMs,
-          warmupMs: 1_000,
-          idPrefix,
-          entityBytes: settings.entityBytes,
-        }),
-      );
-      return { connect, latency };
-    };
 
     // a flooded run is judged against a run without flood right next to it: the latency runs serve as those
     if (has('latency') || has('flood')) {
@@ -314,15 +373,12 @@ async function main(): Promise<void> {
               await sleep(1_000);
             }
             const result = await latencyRun(
-              target,
+              [target],
               flooded ? fromFlooded : fromPlain,
               `${runTag}-${flooded ? 'x' : 'l'}${pass}-${name}`,
               `${flooded ? 'flood' : 'latency'}-${pass}-${name}`,
             );
-            const l = result.latency.latencyMs;
-            const summary =
-              `connect p99 ${round(result.connect.connectMs.p99)} ms; ${round(result.latency.deliveriesPerSecond, 0)} deliveries/s, ` +
-              `p50 ${round(l.p50)} ms, p99 ${round(l.p99)} ms, max ${round(l.max)} ms`;
+            const summary = latencySummary(result);
             if (flooded) {
               const flood = await load.send<FloodReport>({ cmd: 'flood-stop' });
               const crashed = !target.alive;
@@ -333,14 +389,43 @@ async function main(): Promise<void> {
               log(`latency ${name}: ${summary}`);
               runs.latency[name].push(result);
             }
-            await load.send({ cmd: 'disconnect' });
-            await target.settle();
+            await disconnect([target]);
           }
         }
       }
     }
 
     for (const target of shared.values()) await target.stop();
+
+    if (has('cluster')) {
+      const adminToken = randomBytes(24).toString('base64url');
+      const redis = { url: settings.redisUrl, keyPrefix: redisKeyPrefix };
+      const setups: Record<ClusterSetup, RunningTarget[]> = {
+        one: [await startTarget('gateway', 'cluster-one')],
+        two: [await startTarget('gateway', 'cluster-two-a', { adminToken, redis }), await startTarget('gateway', 'cluster-two-b', { adminToken, redis })],
+      };
+      log(
+        `cluster: ${settings.consumers} consumers each run; two instances over ${withoutPassword(new URL(settings.redisUrl))} (keys under ${redisKeyPrefix}), ` +
+          'consumers dealt alternately over both, every POST /entity to the first; against one instance without Redis',
+      );
+      const setupNames: Record<ClusterSetup, string> = { one: 'one instance', two: 'two instances' };
+      for (let pass = 0; pass < settings.rounds; pass++) {
+        for (const setup of alternate(CLUSTER_SETUPS, pass)) {
+          const targets = setups[setup];
+          const fanout = await fanoutRun(targets, pool.take(settings.consumers), `${runTag}-cf${pass}-${setup}`, `cluster-fanout-${pass}-${setup}`);
+          log(`cluster fanout, ${setupNames[setup]}: ${fanoutSummary(fanout.fanout)}`);
+          await disconnect(targets);
+          const latency = await latencyRun(targets, pool.take(settings.consumers), `${runTag}-cl${pass}-${setup}`, `cluster-latency-${pass}-${setup}`);
+          log(`cluster latency, ${setupNames[setup]}: ${latencySummary(latency)}`);
+          await disconnect(targets);
+          runs.cluster[setup].push({ fanoutConnect: fanout.connect, fanout: fanout.fanout, latencyConnect: latency.connect, latency: latency.latency });
+          const dead = targets.filter((target) => !target.alive);
+          if (dead.length > 0)
+            throw new Error(`${dead.map((target) => target.label).join(', ')} exited during the cluster scenario; see the logs in ${runDir}`);
+        }
+      }
+      for (const target of [...setups.one, ...setups.two]) await target.stop();
+    }
   } finally {
     // a run that failed half-way leaves no server behind
     for (const target of started) await target.stop();
@@ -350,25 +435,43 @@ async function main(): Promise<void> {
     if (databaseUrl) await removeSeeded(databaseUrl, runTag).catch((error: Error) => log(`could not remove the seeded clients: ${error.message}`));
     else rmSync(pgliteDataDir, { recursive: true, force: true });
     rmSync(consumersFile, { force: true });
+    if (has('cluster')) {
+      await removeKeys(settings.redisUrl, redisKeyPrefix).catch((error: Error) =>
+        log(`could not remove the Redis keys under ${redisKeyPrefix}: ${error.message}`),
+      );
+    }
   }
 
   const summary = summarise(runs, mail.subjects);
+  const clusterSummary = summariseCluster(runs.cluster);
+  const loadAverage = { before: loadBefore.map((value) => round(value)), after: loadavg().map((value) => round(value)) };
   const report = {
     run: runTag,
     command: `${databaseUrl ? `DATABASE_URL=${withoutPassword(databaseUrl)} ` : ''}npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     database: databaseUrl ? 'postgres' : 'pglite',
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version },
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version, loadAverage },
     commit: gitCommit(),
-    settings,
+    settings: { ...settings, redisUrl: withoutPassword(new URL(settings.redisUrl)) },
+    cluster: has('cluster') ? { redisKeyPrefix, publishesTo: 'the first instance', consumers: 'dealt alternately over both instances' } : undefined,
     durationSeconds: round((Date.now() - startedAt) / 1_000, 0),
     summary,
+    clusterSummary,
     mails: mail.subjects,
     profiles,
     runs,
   };
   const file = join(runDir, 'results.json');
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  printTable(report.command, report.database, summary);
+  console.log(`\n${report.command}  (database: ${report.database})`);
+  console.log(`load average (1, 5, 15 min) before: ${loadAverage.before.join(', ')}; after: ${loadAverage.after.join(', ')}`);
+  if (summary.length > 0) printTable(summary);
+  if (clusterSummary.length > 0) {
+    console.log(
+      `\ncluster: two experience-api instances over Redis (consumers dealt alternately over both, every POST /entity to the first) ` +
+        `against one instance without Redis, both on the same Postgres`,
+    );
+    printClusterTable(clusterSummary);
+  }
   console.log(`\nraw figures: ${file}`);
 }
 
@@ -493,29 +596,92 @@ function summarise(runs: Runs, mails: string[]) {
   return rows;
 }
 
-function printTable(command: string, database: string, rows: Row[]): void {
-  const format = (value: number | undefined, digits = 2) =>
-    value === undefined || !Number.isFinite(value) ? '-' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+interface ClusterRow {
+  readonly metric: string;
+  readonly one: number;
+  readonly two: number;
+  /** two / one */
+  readonly ratio: number;
+  readonly target?: string;
+  readonly met?: boolean;
+  readonly digits?: number;
+}
+
+/** Medians over the rounds of each setup, and the ratios two instances / one instance. */
+function summariseCluster(runs: Runs['cluster']): ClusterRow[] {
+  if (runs.one.length === 0 && runs.two.length === 0) return [];
+  type Run = Runs['cluster'][ClusterSetup][number];
+  const row = (metric: string, pick: (run: Run) => number, extra: { digits?: number; target?: string; met?: (ratio: number) => boolean } = {}): ClusterRow => {
+    const one = median(runs.one.map(pick));
+    const two = median(runs.two.map(pick));
+    const ratio = two / one;
+    return { metric, one, two, ratio, digits: extra.digits, target: extra.target, met: extra.met?.(ratio) };
+  };
+  const rate = `at ${settings.latencyRate} deliveries/s`;
+  // a setup that loses deliveries would look fast: a target is met only when every run of both delivered everything
+  const complete = (pick: (run: Run) => { expected: number; delivered: number }) =>
+    [...runs.one, ...runs.two].every((run) => pick(run).delivered >= pick(run).expected);
+  return [
+    row(`fan-out deliveries/s (${settings.consumers} consumers x ${settings.entities} entities)`, (run) => run.fanout.deliveriesPerSecond, {
+      digits: 0,
+      target: 'two/one >= 0.8, none missing',
+      met: (ratio) => ratio >= 0.8 && complete((run) => run.fanout),
+    }),
+    row('fan-out deliveries missing', (run) => run.fanout.expected - run.fanout.delivered, { digits: 0 }),
+    row(`latency p50 ms ${rate}`, (run) => run.latency.latencyMs.p50),
+    row(`latency p99 ms ${rate}`, (run) => run.latency.latencyMs.p99, {
+      target: 'two/one <= 1.3, none missing',
+      met: (ratio) => ratio <= 1.3 && complete((run) => run.latency),
+    }),
+    row(`latency max ms ${rate}`, (run) => run.latency.latencyMs.max),
+    row('latency deliveries missing', (run) => run.latency.expected - run.latency.delivered, { digits: 0 }),
+    row('connect p99 ms (latency runs)', (run) => run.latencyConnect.connectMs.p99),
+    row('entities refused (not 202), per round', (run) => run.fanout.entities - run.fanout.accepted + (run.latency.sent - run.latency.accepted), { digits: 0 }),
+  ];
+}
+
+const formatFigure = (value: number | undefined, digits = 2) =>
+  value === undefined || !Number.isFinite(value) ? '-' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+
+/** Prints a Markdown table, the columns in `left` aligned left and the others right. */
+function printMarkdown(header: string[], lines: string[][], left: readonly number[]): void {
+  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
+  const render = (cells: string[]) => `| ${cells.map((cell, i) => (left.includes(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
+  console.log('');
+  console.log(render(header));
+  console.log(`|${widths.map((width, i) => (left.includes(i) ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
+  for (const line of lines) console.log(render(line));
+}
+
+function printClusterTable(rows: ClusterRow[]): void {
+  const header = ['metric (median of runs)', 'one instance', 'two instances', 'two/one', 'target', 'met'];
+  const lines = rows.map((row) => [
+    row.metric,
+    formatFigure(row.one, row.digits),
+    formatFigure(row.two, row.digits),
+    formatFigure(row.ratio),
+    row.target ?? '',
+    row.met === undefined ? '' : row.met ? 'yes' : 'NO',
+  ]);
+  printMarkdown(header, lines, [0, 4]);
+}
+
+function printTable(rows: Row[]): void {
   const header = ['metric (median of runs)', 'gateway', 'ws', 'socketio', 'gw/ws', 'gw/sio', 'target', 'met'];
   const lines = rows.map((row) => {
     const ratio = (other: TargetName) => (row.values.gateway ?? Number.NaN) / (row.values[other] ?? Number.NaN);
     return [
       row.metric,
-      format(row.values.gateway, row.digits),
-      format(row.values.ws, row.digits),
-      format(row.values.socketio, row.digits),
-      format(ratio('ws')),
-      format(ratio('socketio')),
+      formatFigure(row.values.gateway, row.digits),
+      formatFigure(row.values.ws, row.digits),
+      formatFigure(row.values.socketio, row.digits),
+      formatFigure(ratio('ws')),
+      formatFigure(ratio('socketio')),
       row.target ?? '',
       row.met === undefined ? '' : row.met ? 'yes' : 'NO',
     ];
   });
-  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
-  const render = (cells: string[]) => `| ${cells.map((cell, i) => (i === 0 || i === 6 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n${command}  (database: ${database})\n`);
-  console.log(render(header));
-  console.log(`|${widths.map((width, i) => (i === 0 || i === 6 ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
-  for (const line of lines) console.log(render(line));
+  printMarkdown(header, lines, [0, 6]);
 }
 
 main().catch((error: unknown) => {

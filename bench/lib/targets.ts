@@ -16,8 +16,12 @@ export interface TargetOptions {
   readonly smtpUrl?: string;
   /** Load the profiling hook, so that `startProfile` and `stopProfile` work. */
   readonly profile: boolean;
-  /** Names the log and profile files. */
+  /** Names the log and profile files, and the gateway's INSTANCE_ID. */
   readonly label: string;
+  /** The gateway's ADMIN_TOKEN; instances of one cluster share theirs. Random when not given. */
+  readonly adminToken?: string;
+  /** Runs the gateway as one instance of a cluster over this Redis (REDIS_URL), its keys under `keyPrefix`. */
+  readonly redis?: { readonly url: string; readonly keyPrefix: string };
 }
 
 const GATEWAY_MAIN = resolve('dist/apps/experience-api/main.js');
@@ -44,6 +48,7 @@ export class RunningTarget {
 
   private constructor(
     readonly name: TargetName,
+    readonly label: string,
     readonly endpoint: Endpoint,
     readonly path: string,
     private readonly child: ChildProcess,
@@ -70,9 +75,10 @@ export class RunningTarget {
       script = GATEWAY_MAIN;
       Object.assign(env, {
         NODE_ENV: 'production',
-        ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+        ADMIN_TOKEN: options.adminToken ?? randomBytes(24).toString('base64url'),
         INSTANCE_ID: `bench-${options.label}`,
         ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl.toString() } : { PGLITE_DATA_DIR: options.pgliteDataDir }),
+        ...(options.redis ? { REDIS_URL: options.redis.url, REDIS_KEY_PREFIX: options.redis.keyPrefix } : {}),
         ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl, ALERT_EMAIL_TO: 'oncall@bench.invalid' } : {}),
       });
     } else {
@@ -81,8 +87,15 @@ export class RunningTarget {
     }
     const execArgv = options.profile ? ['--expose-gc', '--import', join(BENCH_DIST, 'lib', 'profile-hook.js')] : [];
     const child = spawn(process.execPath, [...execArgv, script], { env, stdio: ['ignore', log, log, 'ipc'] });
-    const target = new RunningTarget(name, { host: '127.0.0.1', port, dialect }, '/ws/publish', child, options.profile ? options.runDir : undefined);
-    await target.ready();
+    const target = new RunningTarget(
+      name,
+      options.label,
+      { host: '127.0.0.1', port, dialect },
+      '/ws/publish',
+      child,
+      options.profile ? options.runDir : undefined,
+    );
+    await target.ready(name === 'gateway' && options.redis !== undefined);
     return target;
   }
 
@@ -94,18 +107,20 @@ export class RunningTarget {
     return !this.exited;
   }
 
-  private async ready(): Promise<void> {
+  /** Waits until the server answers; with `healthy`, until its `GET /health` answers 200 too (a cluster instance: Redis reached). */
+  private async ready(healthy: boolean): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (this.exited) throw new Error(`${this.name} exited during start (code ${this.exitCode}); see its log`);
+      if (this.exited) throw new Error(`${this.label} exited during start (code ${this.exitCode}); see its log`);
       try {
         await this.sockets();
-        return;
+        if (!healthy || (await fetch(`http://${this.endpoint.host}:${this.endpoint.port}/health`)).status === 200) return;
       } catch {
-        await sleep(100);
+        // not listening yet
       }
+      await sleep(100);
     }
-    throw new Error(`${this.name} did not answer within 60 s`);
+    throw new Error(`${this.label} did not ${healthy ? 'report itself healthy' : 'answer'} within 60 s`);
   }
 
   /** Sockets the server holds open, as it reports them itself. */

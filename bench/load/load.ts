@@ -52,6 +52,7 @@ function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<
   let next = 0;
   let done = 0;
   let connected = 0;
+  const endpoints = [command.endpoint, ...(command.others ?? [])];
   const startedAt = performance.now();
   let lastAt = startedAt;
   return new Promise((resolve) => {
@@ -77,7 +78,7 @@ function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<
       else if (next < slice.length) start();
     };
     const start = () => {
-      const consumer = new RawConsumer(command.endpoint, slice[next], events, command.path, consumerAddress(command.from + next));
+      const consumer = new RawConsumer(endpoints[next % endpoints.length], slice[next], events, command.path, consumerAddress(command.from + next));
       next++;
       opened.push(consumer);
     };

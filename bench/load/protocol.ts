@@ -4,7 +4,17 @@ import type { Endpoint } from './raw-consumer.js';
 
 /** Commands the orchestrator sends the load process, one at a time, each answered by one reply. */
 export type LoadCommand =
-  | { readonly cmd: 'connect'; readonly endpoint: Endpoint; readonly path: string; readonly from: number; readonly count: number; readonly concurrency: number }
+  | {
+      readonly cmd: 'connect';
+      /** Where the consumers connect, and where the runs that follow publish. */
+      readonly endpoint: Endpoint;
+      /** Other instances of the same server: the consumers are dealt in turn over `endpoint` and these; publishes still go to `endpoint`. */
+      readonly others?: readonly Endpoint[];
+      readonly path: string;
+      readonly from: number;
+      readonly count: number;
+      readonly concurrency: number;
+    }
   | { readonly cmd: 'fanout'; readonly entities: number; readonly inFlight: number; readonly idPrefix: string; readonly entityBytes: number }
   | {
       readonly cmd: 'latency';
