@@ -38,7 +38,7 @@ in its own process. On Postgres when DATABASE_URL is set, else on PGlite.
   --profile              CPU-profile every server; summaries in the JSON
   --help
 
-The cluster scenario (issue 14) needs DATABASE_URL (a shared Postgres) and a
+The cluster scenario needs DATABASE_URL (a shared Postgres) and a
 Redis. Each round, the same fan-out and latency runs as above (--consumers,
 --entities, --latency-rate, --duration) go to two setups in turn, on the same
 database: ONE experience-api instance in single-instance mode, and TWO
