@@ -1,4 +1,4 @@
-import { IsIn, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsString, Matches } from 'class-validator';
 import { OptionalField } from '../http/body-fields.js';
 
 /** Close codes an operator may close a socket with (RFC 6455, 7.4): the standard ones that fit, and the application range. */
@@ -11,9 +11,9 @@ export class CloseSocketDto {
   @IsIn(OPERATOR_CLOSE_CODES, { message: 'code must be 1000, 1001, 1008, 1011, 1012, 1013 or from 3000 to 4999' })
   code?: number;
 
-  /** At most 123 bytes, the room a close frame has; "closed by an operator" when absent. */
+  /** Printable ASCII, to fit the 123 bytes a close frame has room for; "closed by an operator" when absent. */
   @OptionalField()
   @IsString()
-  @MaxLength(120, { message: 'reason must be at most 120 characters' })
+  @Matches(/^[\x20-\x7E]{0,120}$/, { message: 'reason must be at most 120 printable ASCII characters' })
   reason?: string;
 }
