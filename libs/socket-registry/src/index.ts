@@ -1,5 +1,5 @@
 export { DeliveryBus, InProcessDeliveryBus } from './delivery-bus.js';
-export { RegisteredSocket } from './registered-socket.js';
+export { RegisteredSocket, type SocketInfo, type SocketState } from './registered-socket.js';
 export { SocketRegistry } from './socket-registry.js';
 export { SocketRegistryModule } from './socket-registry.module.js';
 export type { SocketRegistryOptions } from './socket-registry.options.js';

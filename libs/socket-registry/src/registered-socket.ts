@@ -1,9 +1,34 @@
 import type { WebSocket } from 'ws';
 import type { SocketType } from './socket-selector.js';
 
+/**
+ * What a socket is doing. An inbound socket is registered open and leaves the
+ * registry when it closes; an outbound socket stays registered between its
+ * connections (connecting, reconnecting) and after it gave up (failed).
+ */
+export type SocketState = 'connecting' | 'open' | 'reconnecting' | 'failed';
+
+/** A socket as operators see it, wherever it is open: plain data, so that it can travel between instances. */
+export interface SocketInfo {
+  readonly socketId: string;
+  readonly type: SocketType;
+  readonly path: string;
+  readonly clientId: string | null;
+  readonly groups: readonly string[];
+  readonly remoteAddress: string;
+  /** ISO 8601. */
+  readonly connectedAt: string;
+  readonly messagesSent: number;
+  readonly bytesBuffered: number;
+  readonly state: SocketState;
+}
+
 /** A live socket with what the registry knows of it. Groups change only through the registry. */
 export class RegisteredSocket {
   readonly groups = new Set<string>();
+  /** Frames written to it (entities, messages) since it was registered. */
+  messagesSent = 0;
+  state: SocketState = 'open';
 
   constructor(
     readonly id: string,
@@ -11,6 +36,23 @@ export class RegisteredSocket {
     readonly path: string,
     readonly clientId: string | null,
     readonly remoteAddress: string,
-    readonly socket: WebSocket,
+    /** An outbound socket gets a new connection each time it reconnects. */
+    public socket: WebSocket,
+    readonly connectedAt = new Date(),
   ) {}
+
+  info(): SocketInfo {
+    return {
+      socketId: this.id,
+      type: this.type,
+      path: this.path,
+      clientId: this.clientId,
+      groups: [...this.groups],
+      remoteAddress: this.remoteAddress,
+      connectedAt: this.connectedAt.toISOString(),
+      messagesSent: this.messagesSent,
+      bytesBuffered: this.socket.bufferedAmount,
+      state: this.state,
+    };
+  }
 }

@@ -187,6 +187,7 @@ export class SocketRegistry {
       const transport = rawTransport(socket);
       if (!transport) {
         for (const frame of frames) socket.send(frame, { binary: false });
+        entry.messagesSent += frames.length;
         return null;
       }
       if (corked && !corked.has(transport)) {
@@ -194,6 +195,7 @@ export class SocketRegistry {
         corked.add(transport);
       }
       transport.write(wire);
+      entry.messagesSent += frames.length;
       return null;
     } catch (error) {
       // part of a frame may have left: the stream can no longer be trusted, so the socket goes
