@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { Grants } from '@app/platform';
+import type { SocketInfo } from './registered-socket.js';
 import type { BroadcastResult, Delivery, SocketSelector } from './socket-selector.js';
 import { SocketRegistry } from './socket-registry.js';
 
+/** A page of a socket list: sockets in id order, after `after`, at most `limit`. */
+export interface SocketPage {
+  readonly after?: string;
+  readonly limit: number;
+}
+
 /**
- * How deliveries reach sockets, wherever they are open. Callers never touch
- * the registry for delivery, so that an implementation spanning several
+ * How operations reach sockets, wherever they are open. Callers never touch
+ * the registry for them, so that an implementation spanning several
  * instances can take the place of the in-process one.
  */
 export abstract class DeliveryBus {
@@ -15,9 +22,13 @@ export abstract class DeliveryBus {
   abstract revokeGroups(selector: SocketSelector, grants: readonly string[]): Promise<number>;
   /** Closes the selected sockets; returns how many were closed. */
   abstract close(selector: SocketSelector, code: number, reason: string): Promise<number>;
+  /** The selected sockets, in socket id order, a page at a time. */
+  abstract list(selector: SocketSelector, page: SocketPage): Promise<SocketInfo[]>;
+  /** Adds groups to a socket (`join`) or takes them off; its groups afterwards, or undefined when no instance has it. */
+  abstract changeGroups(socketId: string, change: 'join' | 'leave', groups: readonly string[]): Promise<string[] | undefined>;
 }
 
-/** Delivery when one instance serves every socket. */
+/** Operations when one instance serves every socket. */
 @Injectable()
 export class InProcessDeliveryBus extends DeliveryBus {
   constructor(private readonly registry: SocketRegistry) {
@@ -35,5 +46,13 @@ export class InProcessDeliveryBus extends DeliveryBus {
 
   async close(selector: SocketSelector, code: number, reason: string): Promise<number> {
     return this.registry.close(selector, code, reason);
+  }
+
+  async list(selector: SocketSelector, page: SocketPage): Promise<SocketInfo[]> {
+    return this.registry.list(selector, page.after, page.limit);
+  }
+
+  async changeGroups(socketId: string, change: 'join' | 'leave', groups: readonly string[]): Promise<string[] | undefined> {
+    return change === 'join' ? this.registry.subscribe(socketId, groups) : this.registry.unsubscribe(socketId, groups);
   }
 }

@@ -1,4 +1,4 @@
-export { DeliveryBus, InProcessDeliveryBus } from './delivery-bus.js';
+export { DeliveryBus, InProcessDeliveryBus, type SocketPage } from './delivery-bus.js';
 export { RegisteredSocket, type SocketInfo, type SocketState } from './registered-socket.js';
 export { SocketRegistry } from './socket-registry.js';
 export { SocketRegistryModule } from './socket-registry.module.js';

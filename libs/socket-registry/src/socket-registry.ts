@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { RegisteredSocket } from './registered-socket.js';
+import { RegisteredSocket, type SocketInfo } from './registered-socket.js';
 import type { BroadcastResult, Delivery, DeliveryFailure, SocketSelector } from './socket-selector.js';
 import { SOCKET_REGISTRY_OPTIONS, type SocketRegistryOptions } from './socket-registry.options.js';
 import { encodeTextFrames, rawTransport } from './wire-frame.js';
@@ -76,6 +76,14 @@ export class SocketRegistry {
       changed++;
     }
     return changed;
+  }
+
+  /** What operators see of the selected sockets with ids after `after`, in id order, at most `limit`. */
+  list(selector: SocketSelector, after: string | undefined, limit: number): SocketInfo[] {
+    const page: RegisteredSocket[] = [];
+    for (const entry of this.select(selector)) if (after === undefined || entry.id > after) page.push(entry);
+    page.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return page.slice(0, limit).map((entry) => entry.info());
   }
 
   /** The sockets a selector names, each once. */

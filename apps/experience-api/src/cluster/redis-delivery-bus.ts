@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { type BroadcastResult, type Delivery, DeliveryBus, InProcessDeliveryBus, type SocketSelector, SocketRegistry } from '@app/socket-registry';
+import {
+  type BroadcastResult,
+  type Delivery,
+  DeliveryBus,
+  InProcessDeliveryBus,
+  type SocketInfo,
+  type SocketPage,
+  type SocketSelector,
+  SocketRegistry,
+} from '@app/socket-registry';
 import { CLOCK, type Clock } from '@app/platform';
 import { experienceConfig } from '../config/experience.config.js';
 import { ClusterUnavailableError } from './cluster-unavailable.error.js';
@@ -11,7 +20,9 @@ import { RedisConnection } from './redis-connection.js';
 type Operation =
   | { readonly kind: 'deliver'; readonly deliveries: ReadonlyArray<{ readonly frame: string; readonly selector: SocketSelector }> }
   | { readonly kind: 'revoke'; readonly selector: SocketSelector; readonly grants: readonly string[] }
-  | { readonly kind: 'close'; readonly selector: SocketSelector; readonly code: number; readonly reason: string };
+  | { readonly kind: 'close'; readonly selector: SocketSelector; readonly code: number; readonly reason: string }
+  | { readonly kind: 'list'; readonly selector: SocketSelector; readonly page: SocketPage }
+  | { readonly kind: 'groups'; readonly socketId: string; readonly change: 'join' | 'leave'; readonly groups: readonly string[] };
 
 interface Request {
   readonly ref: string;
@@ -19,8 +30,15 @@ interface Request {
   readonly operation: Operation;
 }
 
-/** An instance's result, as JSON carries it: an error travels as its message. */
-type WireResult = number | ReadonlyArray<{ recipients: number; failures: BroadcastResult['failures']; error?: string }>;
+/** A delivery's result as JSON carries it: an error travels as its message. */
+interface WireDelivery {
+  readonly recipients: number;
+  readonly failures: BroadcastResult['failures'];
+  readonly error?: string;
+}
+
+/** An instance's result: deliveries, a count (revoke, close), sockets (list), groups or null (groups). */
+type WireResult = number | readonly WireDelivery[] | readonly SocketInfo[] | readonly string[] | null;
 
 interface Reply {
   readonly ref: string;
@@ -83,8 +101,8 @@ export class RedisDeliveryBus extends DeliveryBus implements OnApplicationBootst
       kind: 'deliver',
       deliveries: deliveries.map((delivery) => ({ frame: delivery.frame.toString('base64'), selector: delivery.selector })),
     };
-    const results = (await this.everywhere(operation, 'the message was not sent to every instance')) as Array<Exclude<WireResult, number>>;
-    return deliveries.map((_, i) => {
+    const results = (await this.everywhere(operation, 'the message was not sent to every instance')) as Array<readonly WireDelivery[]>;
+    return deliveries.map((_, i): BroadcastResult => {
       const each = results.map((result) => result[i]);
       const error = each.find((result) => result.error !== undefined)?.error;
       return {
@@ -101,6 +119,24 @@ export class RedisDeliveryBus extends DeliveryBus implements OnApplicationBootst
 
   async close(selector: SocketSelector, code: number, reason: string): Promise<number> {
     return this.sum(await this.everywhere({ kind: 'close', selector, code, reason }, 'sockets were closed on this instance only'));
+  }
+
+  async list(selector: SocketSelector, page: SocketPage): Promise<SocketInfo[]> {
+    const results = (await this.everywhere({ kind: 'list', selector, page }, 'only the sockets of this instance could be listed')) as Array<
+      readonly SocketInfo[]
+    >;
+    // each instance sent its first page: together, they hold the cluster's
+    return results
+      .flat()
+      .sort((a, b) => (a.socketId < b.socketId ? -1 : a.socketId > b.socketId ? 1 : 0))
+      .slice(0, page.limit);
+  }
+
+  async changeGroups(socketId: string, change: 'join' | 'leave', groups: readonly string[]): Promise<string[] | undefined> {
+    const results = (await this.everywhere({ kind: 'groups', socketId, change, groups }, 'the groups were changed on this instance only')) as Array<
+      string[] | null
+    >;
+    return results.find((result) => result !== null) ?? undefined;
   }
 
   private sum(results: WireResult[]): number {
@@ -148,6 +184,10 @@ export class RedisDeliveryBus extends DeliveryBus implements OnApplicationBootst
         return this.local.revokeGroups(operation.selector, operation.grants);
       case 'close':
         return this.local.close(operation.selector, operation.code, operation.reason);
+      case 'list':
+        return this.local.list(operation.selector, operation.page);
+      case 'groups':
+        return (await this.local.changeGroups(operation.socketId, operation.change, operation.groups)) ?? null;
     }
   }
 

@@ -1,4 +1,4 @@
-import { CONSUMER_SUBPROTOCOL, consumerSockets, entityFrame, errorFrame, selectSubprotocol, welcomeFrame } from './index.js';
+import { CONSUMER_SUBPROTOCOL, consumerSockets, entityFrame, errorFrame, messageFrame, selectSubprotocol, welcomeFrame } from './index.js';
 
 describe('consumer protocol', () => {
   it('frames the welcome as docs/protocol.md says', () => {
@@ -11,6 +11,10 @@ describe('consumer protocol', () => {
     expect(sut.toString('utf8')).toBe(
       '{"type":"entity","id":"order-\\"1\\"","seq":42,"groups":[],"data":{"n": 12345678901234567890},"published_at":"2026-11-22T09:00:00.000Z"}',
     );
+  });
+
+  it('frames an operator message around its data exactly as it was sent', () => {
+    expect(messageFrame('{"n":12345678901234567890,"p":1.50}').toString()).toBe('{"type":"message","data":{"n":12345678901234567890,"p":1.50}}');
   });
 
   it('frames an error with its code and message', () => {

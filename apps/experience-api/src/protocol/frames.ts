@@ -18,6 +18,12 @@ export interface EntityFrame {
   readonly published_at: string;
 }
 
+/** A message an operator sent to this socket, or to a selection it is in (`POST /admin/sockets/:id/messages`, `POST /admin/broadcast`). */
+export interface MessageFrame {
+  readonly type: 'message';
+  readonly data: unknown;
+}
+
 /** Why the server is about to close the socket. */
 export interface ErrorFrame {
   readonly type: 'error';
@@ -26,7 +32,7 @@ export interface ErrorFrame {
 }
 
 /** Every frame the server sends a consumer. */
-export type ServerFrame = WelcomeFrame | EntityFrame | ErrorFrame;
+export type ServerFrame = WelcomeFrame | EntityFrame | MessageFrame | ErrorFrame;
 
 /** The welcome frame's text. */
 export function welcomeFrame(socketId: string, clientId: string, groups: readonly string[]): string {
@@ -56,6 +62,11 @@ export function entityFrameAround(
     head: `{"type":"entity","id":${JSON.stringify(id)},"seq":`,
     tail: `,"groups":${JSON.stringify(groups)},"data":${dataText},"published_at":"${publishedAt.toISOString()}"}`,
   };
+}
+
+/** The `message` frame, built around `data` exactly as the operator sent it. */
+export function messageFrame(dataText: string): Buffer {
+  return Buffer.from(`{"type":"message","data":${dataText}}`);
 }
 
 /** The error frame's text. */

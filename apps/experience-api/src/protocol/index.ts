@@ -8,4 +8,15 @@ export {
   selectSubprotocol,
 } from './consumer-endpoint.js';
 export { ConsumerErrorCode } from './error-codes.js';
-export { entityFrame, entityFrameAround, errorFrame, welcomeFrame, type EntityFrame, type ErrorFrame, type ServerFrame, type WelcomeFrame } from './frames.js';
+export {
+  entityFrame,
+  entityFrameAround,
+  errorFrame,
+  messageFrame,
+  welcomeFrame,
+  type EntityFrame,
+  type ErrorFrame,
+  type MessageFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from './frames.js';
