@@ -135,6 +135,57 @@ const available =
   );
 
   it(
+    'lists, looks up, messages, regroups, broadcasts to and bulk-closes from A a socket held by B',
+    cluster.logs(async () => {
+      const [a, b] = cluster.instances;
+      const prefix = idPrefix('operations');
+      const [home, extra] = [`${prefix}home`, `${prefix}extra`];
+      const consumer = await createConsumer(a, { groups: [home, extra] });
+      const onB = cluster.track(await ConnectedConsumer.open(b, consumer));
+      const socketId = onB.welcome.socket_id;
+
+      const listed = await a.http.get(`/admin/sockets?client_id=${consumer.clientId}`).set(admin).expect(200);
+      expect(listed.body).toEqual({ sockets: [expect.objectContaining({ socket_id: socketId, type: 'inbound', client_id: consumer.clientId })], next: null });
+      const one = await a.http.get(`/admin/sockets/${socketId}`).set(admin).expect(200);
+      expect([...one.body.groups].sort()).toEqual([extra, home].sort());
+
+      await a.http
+        .delete(`/admin/sockets/${socketId}/groups`)
+        .set(admin)
+        .send({ groups: [extra] })
+        .expect(200, { groups: [home] });
+      await a.http
+        .post(`/admin/sockets/${socketId}/groups`)
+        .set(admin)
+        .send({ groups: [extra] })
+        .expect(200, { groups: [home, extra] });
+      await a.http
+        .post(`/admin/sockets/${socketId}/groups`)
+        .set(admin)
+        .send({ groups: ['not-granted'] })
+        .expect(403);
+
+      await a.http
+        .post(`/admin/sockets/${socketId}/messages`)
+        .set(admin)
+        .send({ data: { to: 'one' } })
+        .expect(202);
+      const told = await a.http
+        .post('/admin/broadcast')
+        .set(admin)
+        .send({ data: 'to the group', groups: [extra] })
+        .expect(200);
+      expect(told.body).toEqual({ recipients: 1, failures: [] });
+      await expectExactly(2, () => onB.messages.length, { describe: () => onB.toString() });
+      expect(onB.messages).toEqual([{ to: 'one' }, 'to the group']);
+
+      const closed = await a.http.post('/admin/sockets/close').set(admin).send({ client_id: consumer.clientId, code: 4002, reason: 'bulk' }).expect(200);
+      expect(closed.body).toEqual({ closed: 1 });
+      expect(await onB.closedByServer()).toEqual({ code: 4002, reason: 'bulk' });
+    }),
+  );
+
+  it(
     'deletes a client on A: its socket on B is closed and its token is refused at once on every instance',
     cluster.logs(async () => {
       const [a, b, c] = cluster.instances;

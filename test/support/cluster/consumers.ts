@@ -46,6 +46,8 @@ export interface Welcome {
 /** A consumer connected to one instance, recording every entity frame it receives, in order, and how its socket closed. */
 export class ConnectedConsumer {
   readonly entities: ReceivedEntity[] = [];
+  /** The data of each `message` frame (an operator's send or broadcast), in order. */
+  readonly messages: unknown[] = [];
   /** Pings the server sent (its heartbeat); `ws` answers each with a pong by itself. */
   pings = 0;
   private closeEvent?: { code: number; reason: string };
@@ -61,6 +63,7 @@ export class ConnectedConsumer {
     socket.socket.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as { type?: string } & ReceivedEntity;
       if (frame.type === 'entity') this.entities.push({ id: frame.id, seq: frame.seq, groups: frame.groups, data: frame.data });
+      else if (frame.type === 'message') this.messages.push(frame.data);
     });
     socket.socket.on('ping', () => this.pings++);
     void socket.closed.then((event) => (this.closeEvent = event));
