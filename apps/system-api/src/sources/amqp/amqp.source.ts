@@ -20,21 +20,22 @@ export class AmqpSource implements StreamingSource {
 
   async connect(sink: ItemSink, lost: (error: Error) => void): Promise<void> {
     let channel: Channel;
+    let connection: ChannelModel;
     try {
-      this.connection = await amqp.connect(this.env[this.definition.urlEnv] ?? '', { timeout: 10_000 });
-      channel = await this.connection.createChannel();
+      connection = this.connection = await amqp.connect(this.env[this.definition.urlEnv] ?? '', { timeout: 10_000 });
+      // errors arrive as events too (a missing queue closes the channel with a 404): the rejections below report them
+      connection.on('error', () => undefined);
+      channel = await connection.createChannel();
+      channel.on('error', () => undefined);
       await channel.checkQueue(this.definition.queue);
       await channel.prefetch(this.definition.prefetch);
     } catch (error) {
       await this.close();
       throw new SourceUnavailableError(`cannot consume ${this.definition.queue}: ${(error as Error).message}`);
     }
-    const connection = this.connection;
-    connection.on('error', () => undefined);
     connection.on('close', () => {
       if (this.connection === connection) lost(new SourceUnavailableError('the RabbitMQ connection closed'));
     });
-    channel.on('error', () => undefined);
     channel.on('close', () => {
       if (this.connection === connection) lost(new SourceUnavailableError(`the channel consuming ${this.definition.queue} closed`));
     });
