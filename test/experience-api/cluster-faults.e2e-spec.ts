@@ -25,6 +25,13 @@ const available =
     for (const instance of cluster.instances) await eventually(async () => (await health(instance)).status === 200, 20_000, 100, `${instance.name} healthy`);
   }, 60_000);
 
+  /** The value of `push_gateway_redis_up` in the instance's /metrics. */
+  async function redisUp(instance: ExperienceApiProcess): Promise<number | undefined> {
+    const text = await (await fetch(`${instance.httpUrl}/metrics`, { signal: AbortSignal.timeout(3_000) })).text();
+    const line = text.split('\n').find((candidate) => candidate.startsWith('push_gateway_redis_up '));
+    return line === undefined ? undefined : Number(line.split(' ')[1]);
+  }
+
   async function health(instance: ExperienceApiProcess): Promise<{ status: number; body: string }> {
     try {
       const response = await fetch(`${instance.httpUrl}/health`, { signal: AbortSignal.timeout(3_000) });
@@ -150,6 +157,7 @@ const available =
           await eventually(async () => (checked = await health(instance)).status === 503, 10_000, 100, `GET /health on ${instance.name} answering 503`);
           expect([instance.name, checked.body]).toEqual([instance.name, expect.stringMatching(/redis/i)]);
           expect(JSON.parse(checked.body)).toMatchObject({ status: 'error' });
+          expect([instance.name, await redisUp(instance)]).toEqual([instance.name, 0]);
         }
         await eventually(() => cluster.smtp.mails.some(isBusAlert), 20_000, 100, 'an alert mail about the cluster bus');
         expect(cluster.smtp.mails.find(isBusAlert)!.text).toContain('severity: critical');
@@ -184,6 +192,7 @@ const available =
         // posts in flight at the loss that got no 202 may or may not have been delivered; every 202 must be, once, in order
         expect(await problemsOf(consumers, prefix, [...stream.accepted, ...probes], true)).toEqual([]);
         for (const instance of cluster.instances) expect([instance.name, (await health(instance)).status]).toEqual([instance.name, 200]);
+        for (const instance of cluster.instances) expect([instance.name, await redisUp(instance)]).toEqual([instance.name, 1]);
 
         expect(refusedWith).toEqual(cluster.instances.map((instance) => [instance.name, 'service_unavailable']));
       } finally {

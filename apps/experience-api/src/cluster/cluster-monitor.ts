@@ -1,6 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
 import { CLOCK, type Clock, type TimerHandle } from '@app/platform';
+import { Gauge } from 'prom-client';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RedisConnection } from './redis-connection.js';
 
 const KIND = 'cluster_bus_unavailable';
@@ -10,7 +12,8 @@ const STARTUP_GRACE_MS = 5_000;
 
 /**
  * Tells DevOps when Redis stops being reachable (this instance then refuses
- * publishes with 503 and keeps its consumers connected) and when it is back.
+ * publishes with 503 and keeps its consumers connected) and when it is back,
+ * and shows it in `/metrics` as `push_gateway_redis_up`.
  */
 @Injectable()
 export class ClusterMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -21,8 +24,17 @@ export class ClusterMonitor implements OnApplicationBootstrap, OnApplicationShut
     private readonly redis: RedisConnection,
     private readonly alerts: AlertService,
     @Inject(CLOCK) private readonly clock: Clock,
+    metrics: GatewayMetrics,
   ) {
     redis.onChange((reachable) => (reachable ? this.back() : this.lost()));
+    new Gauge({
+      name: 'push_gateway_redis_up',
+      help: 'Whether this instance reaches Redis, through which the instances of a cluster act as one (1) or not (0).',
+      registers: [metrics.registry],
+      collect() {
+        this.set(redis.isReachable ? 1 : 0);
+      },
+    });
   }
 
   onApplicationBootstrap(): void {

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 import { RedisConnection } from './redis-connection.js';
 
@@ -10,6 +11,6 @@ import { RedisConnection } from './redis-connection.js';
 @Module({})
 export class ClusterModule {
   static forRoot(): DynamicModule {
-    return { module: ClusterModule, global: true, providers: [RedisConnection, ClusterMonitor], exports: [RedisConnection] };
+    return { module: ClusterModule, global: true, imports: [MetricsModule], providers: [RedisConnection, ClusterMonitor], exports: [RedisConnection] };
   }
 }
