@@ -83,6 +83,8 @@ describe('system-api: experience-api unreachable for 30 seconds while items arri
       expect(sawDown).toBe(true);
       const during = await health();
       expect(during.checks).toMatchObject({ experience_api: { status: 'down' } });
+      // system-api cannot do its job: an orchestrator or a load balancer can tell
+      expect([during.httpStatus, during.status]).toEqual([503, 'error']);
       expect(during.outbox.pending).toBeGreaterThan(0);
       if (!databaseUrl) expect(during.outbox.pending).toBeGreaterThanOrEqual(3 * (files - 2)); // the newest files may still be settling
       expect(mostPending).toBeGreaterThan(0);
@@ -103,6 +105,7 @@ describe('system-api: experience-api unreachable for 30 seconds while items arri
       await eventually(() => subjects().includes('[system-api] resolved: experience-api unreachable'), 10_000);
       const after = await health();
       expect(after.checks).toMatchObject({ experience_api: { status: 'up' } });
+      expect([after.httpStatus, after.status]).toEqual([200, 'ok']);
       if (!databaseUrl) expect(after.outbox.pending).toBe(0);
       expect(subjects().filter((s) => /experience-api unreachable/.test(s))).toEqual([
         '[system-api] experience-api unreachable',

@@ -52,6 +52,7 @@ export class ExperienceApiModule {
           migrationsTableName: 'schema_migrations',
           entities: [...TOKEN_STORE_ENTITIES, PublicationEntity],
           migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000],
+          monitor: { intervalMs: config.healthCheckIntervalMs },
         }),
         tokenStore,
         AlertingModule.forConfig({ app: 'experience-api', instanceId: config.instanceId }),

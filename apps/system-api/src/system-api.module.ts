@@ -29,6 +29,7 @@ export class SystemApiModule {
           migrationsTableName: 'system_api_migrations',
           entities: [OutboxEntryEntity, DeadLetterEntity, SourceCursorEntity, SourceLeaseEntity],
           migrations: [CreateOutbox1763780000000, OutboxServerErrors1764640000000],
+          monitor: { intervalMs: config.healthCheckIntervalMs },
         }),
         AlertingModule.forConfig({ app: 'system-api', instanceId: config.instanceId }),
         SourcesModule,

@@ -14,4 +14,14 @@ export interface DatabaseOptions {
   readonly entities: MixedList<Function>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   readonly migrations: MixedList<Function>;
+  /** Set: the database is probed and its outages alerted (an app); unset: not (a spec). */
+  readonly monitor?: DatabaseMonitorOptions;
+}
+
+export const DATABASE_MONITOR_OPTIONS = Symbol('DATABASE_MONITOR_OPTIONS');
+
+/** How the database is watched for outages (DatabaseMonitor); needs AlertingModule and the CLOCK. */
+export interface DatabaseMonitorOptions {
+  /** How often it is probed. */
+  readonly intervalMs: number;
 }

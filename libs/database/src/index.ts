@@ -1,4 +1,5 @@
-export type { DatabaseOptions } from './database-options.js';
+export type { DatabaseMonitorOptions, DatabaseOptions } from './database-options.js';
+export { DatabaseMonitor } from './database-monitor.js';
 export { DatabaseHealth, type DatabaseStatus } from './database-health.js';
 export { DatabaseModule } from './database.module.js';
 export { isDatabaseUnavailable } from './database-unavailable.js';

@@ -96,14 +96,15 @@ export class SystemApiProcess {
     throw new Error(`system-api did not listen on ${port} within 60 s:\n${this.output}`);
   }
 
-  /** The parsed body of GET /health. */
+  /** The parsed body of GET /health, with the answer's HTTP status. */
   async health(): Promise<{
+    httpStatus: number;
     status: string;
     sources: Array<{ name: string; state: string; last_error: string | null }>;
     outbox: { pending: number; dead_letters: number };
   }> {
     const response = await fetch(`${await this.url}/health`);
-    return response.json() as never;
+    return { httpStatus: response.status, ...((await response.json()) as object) } as never;
   }
 
   /** Graceful stop (SIGTERM), as an orchestrator does. */
@@ -124,13 +125,15 @@ export class SystemApiProcess {
     await exited;
   }
 
+  /** Until /health answers: 200, or 503 while experience-api or a database is out of reach (the process serves either way). */
   private async waitForHealth(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const url = `${await this.url}/health`;
     while (Date.now() < deadline) {
       if (this.child?.exitCode !== null) throw new Error(`system-api exited with ${this.child?.exitCode}:\n${this.output}`);
       try {
-        if ((await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok) return;
+        const answer = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+        if (answer.status === 200 || answer.status === 503) return;
       } catch {
         // not listening yet
       }

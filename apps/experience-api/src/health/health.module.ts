@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
-import { DatabaseMonitor } from './database-monitor.service.js';
 import { HealthController } from './health.controller.js';
 
-/** `GET /health`, and the probe that alerts DevOps when the database goes away. */
+/** `GET /health`. The database's outages are alerted by the DatabaseMonitor of `@app/database`. */
 @Module({
   controllers: [HealthController],
-  providers: [DatabaseMonitor],
 })
 export class HealthModule {}

@@ -49,6 +49,7 @@ describe(loadSystemConfig.name, () => {
       experienceApiAlertAfterMs: 60_000,
       outboxRetentionMs: 7 * 86_400_000,
       sourceLeaseMs: 30_000,
+      healthCheckIntervalMs: 5_000,
     });
     expect(config.experienceApiUrl.href).toBe('http://127.0.0.1:3000/');
     expect(config.databaseUrl).toBeUndefined();

@@ -35,6 +35,8 @@ export interface SystemConfig {
   readonly outboxRetentionMs: number;
   /** How long this instance's hold on a source lasts without renewal. */
   readonly sourceLeaseMs: number;
+  /** How often the database is probed, to alert when it becomes unreachable and when it is back. */
+  readonly healthCheckIntervalMs: number;
   readonly logging: LogSettings;
   /** The environment, for sources that name variables holding their credentials. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -64,6 +66,7 @@ export const systemConfig = configNamespace('system', (read): SystemConfig => {
     experienceApiAlertAfterMs: read.duration('EXPERIENCE_API_ALERT_AFTER', '60s', { minMs: 100, maxMs: 7 * DAY_MS }),
     outboxRetentionMs: read.duration('OUTBOX_RETENTION', '7d', { minMs: 1_000, maxMs: 365 * DAY_MS }),
     sourceLeaseMs: read.duration('SOURCE_LEASE_TTL', '30s', { minMs: 1_000, maxMs: HOUR_MS }),
+    healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
     logging: readLogSettings(read),
     env,
   };

@@ -15,22 +15,27 @@ export class HealthController {
   ) {}
 
   /**
-   * 200 when the app and its database answer, 503 otherwise; either way with
-   * each source's state and last success, and the outbox depth. A source that
-   * is down does not make the app unhealthy: it is reported, alerted and probed.
+   * Whether system-api can do its job (move items from its sources to
+   * experience-api), with each part's state, each source's, and the outbox
+   * depth. `error` (503): the database does not answer, or experience-api is
+   * not taking items: nothing moves. `degraded` (200): a source is down; the
+   * others move, and the down one is alerted and probed. `ok` (200) otherwise.
    */
   @Get()
   @Header('Cache-Control', 'no-store')
   async check(@Res() response: Response): Promise<void> {
     const database = await this.database.check();
     const depth = database.up ? await this.outbox.depth().catch(() => undefined) : undefined;
-    response.status(database.up ? 200 : 503).json({
-      status: database.up ? 'ok' : 'error',
+    const experienceApiUp = this.forwarder.experienceApiReachable;
+    const sources = this.runner.statuses();
+    const status = !database.up || !experienceApiUp ? 'error' : sources.some((source) => source.state === 'down') ? 'degraded' : 'ok';
+    response.status(status === 'error' ? 503 : 200).json({
+      status,
       checks: {
         database: database.up ? { status: 'up' } : { status: 'down', message: database.message },
-        experience_api: { status: this.forwarder.experienceApiReachable ? 'up' : 'down' },
+        experience_api: { status: experienceApiUp ? 'up' : 'down' },
       },
-      sources: this.runner.statuses(),
+      sources,
       outbox: depth ? { pending: depth.pending, dead_letters: depth.deadLetters } : null,
     });
   }
