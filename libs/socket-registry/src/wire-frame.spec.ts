@@ -46,6 +46,13 @@ describe('wire frames', () => {
     expect(rawTransport(pair.server)).toBeUndefined();
   });
 
+  it('refuses the fast path on a socket this process opened as a client, whose frames must be masked', async () => {
+    const pair = await connection(false);
+    open.push(pair);
+
+    expect(rawTransport(pair.client)).toBeUndefined();
+  });
+
   it('encodes frames of every header size that a ws client reads back as the same text, in order', async () => {
     const pair = await connection(false);
     open.push(pair);

@@ -38,6 +38,8 @@ export function encodeTextFrames(payloads: readonly Buffer[]): Buffer {
 
 /** The parts of a `ws` socket that writing pre-encoded frames relies on; `ws` keeps them private. */
 interface WsInternals {
+  /** False for a socket this process opened as a client: its frames must be masked. */
+  readonly _isServer?: boolean;
   readonly _socket?: Socket;
   readonly _sender?: { readonly _state?: number; readonly _queue?: readonly unknown[] };
   readonly _extensions?: Record<string, unknown>;
@@ -50,13 +52,15 @@ const SENDER_IDLE = 0;
 
 /**
  * The TCP socket under a `ws` WebSocket, when pre-encoded frames may be
- * written to it directly: no permessage-deflate (frames would need
+ * written to it directly: the server's side of a connection, no permessage-deflate (frames would need
  * compressing per socket) and nothing queued in ws's sender (a direct write
  * would overtake it). Undefined otherwise, and for any `ws` whose internals
  * differ: the caller then falls back to `socket.send`.
  */
 export function rawTransport(socket: WebSocket): Socket | undefined {
   const internals = socket as unknown as WsInternals;
+  // a client's frames are masked, each with a key of its own: unmasked server frames would break the connection
+  if (internals._isServer !== true) return undefined;
   const transport = internals._socket;
   const sender = internals._sender;
   if (!transport || !transport.writable || sender?._state !== SENDER_IDLE || sender._queue?.length !== 0) return undefined;

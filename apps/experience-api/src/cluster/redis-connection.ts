@@ -115,6 +115,9 @@ export class RedisConnection implements OnApplicationShutdown {
     this.closing = true;
     // a blocked read would hold its connection open until its timeout
     this.reader.disconnect();
-    await Promise.allSettled([this.commands.quit(), this.subscriber.quit()]);
+    // a client that is not connected (Redis away) would wait for Redis to quit, or keep reconnecting: it is dropped
+    await Promise.allSettled(
+      [this.commands, this.subscriber].map((client) => (client.status === 'ready' ? client.quit().catch(() => client.disconnect()) : client.disconnect())),
+    );
   }
 }
