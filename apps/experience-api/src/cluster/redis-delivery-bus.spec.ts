@@ -14,9 +14,18 @@ import { RedisDeliveryBus } from './redis-delivery-bus.js';
 type Config = ConfigType<typeof experienceConfig>;
 
 /** A socket that only records how it was closed. */
-function fakeSocket(): WebSocket & { closedWith?: [number, string] } {
-  const socket = { readyState: 1, OPEN: 1, bufferedAmount: 0, close: (code: number, reason: string) => (socket.closedWith = [code, reason]) };
-  return socket as unknown as WebSocket & { closedWith?: [number, string] };
+type FakeSocket = WebSocket & { closedWith?: [number, string] };
+
+function fakeSocket(): FakeSocket {
+  const socket: { readyState: number; OPEN: number; bufferedAmount: number; closedWith?: [number, string]; close(code: number, reason: string): void } = {
+    readyState: 1,
+    OPEN: 1,
+    bufferedAmount: 0,
+    close(code, reason) {
+      socket.closedWith = [code, reason];
+    },
+  };
+  return socket as unknown as FakeSocket;
 }
 
 /** One instance of a cluster: its registry, its connection to Redis, its bus. */
@@ -32,7 +41,7 @@ class Instance {
   }
 
   /** Registers a socket of `clientId` here. */
-  open(clientId: string): WebSocket & { closedWith?: [number, string] } {
+  open(clientId: string): FakeSocket {
     const socket = fakeSocket();
     this.registry.add(new RegisteredSocket(randomUUID(), 'inbound', '/ws/publish', clientId, '127.0.0.1', socket));
     return socket;
