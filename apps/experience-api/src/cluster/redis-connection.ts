@@ -116,8 +116,11 @@ export class RedisConnection implements OnApplicationShutdown {
     // a blocked read would hold its connection open until its timeout
     this.reader.disconnect();
     // a client that is not connected (Redis away) would wait for Redis to quit, or keep reconnecting: it is dropped
-    await Promise.allSettled(
-      [this.commands, this.subscriber].map((client) => (client.status === 'ready' ? client.quit().catch(() => client.disconnect()) : client.disconnect())),
-    );
+    const quitting: Array<Promise<unknown>> = [];
+    for (const client of [this.commands, this.subscriber]) {
+      if (client.status === 'ready') quitting.push(client.quit().catch(() => client.disconnect()));
+      else client.disconnect();
+    }
+    await Promise.allSettled(quitting);
   }
 }
