@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AlertingModule, alertingConfig } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
 import { ClockModule, configModule, loadedNamespace, ShutdownLog } from '@app/platform';
@@ -45,6 +46,8 @@ export class ExperienceApiModule {
       imports: [
         configModule(loadedNamespace(experienceConfig, config), loadedNamespace(alertingConfig, config.alerts)),
         ClockModule.forRoot(),
+        // the triggers (socket-events/): global, for whatever emits or listens
+        EventEmitterModule.forRoot(),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
           pgliteDataDir: config.pgliteDataDir,
