@@ -22,6 +22,7 @@ import { CreatePublications1763776900000 } from './publishing/migrations/1763776
 import { PublicationEntity } from './publishing/publication.entity.js';
 import { LocalEntityBroker } from './publishing/local-entity-broker.js';
 import { PublishingModule } from './publishing/publishing.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { WebSocketTransportModule } from './websocket-transport/websocket-transport.module.js';
 
 /**
@@ -67,6 +68,7 @@ export class ExperienceApiModule {
         ConsumerSocketModule,
         PublishingModule.forRoot({ broker: cluster ? RedisEntityBroker : LocalEntityBroker }),
         AdminModule,
+        WebhooksModule,
       ],
       providers: [{ provide: ERROR_STATUSES, useValue: API_ERROR_STATUSES }, { provide: APP_FILTER, useClass: ApiErrorFilter }, ShutdownLog],
       exports: [tokenStore],
