@@ -151,6 +151,6 @@ function vetoReason(text: string): string {
     // plain text
   }
   // eslint-disable-next-line no-control-regex
-  reason = reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  reason = reason.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
   return reason === '' ? DEFAULT_VETO : reason.slice(0, MAX_REASON_LENGTH);
 }
