@@ -16,8 +16,8 @@ describe(SocketEvents.name, () => {
 
   it('hands the payload to every listener of the event, at once, and to listeners of any event with its name', () => {
     const heard: unknown[] = [];
-    emitter.on(SocketEvent.ENTITY_PUBLISHED, (event: EntityPublishedEvent) => heard.push(['on', event]));
     emitter.once(SocketEvent.ENTITY_PUBLISHED, (event: EntityPublishedEvent) => heard.push(['once', event]));
+    emitter.on(SocketEvent.ENTITY_PUBLISHED, (event: EntityPublishedEvent) => heard.push(['on', event]));
     emitter.onAny((name, event) => heard.push(['any', name, event]));
     emitter.on(SocketEvent.CLOSED, () => heard.push(['closed']));
 
@@ -26,8 +26,8 @@ describe(SocketEvents.name, () => {
 
     expect(heard).toEqual([
       ['any', 'entity.published', PUBLISHED],
-      ['on', PUBLISHED],
       ['once', PUBLISHED],
+      ['on', PUBLISHED],
       ['any', 'entity.published', PUBLISHED],
       ['on', PUBLISHED],
     ]);

@@ -19,8 +19,9 @@ export class SocketEvents {
   constructor(private readonly emitter: EventEmitter2) {}
 
   emit<E extends SocketEventName>(name: E, payload: SocketEventPayloads[E]): void {
-    for (const listener of this.emitter.listenersAny() as Listener[]) this.call(name, listener, [name, payload]);
-    for (const listener of this.emitter.listeners(name) as Listener[]) this.call(name, listener, [payload]);
+    // copies: EventEmitter2 hands out its own arrays, which a `once` listener shortens as it runs
+    for (const listener of [...this.emitter.listenersAny()] as Listener[]) this.call(name, listener, [name, payload]);
+    for (const listener of [...this.emitter.listeners(name)] as Listener[]) this.call(name, listener, [payload]);
   }
 
   private call(name: SocketEventName, listener: Listener, args: unknown[]): void {
