@@ -40,10 +40,17 @@ export class FetchWebhookTransport extends WebhookTransport {
   }
 
   async post(url: URL, headers: Readonly<Record<string, string>>, body: string, timeoutMs: number): Promise<WebhookAnswer> {
+    const { target, authorization } = withoutCredentials(url);
     const abort = new AbortController();
     const timer = this.clock.setTimer(() => abort.abort(), timeoutMs);
     try {
-      const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: abort.signal });
+      const response = await fetch(target, {
+        method: 'POST',
+        headers: authorization ? { ...headers, Authorization: authorization } : headers,
+        body,
+        redirect: 'manual',
+        signal: abort.signal,
+      });
       return { status: response.status, body: await readBounded(response) };
     } catch (error) {
       if (abort.signal.aborted) throw new WebhookTimeoutError(timeoutMs);
@@ -53,6 +60,16 @@ export class FetchWebhookTransport extends WebhookTransport {
       this.clock.clearTimer(timer);
     }
   }
+}
+
+/** fetch refuses a URL with credentials (and would quote it, password and all, in its error): they go as Basic auth. */
+function withoutCredentials(url: URL): { target: URL; authorization?: string } {
+  if (url.username === '' && url.password === '') return { target: url };
+  const target = new URL(url);
+  target.username = '';
+  target.password = '';
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return { target, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
 }
 
 /** The body's text up to MAX_ANSWER_BYTES; the rest is not read. */
