@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AlertingModule, alertingConfig } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
 import { ClockModule, configModule, loadedNamespace, ShutdownLog } from '@app/platform';
@@ -21,6 +22,7 @@ import { CreatePublications1763776900000 } from './publishing/migrations/1763776
 import { PublicationEntity } from './publishing/publication.entity.js';
 import { LocalEntityBroker } from './publishing/local-entity-broker.js';
 import { PublishingModule } from './publishing/publishing.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { WebSocketTransportModule } from './websocket-transport/websocket-transport.module.js';
 
 /**
@@ -45,6 +47,8 @@ export class ExperienceApiModule {
       imports: [
         configModule(loadedNamespace(experienceConfig, config), loadedNamespace(alertingConfig, config.alerts)),
         ClockModule.forRoot(),
+        // the triggers (socket-events/): global, for whatever emits or listens
+        EventEmitterModule.forRoot(),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
           pgliteDataDir: config.pgliteDataDir,
@@ -65,6 +69,7 @@ export class ExperienceApiModule {
         ConsumerSocketModule,
         PublishingModule.forRoot({ broker: cluster ? RedisEntityBroker : LocalEntityBroker }),
         AdminModule,
+        WebhooksModule,
       ],
       providers: [{ provide: ERROR_STATUSES, useValue: API_ERROR_STATUSES }, { provide: APP_FILTER, useClass: ApiErrorFilter }, ShutdownLog],
       exports: [tokenStore],

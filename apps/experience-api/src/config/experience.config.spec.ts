@@ -162,6 +162,103 @@ describe(loadExperienceConfig.name, () => {
     });
   });
 
+  describe('webhooks (WEBHOOK_*)', () => {
+    const SECRET = 'webhook-secret-0123456789';
+
+    it('posts no webhook and asks no connect handler without WEBHOOK_URL and WEBHOOK_CONNECT_URL', () => {
+      const config = loadExperienceConfig({});
+
+      expect(config.webhooks).toBeUndefined();
+      expect(config.connectHandler).toBeUndefined();
+    });
+
+    it('posts to WEBHOOK_URL with the documented defaults', () => {
+      const config = loadExperienceConfig({ WEBHOOK_URL: 'https://hooks.example.com/push', WEBHOOK_SECRET: SECRET });
+
+      expect(config.webhooks).toEqual({
+        url: new URL('https://hooks.example.com/push'),
+        events: ['connected', 'disconnected', 'message', 'outbound_message'],
+        secret: SECRET,
+        timeoutMs: 5_000,
+        retries: 5,
+        retryInitialDelayMs: 1_000,
+        retryMaxDelayMs: 60_000,
+        queueLimit: 10_000,
+        concurrency: 4,
+      });
+      expect(config.connectHandler).toBeUndefined();
+    });
+
+    it('reads every webhook variable given', () => {
+      const config = loadExperienceConfig({
+        WEBHOOK_URL: 'http://127.0.0.1:9000/events',
+        WEBHOOK_EVENTS: 'disconnected, entity_published',
+        WEBHOOK_SECRET: SECRET,
+        WEBHOOK_TIMEOUT: '750ms',
+        WEBHOOK_RETRIES: '0',
+        WEBHOOK_RETRY_INITIAL_DELAY: '200ms',
+        WEBHOOK_RETRY_MAX_DELAY: '10s',
+        WEBHOOK_QUEUE_LIMIT: '50',
+        WEBHOOK_CONCURRENCY: '1',
+        WEBHOOK_CONNECT_URL: 'http://127.0.0.1:9000/connect',
+        WEBHOOK_CONNECT_TIMEOUT: '500ms',
+        WEBHOOK_CONNECT_FAILURE: 'allow',
+      });
+
+      expect(config.webhooks).toEqual({
+        url: new URL('http://127.0.0.1:9000/events'),
+        events: ['disconnected', 'entity_published'],
+        secret: SECRET,
+        timeoutMs: 750,
+        retries: 0,
+        retryInitialDelayMs: 200,
+        retryMaxDelayMs: 10_000,
+        queueLimit: 50,
+        concurrency: 1,
+      });
+      expect(config.connectHandler).toEqual({ url: new URL('http://127.0.0.1:9000/connect'), secret: SECRET, timeoutMs: 500, failure: 'allow' });
+    });
+
+    it('asks a connect handler alone, denying when it cannot answer in 2 s by default', () => {
+      const config = loadExperienceConfig({ WEBHOOK_CONNECT_URL: 'https://auth.example.com/connect', WEBHOOK_SECRET: SECRET });
+
+      expect(config.webhooks).toBeUndefined();
+      expect(config.connectHandler).toEqual({ url: new URL('https://auth.example.com/connect'), secret: SECRET, timeoutMs: 2_000, failure: 'deny' });
+    });
+
+    it('needs a secret of 16 characters at least, and never echoes it', () => {
+      expect(problemsLoading({ WEBHOOK_URL: 'https://hooks.example.com' })).toEqual([expect.stringMatching(/^WEBHOOK_SECRET: is required/)]);
+      expect(problemsLoading({ WEBHOOK_CONNECT_URL: 'https://hooks.example.com' })).toEqual([expect.stringMatching(/^WEBHOOK_SECRET: is required/)]);
+      const short = problemsLoading({ WEBHOOK_URL: 'https://hooks.example.com', WEBHOOK_SECRET: 'sh0rtSecret' });
+      expect(short).toEqual(['WEBHOOK_SECRET: must be at least 16 characters long']);
+    });
+
+    it('refuses what is not an http(s) URL, an unknown event, a failure policy other than deny or allow, naming each variable', () => {
+      const problems = problemsLoading({
+        WEBHOOK_URL: 'ftp://hooks.example.com',
+        WEBHOOK_CONNECT_URL: 'hooks.example.com/connect',
+        WEBHOOK_SECRET: SECRET,
+        WEBHOOK_EVENTS: 'connected,closed',
+        WEBHOOK_CONNECT_FAILURE: 'maybe',
+        WEBHOOK_QUEUE_LIMIT: '0',
+        WEBHOOK_RETRY_INITIAL_DELAY: '1m',
+        WEBHOOK_RETRY_MAX_DELAY: '10s',
+      });
+
+      expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+        'WEBHOOK_CONNECT_FAILURE',
+        'WEBHOOK_CONNECT_URL',
+        'WEBHOOK_EVENTS',
+        'WEBHOOK_QUEUE_LIMIT',
+        'WEBHOOK_RETRY_MAX_DELAY',
+        'WEBHOOK_URL',
+      ]);
+      expect(problems).toContain(
+        'WEBHOOK_EVENTS: "closed" is not an event; the events are connected, disconnected, message, outbound_message, entity_published',
+      );
+    });
+  });
+
   describe('TLS', () => {
     let dir: string;
     beforeAll(() => {

@@ -43,6 +43,40 @@ export interface ExperienceConfig {
   readonly logging: LogSettings;
   /** Set: several instances act as one over Redis (see ClusterModule); unset: this instance alone, in process. */
   readonly cluster?: ClusterSettings;
+  /** Set (WEBHOOK_URL): the triggers named in WEBHOOK_EVENTS are posted there (docs/webhooks.md). */
+  readonly webhooks?: WebhookSettings;
+  /** Set (WEBHOOK_CONNECT_URL): every consumer handshake asks it first (docs/webhooks.md). */
+  readonly connectHandler?: ConnectHandlerSettings;
+}
+
+/** The events a webhook may be sent, by their names in WEBHOOK_EVENTS and in the payload's `event`. */
+export const WEBHOOK_EVENTS = ['connected', 'disconnected', 'message', 'outbound_message', 'entity_published'] as const;
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+const DEFAULT_WEBHOOK_EVENTS = 'connected,disconnected,message,outbound_message';
+
+export interface WebhookSettings {
+  readonly url: URL;
+  readonly events: readonly WebhookEventName[];
+  /** Keys the HMAC-SHA256 signature of every call; never logged. */
+  readonly secret: string;
+  /** One attempt's limit, answer included. */
+  readonly timeoutMs: number;
+  /** Attempts after the first before a delivery is given up. */
+  readonly retries: number;
+  readonly retryInitialDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  /** Deliveries waiting or in flight; over it the oldest waiting one is dropped. */
+  readonly queueLimit: number;
+  /** Deliveries in flight at once (each waiting out its retries); 1 keeps the order of events. */
+  readonly concurrency: number;
+}
+
+export interface ConnectHandlerSettings {
+  readonly url: URL;
+  readonly secret: string;
+  readonly timeoutMs: number;
+  /** What a handler that cannot answer (down, slow, a bad answer) means: refuse with 503, or admit as if it said yes. */
+  readonly failure: 'deny' | 'allow';
 }
 
 export interface ClusterSettings {
@@ -101,8 +135,63 @@ export const experienceConfig = configNamespace('experience', (read): Experience
       streamLength: read.integer('CLUSTER_STREAM_LENGTH', 10_000, { min: 100, max: 10_000_000 }),
       opTimeoutMs: read.duration('CLUSTER_OP_TIMEOUT', '2s', { minMs: 100, maxMs: 60_000 }),
     },
+    ...readWebhooks(read),
   };
 });
+
+/** WEBHOOK_*: the event webhook and the connect handler, which share the signing secret. */
+function readWebhooks(read: ConfigReader): Pick<ExperienceConfig, 'webhooks' | 'connectHandler'> {
+  const url = read.url('WEBHOOK_URL', ['http:', 'https:']);
+  const connectUrl = read.url('WEBHOOK_CONNECT_URL', ['http:', 'https:']);
+  const secret = read.secret('WEBHOOK_SECRET', 16);
+  const wanted = read.string('WEBHOOK_URL') !== undefined || read.string('WEBHOOK_CONNECT_URL') !== undefined;
+  // a secret given but too short was reported by read.secret
+  if (wanted && read.value('WEBHOOK_SECRET') === undefined) {
+    read.problem('WEBHOOK_SECRET', 'is required with WEBHOOK_URL or WEBHOOK_CONNECT_URL: every call is signed with it');
+  }
+  const events = webhookEvents(read);
+  const retryInitialDelayMs = read.duration('WEBHOOK_RETRY_INITIAL_DELAY', '1s', { minMs: 10, maxMs: HOUR_MS });
+  const retryMaxDelayMs = read.duration('WEBHOOK_RETRY_MAX_DELAY', '1m', { minMs: 10, maxMs: HOUR_MS });
+  if (retryMaxDelayMs < retryInitialDelayMs) read.problem('WEBHOOK_RETRY_MAX_DELAY', 'must be at least WEBHOOK_RETRY_INITIAL_DELAY');
+  // every variable is read whether or not its URL is set, so that each problem shows at once
+  const timeoutMs = read.duration('WEBHOOK_TIMEOUT', '5s', { minMs: 100, maxMs: 60_000 });
+  const retries = read.integer('WEBHOOK_RETRIES', 5, { min: 0, max: 20 });
+  const queueLimit = read.integer('WEBHOOK_QUEUE_LIMIT', 10_000, { min: 1, max: 1_000_000 });
+  const concurrency = read.integer('WEBHOOK_CONCURRENCY', 4, { min: 1, max: 64 });
+  const connectTimeoutMs = read.duration('WEBHOOK_CONNECT_TIMEOUT', '2s', { minMs: 50, maxMs: 30_000 });
+  const failure = read.oneOf('WEBHOOK_CONNECT_FAILURE', 'deny', ['deny', 'allow'] as const);
+  const webhooks: WebhookSettings | undefined = url && {
+    url,
+    events,
+    secret: secret ?? '',
+    timeoutMs,
+    retries,
+    retryInitialDelayMs,
+    retryMaxDelayMs,
+    queueLimit,
+    concurrency,
+  };
+  const connectHandler: ConnectHandlerSettings | undefined = connectUrl && { url: connectUrl, secret: secret ?? '', timeoutMs: connectTimeoutMs, failure };
+  return { webhooks, connectHandler };
+}
+
+/** WEBHOOK_EVENTS: a comma-separated list of event names, each once. */
+function webhookEvents(read: ConfigReader): WebhookEventName[] {
+  const names = (read.string('WEBHOOK_EVENTS') ?? DEFAULT_WEBHOOK_EVENTS)
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = names.find((name) => !(WEBHOOK_EVENTS as readonly string[]).includes(name));
+  if (unknown !== undefined) {
+    read.problem('WEBHOOK_EVENTS', `"${unknown.slice(0, 40)}" is not an event; the events are ${WEBHOOK_EVENTS.join(', ')}`);
+    return [];
+  }
+  if (names.length === 0) {
+    read.problem('WEBHOOK_EVENTS', `must name at least one of ${WEBHOOK_EVENTS.join(', ')}`);
+    return [];
+  }
+  return [...new Set(names)] as WebhookEventName[];
+}
 
 /**
  * Builds the configuration from environment variables (docs/configuration.md),

@@ -5,6 +5,7 @@ import { SocketRegistry } from '@app/socket-registry';
 import { type AuthenticatedConsumer, type ConsumerTokenService, type LiveSocketService, TokenRejectedError } from '@app/token-store';
 import type { ExperienceConfig } from '../config/experience.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { type ConnectDecision, ConnectGate, ConnectHandlerFailedError, type ConnectRequest, ConnectVetoedError } from '../socket-events/connect-gate.js';
 import type { ConnectionShedding } from '../websocket-transport/connection-shedding.js';
 import type { HandshakeRefusals } from '../websocket-transport/handshake-refusals.js';
 import { HandshakeRefusedError } from '../websocket-transport/handshake-refused.error.js';
@@ -54,9 +55,11 @@ describe(ConsumerHandshakeGuard.name, () => {
   let refused: Array<[number, string, string, string | undefined]>;
   let shed: Array<[string, number]>;
   let alerts: Alert[];
+  let gate: ConnectGate;
   let sut: ConsumerHandshakeGuard;
 
   beforeEach(() => {
+    gate = new ConnectGate();
     tokens = new FakeTokens();
     liveSockets = new FakeLiveSockets();
     refused = [];
@@ -71,6 +74,7 @@ describe(ConsumerHandshakeGuard.name, () => {
       { raise: (alert: Alert) => alerts.push(alert) } as unknown as AlertService,
       { refused: (...args: [number, string, string, string | undefined]) => refused.push(args) } as unknown as HandshakeRefusals,
       { shed: (address: string, ms: number) => shed.push([address, ms]) } as unknown as ConnectionShedding,
+      gate,
     );
   });
 
@@ -161,5 +165,77 @@ describe(ConsumerHandshakeGuard.name, () => {
     expect(alerts).toEqual([
       expect.objectContaining({ kind: 'internal_error', details: { where: 'consumer handshake', error: 'TypeError: cache is not iterable' } }),
     ]);
+  });
+
+  describe('with a connect handler', () => {
+    /** A connect handler that answers as told and remembers what it was asked. */
+    function handler(answer: (request: ConnectRequest) => Promise<ConnectDecision>): ConnectRequest[] {
+      const asked: ConnectRequest[] = [];
+      gate.use({
+        decide: (request) => {
+          asked.push(request);
+          return answer(request);
+        },
+      });
+      return asked;
+    }
+
+    it('asks it with the socket id, client, address and groups, and admits into the groups it sets', async () => {
+      const asked = handler(async () => ({ groups: ['tenant-a/orders', 'us'] }));
+
+      const authorization = await sut.authorize(upgrade({ ...fromHeaders(), groups: 'eu' }));
+
+      expect(asked).toEqual([
+        { socketId: authorization.socketId, path: '/ws/publish', clientId: 'acme', remoteAddress: '198.51.100.7', requestedGroups: ['eu'], groups: ['eu'] },
+      ]);
+      expect(authorization.groups).toEqual(['tenant-a/orders', 'us']);
+      expect(liveSockets.claims.get('acme')).toBe(authorization.socketId);
+    });
+
+    it('keeps the groups the consumer would have had when the handler sets none', async () => {
+      handler(async () => ({}));
+
+      expect((await sut.authorize(upgrade(fromHeaders()))).groups).toEqual(['eu', 'us']);
+    });
+
+    it('refuses with 403 a group the handler sets outside the grants, and claims nothing', async () => {
+      handler(async () => ({ groups: ['eu', 'tenant-b/orders'] }));
+
+      const refusal = await refusalOf(upgrade(fromHeaders()));
+
+      expect(refusal).toMatchObject({ status: 403, message: 'the connect handler set group "tenant-b/orders", which is not granted to client "acme"' });
+      expect(liveSockets.claims.size).toBe(0);
+    });
+
+    it("refuses with 403 and the handler's reason when it vetoes, and claims nothing", async () => {
+      handler(async () => {
+        throw new ConnectVetoedError('account suspended');
+      });
+
+      const refusal = await refusalOf(upgrade(fromHeaders()));
+
+      expect(refusal).toMatchObject({ status: 403, code: 'forbidden', message: 'account suspended' });
+      expect(refused).toEqual([[403, 'forbidden', '198.51.100.7', 'acme']]);
+      expect(liveSockets.claims.size).toBe(0);
+    });
+
+    it('refuses with 503 and Retry-After when the handler failed and the policy denies', async () => {
+      handler(async () => {
+        throw new ConnectHandlerFailedError('the connect handler is unavailable; try again shortly', 5);
+      });
+
+      const refusal = await refusalOf(upgrade(fromHeaders()));
+
+      expect(refusal).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
+      expect(alerts).toEqual([]);
+    });
+
+    it('never asks about a consumer refused before it: a wrong token is refused without a call', async () => {
+      const asked = handler(async () => ({}));
+
+      await refusalOf(upgrade(fromHeaders('acme', 'tok-guessed')));
+
+      expect(asked).toEqual([]);
+    });
   });
 });

@@ -8,7 +8,8 @@ import { ConsumerTokenService, GROUP_PATTERN, InstanceStoppingError, LiveSocketS
 import type { ConfigType } from '@nestjs/config';
 import { experienceConfig } from '../config/experience.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { CONSUMER_SUBPROTOCOL } from '../protocol/index.js';
+import { CONSUMER_PATH, CONSUMER_SUBPROTOCOL } from '../protocol/index.js';
+import { ConnectGate, ConnectHandlerFailedError, ConnectVetoedError } from '../socket-events/connect-gate.js';
 import { ConnectionShedding } from '../websocket-transport/connection-shedding.js';
 import { HandshakeRefusals } from '../websocket-transport/handshake-refusals.js';
 import { HandshakeRefusedError } from '../websocket-transport/handshake-refused.error.js';
@@ -25,7 +26,8 @@ export interface ConsumerAuthorization {
 
 /**
  * Admits a consumer to `/ws/publish`: rate-limits its address, checks its
- * token, and claims its one live connection, all before the upgrade completes.
+ * token, asks the connect handler if one is installed (ConnectGate), and
+ * claims its one live connection, all before the upgrade completes.
  * An address over its limit has its next connections shed at accept until
  * its allowance refills (see ConnectionShedding).
  */
@@ -42,6 +44,7 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
     private readonly alerts: AlertService,
     private readonly refusals: HandshakeRefusals,
     private readonly shedding: ConnectionShedding,
+    private readonly gate: ConnectGate,
   ) {
     this.limiter = new RateLimiter(config.handshakeRatePerSecond, config.handshakeBurst);
   }
@@ -89,16 +92,36 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
       throw new HandshakeRefusedError(403, `group "${refused}" is not granted to client "${consumer.clientId}"`);
     }
     const socketId = randomUUID();
+    let groups = requestedGroups.length > 0 ? requestedGroups : [...consumer.defaultGroups];
+    // the connect handler is asked before the claim: a consumer it refuses, or one it keeps waiting, holds no connection
+    if (this.gate.active) {
+      const decision = await this.gate.decide({ socketId, path: CONSUMER_PATH, clientId: consumer.clientId, remoteAddress, requestedGroups, groups });
+      if (decision.groups !== undefined) {
+        groups = [...new Set(decision.groups)];
+        const bad = groups.find((group) => !GROUP_PATTERN.test(group) || !consumer.grants.allows(group));
+        if (bad !== undefined || groups.length > MAX_GROUPS) {
+          throw new HandshakeRefusedError(
+            403,
+            bad !== undefined
+              ? `the connect handler set group "${bad.slice(0, 100)}", which is not granted to client "${consumer.clientId}"`
+              : `the connect handler set more than ${MAX_GROUPS} groups`,
+          );
+        }
+      }
+    }
     if (!(await this.liveSockets.claim(consumer.clientId, socketId))) {
       throw new HandshakeRefusedError(409, 'this client already has an open connection');
     }
-    const groups = requestedGroups.length > 0 ? requestedGroups : [...consumer.defaultGroups];
     return { socketId, clientId: consumer.clientId, groups, remoteAddress };
   }
 
   private toRefusal(error: unknown): HandshakeRefusedError {
     if (error instanceof HandshakeRefusedError) return error;
     if (error instanceof TokenRejectedError) return new HandshakeRefusedError(401, error.message);
+    if (error instanceof ConnectVetoedError) return new HandshakeRefusedError(403, error.message);
+    if (error instanceof ConnectHandlerFailedError) {
+      return new HandshakeRefusedError(503, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
+    }
     if (error instanceof InstanceStoppingError) return new HandshakeRefusedError(503, error.message, { 'Retry-After': '1' });
     if (isDatabaseUnavailable(error)) {
       return new HandshakeRefusedError(503, 'the database is unavailable; try again shortly', { 'Retry-After': '5' });

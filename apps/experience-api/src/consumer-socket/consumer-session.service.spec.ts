@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { HttpAdapterHost } from '@nestjs/core';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { WebSocket } from 'ws';
 import type { Alert, AlertService } from '@app/alerting';
 import { ManualClock } from '@app/platform';
@@ -7,6 +8,8 @@ import { SocketRegistry } from '@app/socket-registry';
 import type { ConsumerTokenService, LiveSocketService } from '@app/token-store';
 import type { ExperienceConfig } from '../config/experience.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { SocketEvent, type SocketClosedEvent, type SocketConnectedEvent } from '../socket-events/socket-events.js';
+import { SocketEvents } from '../socket-events/socket-events.service.js';
 import { PAYLOAD_TOO_LARGE } from '../websocket-transport/oversize-frames.js';
 import type { ConsumerAuthorization } from './consumer-handshake.guard.js';
 import { ConsumerSessionService } from './consumer-session.service.js';
@@ -44,9 +47,9 @@ class FakeSocket extends EventEmitter {
   }
 
   /** The peer's side of the close handshake completes. */
-  finishClose(code: number): void {
+  finishClose(code: number, reason = ''): void {
     this.readyState = 3;
-    this.emit('close', code);
+    this.emit('close', code, Buffer.from(reason));
   }
 }
 
@@ -64,6 +67,7 @@ describe(ConsumerSessionService.name, () => {
   /** What happened at shutdown, in order. */
   let stopping: string[];
   let socket: FakeSocket;
+  let emitter: EventEmitter2;
   let sut: ConsumerSessionService;
 
   beforeEach(() => {
@@ -79,6 +83,7 @@ describe(ConsumerSessionService.name, () => {
     };
     const http = { httpAdapter: { getHttpServer: () => ({ close: () => stopping.push('listener closed') }) } };
     const tokens = { touch: async (clientId: string) => void touched.push(clientId) };
+    emitter = new EventEmitter2();
     sut = new ConsumerSessionService(
       { maxPingsPerSecond: PINGS_PER_SECOND } as unknown as ExperienceConfig,
       registry,
@@ -88,6 +93,7 @@ describe(ConsumerSessionService.name, () => {
       { raise: (alert: Alert) => alerts.push(alert) } as unknown as AlertService,
       clock,
       http as unknown as HttpAdapterHost,
+      new SocketEvents(emitter),
     );
     socket = new FakeSocket();
   });
@@ -185,5 +191,82 @@ describe(ConsumerSessionService.name, () => {
     // released all at once above, not one by one
     expect(released).toEqual([]);
     expect(clock.pending).toBe(0);
+  });
+
+  describe('triggers', () => {
+    /** Every connected and closed trigger, in order, with what the consumer had been sent when it fired. */
+    function record(): Array<{ event: string; payload: SocketConnectedEvent | SocketClosedEvent; sentBefore: number }> {
+      const seen: Array<{ event: string; payload: SocketConnectedEvent | SocketClosedEvent; sentBefore: number }> = [];
+      emitter.on(SocketEvent.CONNECTED, (payload: SocketConnectedEvent) => seen.push({ event: 'connected', payload, sentBefore: socket.sent.length }));
+      emitter.on(SocketEvent.CLOSED, (payload: SocketClosedEvent) => seen.push({ event: 'closed', payload, sentBefore: socket.sent.length }));
+      return seen;
+    }
+
+    it('fires connected after the welcome, with the socket, its groups and when it connected', () => {
+      const seen = record();
+
+      open();
+
+      expect(seen).toEqual([
+        {
+          event: 'connected',
+          payload: {
+            socketId: 'socket-1',
+            type: 'inbound',
+            path: '/ws/publish',
+            clientId: 'acme',
+            remoteAddress: '198.51.100.7',
+            groups: ['eu'],
+            connectedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          },
+          sentBefore: 1,
+        },
+      ]);
+    });
+
+    it('fires closed once, with the code and reason of the close', async () => {
+      const seen = record();
+      open();
+
+      socket.finishClose(4001, 'going home');
+      socket.emit('close', 4001, Buffer.from('going home'));
+      await settle();
+
+      expect(seen.filter((e) => e.event === 'closed').map((e) => e.payload)).toEqual([
+        { socketId: 'socket-1', type: 'inbound', path: '/ws/publish', clientId: 'acme', remoteAddress: '198.51.100.7', code: 4001, reason: 'going home' },
+      ]);
+    });
+
+    it('fires closed once for a socket refused for a violation, with the close it was sent, when it is refused', async () => {
+      const seen = record();
+      open();
+
+      for (let i = 0; i <= PINGS_PER_SECOND; i++) socket.emit('ping', Buffer.from(String(i)));
+      const atRefusal = seen.filter((e) => e.event === 'closed').map((e) => e.payload);
+      // terminated: the peer's close never comes, the socket reports 1006
+      socket.finishClose(1006);
+      await settle();
+
+      expect(atRefusal).toEqual([expect.objectContaining({ socketId: 'socket-1', code: 1008, reason: 'too many pings' })]);
+      expect(seen.filter((e) => e.event === 'closed')).toHaveLength(1);
+    });
+
+    it('keeps serving when a listener throws or rejects, and the other listeners still hear of it', async () => {
+      emitter.on(SocketEvent.CONNECTED, () => {
+        throw new Error('listener bug');
+      });
+      emitter.on(SocketEvent.CLOSED, async () => {
+        throw new Error('async listener bug');
+      });
+      const seen = record();
+
+      open();
+      socket.finishClose(1000);
+      await settle();
+
+      expect(socket.sent).toEqual([expect.objectContaining({ type: 'welcome' })]);
+      expect(seen.map((e) => e.event)).toEqual(['connected', 'closed']);
+      expect(released).toEqual([['acme', 'socket-1']]);
+    });
   });
 });

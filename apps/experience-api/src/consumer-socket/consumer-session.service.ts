@@ -11,6 +11,8 @@ import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { CloseCode, CONSUMER_PATH, ConsumerErrorCode, consumerSockets, errorFrame, welcomeFrame } from '../protocol/index.js';
 import { onOversizeFrame, PAYLOAD_TOO_LARGE } from '../websocket-transport/oversize-frames.js';
 import { PingAllowance } from '../websocket-transport/ping-allowance.js';
+import { SocketEvent, type SocketRef } from '../socket-events/socket-events.js';
+import { SocketEvents } from '../socket-events/socket-events.service.js';
 import type { ConsumerAuthorization } from './consumer-handshake.guard.js';
 
 /** What a consumer did wrong, and what it and DevOps are told. */
@@ -75,6 +77,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     private readonly alerts: AlertService,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly http: HttpAdapterHost,
+    private readonly events: SocketEvents,
   ) {}
 
   open(socket: WebSocket, consumer: ConsumerAuthorization): void {
@@ -91,8 +94,9 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
       if (error.code === PAYLOAD_TOO_LARGE) this.refuse(entry, SENT_OVERSIZE_FRAME);
       else this.logger.warn(`socket ${entry.id} of client ${consumer.clientId}: ${error.message}`);
     });
-    socket.once('close', (code) => void this.closed(entry, code));
+    socket.once('close', (code, reason) => void this.closed(entry, code, reason.toString()));
     socket.send(welcomeFrame(entry.id, consumer.clientId, [...entry.groups]));
+    this.events.emit(SocketEvent.CONNECTED, { ...socketRef(entry), groups: [...entry.groups], connectedAt: entry.connectedAt.toISOString() });
     this.tokens.touch(consumer.clientId).catch((error: Error) => this.logger.warn(`could not refresh token idle clock: ${error.message}`));
     this.logger.debug(`consumer ${consumer.clientId} connected as ${entry.id} from ${consumer.remoteAddress}`);
     this.connectedSinceReport++;
@@ -151,12 +155,15 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
       entry.socket.send(errorFrame(violation.code, violation.message));
       entry.socket.close(violation.closeCode, violation.closeReason);
     }
-    // the socket id goes now, not when the peer gets round to answering the close
+    // the socket id goes now, not when the peer gets round to answering the close; so does its trigger, with the close it was sent
+    this.events.emit(SocketEvent.CLOSED, { ...socketRef(entry), code: violation.closeCode, reason: violation.closeReason });
     void this.forget(entry);
   }
 
-  private async closed(entry: RegisteredSocket, code: number): Promise<void> {
+  private async closed(entry: RegisteredSocket, code: number, reason: string): Promise<void> {
     this.logger.debug(`consumer ${entry.clientId} disconnected (${code}), socket ${entry.id}`);
+    // a refused socket's trigger went when it was refused
+    if (!this.refused.has(entry)) this.events.emit(SocketEvent.CLOSED, { ...socketRef(entry), code, reason });
     this.disconnectedSinceReport++;
     this.scheduleReport();
     await this.forget(entry);
@@ -189,4 +196,9 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     await this.liveSockets.releaseAll();
     this.registry.close(consumerSockets(), CloseCode.SERVICE_RESTART, 'server restarting');
   }
+}
+
+/** What a trigger says of the socket it is about. */
+function socketRef(entry: RegisteredSocket): SocketRef {
+  return { socketId: entry.id, type: entry.type, path: entry.path, clientId: entry.clientId, remoteAddress: entry.remoteAddress };
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module.js';
+import { SocketEventsModule } from '../socket-events/socket-events.module.js';
 import { WebSocketTransportModule } from '../websocket-transport/websocket-transport.module.js';
 import { ConsumerGateway } from './consumer.gateway.js';
 import { ConsumerHandshakeGuard } from './consumer-handshake.guard.js';
@@ -9,7 +10,7 @@ import { WebSocketOnlyController } from './websocket-only.controller.js';
 
 /** The consumer's socket on `/ws/publish`: its handshake, its session, its heartbeat. */
 @Module({
-  imports: [MetricsModule, WebSocketTransportModule],
+  imports: [MetricsModule, WebSocketTransportModule, SocketEventsModule],
   controllers: [WebSocketOnlyController],
   providers: [ConsumerGateway, ConsumerHandshakeGuard, ConsumerSessionService, HeartbeatService],
 })

@@ -1,6 +1,9 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { type BroadcastResult, type Delivery, SocketRegistry } from '@app/socket-registry';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RawJson } from '../http/raw-json.js';
+import { type EntityPublishedEvent, SocketEvent } from '../socket-events/socket-events.js';
+import { SocketEvents } from '../socket-events/socket-events.service.js';
 import { EntityFanout } from './entity-fanout.js';
 import { EntityPublisher, InvalidEntityError } from './entity-publisher.service.js';
 import { LocalEntityBroker } from './local-entity-broker.js';
@@ -86,13 +89,17 @@ describe(EntityPublisher.name, () => {
   let log: ControlledLog;
   let fanout: RecordingFanout;
   let sut: EntityPublisher;
+  let published: EntityPublishedEvent[];
 
   beforeEach(() => {
     log = new ControlledLog();
     const registry = new SocketRegistry({ maxBufferedBytes: 1 });
     const metrics = new GatewayMetrics(registry);
     fanout = new RecordingFanout(registry, metrics);
-    sut = new EntityPublisher(new LocalEntityBroker(log, fanout), metrics);
+    const emitter = new EventEmitter2();
+    published = [];
+    emitter.on(SocketEvent.ENTITY_PUBLISHED, (event: EntityPublishedEvent) => published.push(event));
+    sut = new EntityPublisher(new LocalEntityBroker(log, fanout), metrics, new SocketEvents(emitter));
   });
 
   it('broadcasts a lone entity at once, framed as docs/protocol.md says, to the consumers it names', async () => {
@@ -150,6 +157,26 @@ describe(EntityPublisher.name, () => {
 
     await expect(again).resolves.toEqual({ id: 'same', seq: 5, duplicate: true });
     expect(fanout.frames.map((entity) => entity.data)).toEqual(['first']);
+  });
+
+  it('fires entity published for each entity published, not for a duplicate nor a failure', async () => {
+    const first = sut.publish({ id: 'a', groups: ['eu'], data: raw(1) });
+    await settle();
+    const [again, other, broken] = [sut.publish({ id: 'a', data: raw(1) }), sut.publish({ id: 'b', data: raw(2) }), sut.publish({ id: 'c', data: raw(3) })];
+    log.complete('a', 1);
+    await first;
+    await settle();
+    log.complete('a', 3);
+    log.complete('b', 2);
+    log.fail('c', new Error('database unavailable'));
+    await expect(again).resolves.toMatchObject({ duplicate: true });
+    await other;
+    await expect(broken).rejects.toThrow();
+
+    expect(published).toEqual([
+      { id: 'a', seq: 1, groups: ['eu'] },
+      { id: 'b', seq: 2, groups: undefined },
+    ]);
   });
 
   it('fails only the publishes whose record failed', async () => {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RawJson } from '../http/raw-json.js';
+import { SocketEvent } from '../socket-events/socket-events.js';
+import { SocketEvents } from '../socket-events/socket-events.service.js';
 import { EntityBroker, type Publication, type PublicationOutcome } from './entity-broker.js';
 import type { PublishEntityDto } from './publish-entity.dto.js';
 
@@ -62,6 +64,7 @@ export class EntityPublisher {
   constructor(
     private readonly broker: EntityBroker,
     private readonly metrics: GatewayMetrics,
+    private readonly events: SocketEvents,
   ) {}
 
   publish(entity: PublishEntityDto): Promise<PublishOutcome> {
@@ -119,6 +122,7 @@ export class EntityPublisher {
       case 'published':
         this.metrics.published.inc();
         pending.resolve({ id: pending.id, seq: outcome.seq, duplicate: false });
+        this.events.emit(SocketEvent.ENTITY_PUBLISHED, { id: pending.id, seq: outcome.seq, groups: pending.groups });
     }
   }
 }

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module.js';
+import { SocketEventsModule } from '../socket-events/socket-events.module.js';
 import { AllowedPublisherGuard } from './allowed-publisher.guard.js';
 import { EntityBroker } from './entity-broker.js';
 import { EntityController } from './entity.controller.js';
@@ -17,7 +18,7 @@ export class PublishingModule {
   static forRoot(options: { readonly broker: Type<EntityBroker> }): DynamicModule {
     return {
       module: PublishingModule,
-      imports: [MetricsModule],
+      imports: [MetricsModule, SocketEventsModule],
       controllers: [EntityController],
       providers: [
         AllowedPublisherGuard,

@@ -5,6 +5,14 @@ import type { SocketType } from '@app/socket-registry';
  * code in this process subscribes with `@OnEvent(SocketEvent.CONNECTED)` and
  * receives the payload typed below. Each is emitted on the instance where it
  * happened.
+ *
+ * How they are emitted (see SocketEvents): synchronously, on the path where
+ * the thing happened, each listener in turn; a listener that throws or whose
+ * promise rejects is logged and skipped, and never reaches the gateway, nor
+ * stops the listeners after it. So a listener must be quick: anything slow
+ * (I/O, a webhook) is queued by the listener and done off the socket path,
+ * as `webhooks/` does. Payloads are plain data, shared by every listener:
+ * never change them.
  */
 export const SocketEvent = {
   /** A socket opened: a consumer connected (inbound), or an outbound socket connected (each time it does). */
