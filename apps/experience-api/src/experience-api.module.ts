@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AlertingModule, alertingConfig } from '@app/alerting';
 import { DatabaseModule } from '@app/database';
 import { ClockModule, configModule, loadedNamespace, ShutdownLog } from '@app/platform';
@@ -17,6 +18,7 @@ import { ConsumersModule } from './consumers/consumers.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ApiErrorFilter, ERROR_STATUSES } from './http/api-error.filter.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OUTBOUND_SOCKET_ENTITIES, OUTBOUND_SOCKET_MIGRATIONS, OutboundSocketsModule } from './outbound-sockets/outbound-sockets.module.js';
 import { CreatePublications1763776900000 } from './publishing/migrations/1763776900000-create-publications.js';
 import { PublicationEntity } from './publishing/publication.entity.js';
 import { LocalEntityBroker } from './publishing/local-entity-broker.js';
@@ -45,13 +47,14 @@ export class ExperienceApiModule {
       imports: [
         configModule(loadedNamespace(experienceConfig, config), loadedNamespace(alertingConfig, config.alerts)),
         ClockModule.forRoot(),
+        EventEmitterModule.forRoot(),
         DatabaseModule.forRoot({
           url: config.databaseUrl,
           pgliteDataDir: config.pgliteDataDir,
           applicationName: 'experience-api',
           migrationsTableName: 'schema_migrations',
-          entities: [...TOKEN_STORE_ENTITIES, PublicationEntity],
-          migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000],
+          entities: [...TOKEN_STORE_ENTITIES, PublicationEntity, ...OUTBOUND_SOCKET_ENTITIES],
+          migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000, ...OUTBOUND_SOCKET_MIGRATIONS],
         }),
         tokenStore,
         AlertingModule.forConfig({ app: 'experience-api', instanceId: config.instanceId }),
@@ -64,6 +67,7 @@ export class ExperienceApiModule {
         ConsumerSocketModule,
         PublishingModule.forRoot({ broker: cluster ? RedisEntityBroker : LocalEntityBroker }),
         AdminModule,
+        OutboundSocketsModule,
       ],
       providers: [{ provide: ERROR_STATUSES, useValue: API_ERROR_STATUSES }, { provide: APP_FILTER, useClass: ApiErrorFilter }, ShutdownLog],
       exports: [tokenStore],

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { AdminTokenGuard } from '../admin/admin-token.guard.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { CreateOutboundSockets1796200000000 } from './migrations/1796200000000-create-outbound-sockets.js';
+import { OutboundSocketEntity } from './outbound-socket.entity.js';
+import { OutboundSocketStore } from './outbound-socket.store.js';
+import { OutboundSocketsController } from './outbound-sockets.controller.js';
+import { OutboundSockets } from './outbound-sockets.service.js';
+import { TypeOrmOutboundSocketStore } from './typeorm-outbound-socket.store.js';
+
+export const OUTBOUND_SOCKET_ENTITIES = [OutboundSocketEntity];
+export const OUTBOUND_SOCKET_MIGRATIONS = [CreateOutboundSockets1796200000000];
+
+/**
+ * Outbound sockets (`/admin/outbound-sockets`): stored, held by one instance
+ * each, relayed through the EntityPublisher. Needs the DataSource, the
+ * SocketRegistry, the CLOCK and the publishing module in the app.
+ */
+@Module({
+  imports: [MetricsModule],
+  controllers: [OutboundSocketsController],
+  providers: [AdminTokenGuard, { provide: OutboundSocketStore, useClass: TypeOrmOutboundSocketStore }, OutboundSockets],
+  exports: [OutboundSockets],
+})
+export class OutboundSocketsModule {}
