@@ -3,8 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { SocketRegistry } from '@app/socket-registry';
-import { SocketEvent, type SocketMessageEvent } from '../../apps/experience-api/src/socket-events/socket-events.js';
+import {
+  SocketEvent,
+  type SocketClosedEvent,
+  type SocketConnectedEvent,
+  type SocketMessageEvent,
+} from '../../apps/experience-api/src/socket-events/socket-events.js';
 import { ADMIN_TOKEN, createConsumer, startExperienceApi, type RunningExperienceApi } from '../support/processes/experience-api.js';
+import { FreshDatabase } from '../support/cluster/fresh-database.js';
 import { FeedServer } from '../support/net/feed-server.js';
 import { freePort } from '../support/net/free-port.js';
 import { consumerHeaders, TestSocket } from '../support/net/ws-client.js';
@@ -145,6 +151,12 @@ describe('outbound sockets', () => {
     const reader = await consumerOf(['quotes']);
     const socketId = await openOutbound(api, { url: upstream.url, relay_to_groups: ['quotes'], reconnect: FAST, socket_id: uniqueId() });
     const entry = () => api.app.get(SocketRegistry).get(socketId);
+    const events: string[] = [];
+    const onConnected = (event: SocketConnectedEvent) => event.socketId === socketId && events.push(`connected ${event.type} ${event.path}`);
+    const onClosed = (event: SocketClosedEvent) => event.socketId === socketId && events.push(`closed ${event.code}`);
+    const emitter = api.app.get(EventEmitter2);
+    emitter.on(SocketEvent.CONNECTED, onConnected);
+    emitter.on(SocketEvent.CLOSED, onClosed);
     await eventually(() => upstream.open === 1);
     const first = entry();
     upstream.send('"before"');
@@ -164,6 +176,9 @@ describe('outbound sockets', () => {
     expect(entry()).toBe(first);
     expect([...api.app.get(SocketRegistry).select({ type: 'outbound' })].filter((socket) => socket.id === socketId)).toHaveLength(1);
     expect((await api.http.get('/admin/outbound-sockets').set(admin)).body.outbound_sockets.filter((s: Described) => s.socket_id === socketId)).toHaveLength(1);
+    expect(events).toEqual(['connected outbound /feed', 'closed 1006', 'connected outbound /feed']);
+    emitter.off(SocketEvent.CONNECTED, onConnected);
+    emitter.off(SocketEvent.CLOSED, onClosed);
   });
 
   it('gives up after its reconnect attempts: failed', async () => {
@@ -261,19 +276,26 @@ describe('outbound sockets', () => {
 
 describe('outbound sockets across a restart', () => {
   let dataDir: string | undefined;
+  let database: FreshDatabase | undefined;
   let api: RunningExperienceApi | undefined;
   const feeds: FeedServer[] = [];
 
-  /** The same database each time: the suite's Postgres, or a PGlite folder of the test's own. */
-  const start = () => startExperienceApi(databaseUrl ? {} : { PGLITE_DATA_DIR: dataDir! });
+  /**
+   * The same database each time, and one of the test's own: a PGlite folder,
+   * or a fresh database on the suites' Postgres, where no other suite's
+   * instance can take the sockets over while this app is down.
+   */
+  const start = () => startExperienceApi(database ? { DATABASE_URL: database.url } : { PGLITE_DATA_DIR: dataDir! });
 
   beforeAll(async () => {
-    if (!databaseUrl) dataDir = await mkdtemp(join(tmpdir(), 'outbound-restart-'));
+    if (databaseUrl) database = await FreshDatabase.create(databaseUrl, 'outbound_restart');
+    else dataDir = await mkdtemp(join(tmpdir(), 'outbound-restart-'));
   });
   afterAll(async () => {
     await api?.close();
     for (const feed of feeds) await feed.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await database?.drop();
   });
 
   it('reopens the stored sockets when the app starts again, and not the deleted ones', async () => {

@@ -10,8 +10,9 @@ describe(TypeOrmOutboundSocketStore.name, () => {
   let module: TestingModule;
   let sut: TypeOrmOutboundSocketStore;
   let run = 0;
+  const prefix = `spec-${process.pid}-${Date.now().toString(36)}-`;
   const spec = (): OutboundSocketSpec => ({
-    socketId: `spec-${process.pid}-${Date.now().toString(36)}-${run++}`,
+    socketId: `${prefix}${run++}`,
     url: 'wss://feed.example/prices?token=abc',
     headers: { Authorization: 'Bearer secret' },
     groups: ['ops'],
@@ -40,6 +41,8 @@ describe(TypeOrmOutboundSocketStore.name, () => {
     sut = module.get(TypeOrmOutboundSocketStore);
   });
   afterAll(async () => {
+    // on a shared Postgres, an app started later would take these over and dial their made-up feed
+    await module.get(DataSource).query('DELETE FROM outbound_sockets WHERE socket_id LIKE $1', [`${prefix}%`]);
     await module.close();
   });
 
