@@ -108,7 +108,8 @@ export class OutboundSockets implements OnApplicationBootstrap, BeforeApplicatio
       await this.store.remove(spec.socketId);
       throw new OutboundSocketInUseError(spec.socketId);
     }
-    const connection = this.start(spec);
+    // a renewal that saw the row before this answer came back may have opened it already
+    const connection = this.connections.get(spec.socketId) ?? this.start(spec);
     return { socketId: spec.socketId, state: connection.state };
   }
 
@@ -219,6 +220,12 @@ export class OutboundSockets implements OnApplicationBootstrap, BeforeApplicatio
       this.lastRenewal = this.clock.now();
       for (const connection of [...this.connections.values()]) {
         if (!held.has(connection.id)) this.stopLocal(connection, 1000, 'deleted, or held by another instance');
+      }
+      // held here and not open here: closed when the leases could not be renewed, and still ours
+      for (const socketId of held) {
+        if (this.connections.has(socketId)) continue;
+        const stored = await this.store.find(socketId);
+        if (stored && !this.stopping && !this.connections.has(socketId) && !this.registry.get(socketId)) this.start(stored);
       }
       if (this.stopping) return;
       const claimed = await this.store.claim(this.instanceId, this.leaseMs, MAX_OUTBOUND_SOCKETS - this.connections.size);
