@@ -1,7 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { WebSocketServer } from 'ws';
 import { SocketRegistry } from '@app/socket-registry';
 import {
   SocketEvent,
@@ -13,6 +16,7 @@ import { ADMIN_TOKEN, createConsumer, startExperienceApi, type RunningExperience
 import { FreshDatabase } from '../support/cluster/fresh-database.js';
 import { FeedServer } from '../support/net/feed-server.js';
 import { freePort } from '../support/net/free-port.js';
+import { opensslAnswers, selfSignedCertificate } from '../support/net/self-signed.js';
 import { consumerHeaders, TestSocket } from '../support/net/ws-client.js';
 import { databaseUrl } from '../support/processes/services.js';
 import { eventually } from '../support/time/eventually.js';
@@ -187,6 +191,32 @@ describe('outbound sockets', () => {
 
     await eventually(async () => (await stateOf(api, socketId)) === 'failed', 10_000, 50, 'failed');
     expect(api.app.get(SocketRegistry).get(socketId)?.state).toBe('failed');
+  });
+
+  (opensslAnswers() ? it : it.skip)('connects to wss:// feeds with their certificate checked: an untrusted one is never opened', async () => {
+    const certificate = selfSignedCertificate();
+    const server = createHttpsServer({ cert: certificate.cert, key: certificate.key });
+    const feedSockets = new WebSocketServer({ server });
+    let upgrades = 0;
+    let handshakes = 0;
+    feedSockets.on('connection', () => upgrades++);
+    server.on('secureConnection', () => handshakes++);
+    server.on('tlsClientError', () => handshakes++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const socketId = await openOutbound(api, { url: `wss://127.0.0.1:${port}/feed`, reconnect: { initial_delay: '10ms', max_delay: '10ms', attempts: 1 } });
+
+      await eventually(async () => (await stateOf(api, socketId)) === 'failed', 10_000, 50, 'failed');
+      expect(handshakes).toBeGreaterThan(0);
+      expect(upgrades).toBe(0);
+      expect(api.app.get(SocketRegistry).get(socketId)?.remoteAddress).toBe(`127.0.0.1:${port}`);
+    } finally {
+      feedSockets.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      certificate.remove();
+    }
   });
 
   it('refuses a socket_id in use with 409', async () => {
