@@ -103,7 +103,7 @@ export class OutboundSockets implements OnApplicationBootstrap, BeforeApplicatio
     if (this.registry.get(spec.socketId)) throw new OutboundSocketInUseError(spec.socketId);
     if (this.connections.size >= MAX_OUTBOUND_SOCKETS || (await this.store.count()) >= MAX_OUTBOUND_SOCKETS) throw new TooManyOutboundSocketsError();
     if (!(await this.store.insert(spec, this.instanceId, this.leaseMs))) throw new OutboundSocketInUseError(spec.socketId);
-    if (this.registry.get(spec.socketId)) {
+    if (this.registry.get(spec.socketId) && !this.connections.has(spec.socketId)) {
       // an inbound socket took the id meanwhile
       await this.store.remove(spec.socketId);
       throw new OutboundSocketInUseError(spec.socketId);
@@ -117,12 +117,13 @@ export class OutboundSockets implements OnApplicationBootstrap, BeforeApplicatio
    * Deletes the socket from storage, so that no instance opens it again, and
    * stops it if it is open here; true if there was such a socket. On another
    * instance it stops at that instance's next renewal, or before its next
-   * reconnect, or at once when it is closed through the DeliveryBus.
+   * reconnect, or at once when it is closed through the DeliveryBus. `code`
+   * and `reason` are those of the close frame the peer gets from this instance.
    */
-  async forget(socketId: string): Promise<boolean> {
+  async forget(socketId: string, code = 1000, reason = 'deleted by an operator'): Promise<boolean> {
     const removed = await this.store.remove(socketId);
     const local = this.connections.get(socketId);
-    if (local) this.stopLocal(local, 1000, 'deleted by an operator');
+    if (local) this.stopLocal(local, code, reason);
     return removed || local !== undefined;
   }
 
