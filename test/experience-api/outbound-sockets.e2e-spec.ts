@@ -4,8 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import request from 'supertest';
 import { WebSocketServer } from 'ws';
 import { SocketRegistry } from '@app/socket-registry';
+import { createExperienceApp } from '../../apps/experience-api/src/bootstrap.js';
+import { loadExperienceConfig } from '../../apps/experience-api/src/config/experience.config.js';
 import {
   SocketEvent,
   type SocketClosedEvent,
@@ -367,4 +370,55 @@ describe('outbound sockets across a restart', () => {
     const answer = await on.http.get(`/admin/outbound-sockets/${socketId}`).set(admin);
     return answer.status === 200 ? answer.body.state : undefined;
   }
+});
+
+describe('what outbound sockets log', () => {
+  it('names the socket and its URL without the query, and never a header value', async () => {
+    const lines: string[] = [];
+    const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+    // kept out of the test's output: the app logs at every level here
+    const capture = (stream: NodeJS.WriteStream) =>
+      Object.assign(stream, {
+        write: (chunk: unknown) => {
+          lines.push(String(chunk));
+          return true;
+        },
+      });
+    const upstream = await FeedServer.start();
+    let api: RunningExperienceApi | undefined;
+    capture(process.stdout);
+    capture(process.stderr);
+    try {
+      const app = await createExperienceApp(
+        loadExperienceConfig({ PORT: '0', ADMIN_TOKEN, PGLITE_DATA_DIR: 'memory://', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }),
+        ['log', 'warn', 'error', 'debug'],
+      );
+      await app.listen(0, '127.0.0.1');
+      const http = request(app.getHttpServer());
+      api = { app, http, httpUrl: '', wsUrl: '', close: () => app.close() };
+      const socketId = uniqueId('logged');
+      await http
+        .post('/admin/outbound-sockets')
+        .set(admin)
+        .send({ url: `${upstream.url}?token=query-secret-777`, socket_id: socketId, headers: { 'X-Api-Key': 'header-secret-555' }, reconnect: FAST })
+        .expect(201);
+      await eventually(() => upstream.open === 1);
+      await upstream.stop();
+      await eventually(() => lines.some((line) => line.includes(`outbound socket ${socketId} (`)));
+      await upstream.listen();
+      await eventually(() => upstream.open === 1);
+      await http.delete(`/admin/outbound-sockets/${socketId}`).set(admin).expect(204);
+      await eventually(() => lines.some((line) => line.includes(`outbound socket ${socketId}: closed (1000`)));
+    } finally {
+      Object.assign(process.stdout, { write: writes.stdout });
+      Object.assign(process.stderr, { write: writes.stderr });
+      await api?.close();
+      await upstream.stop();
+    }
+
+    const logged = lines.join('');
+    expect(logged).toContain(`connecting to ${upstream.url}`);
+    expect(logged).not.toContain('query-secret-777');
+    expect(logged).not.toContain('header-secret-555');
+  });
 });
