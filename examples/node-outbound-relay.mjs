@@ -33,23 +33,23 @@ const clientId = `relay-demo-${Date.now().toString(36)}`;
 const { client_secret } = await call('POST', '/admin/clients', { client_id: clientId, groups: ['prices'] });
 const { token } = await call('POST', '/consumers', undefined, { client_id: clientId, client_secret });
 const consumer = new WebSocket(`${gateway.replace(/^http/, 'ws')}/ws/publish`, { headers: { client_id: clientId, Authorization: `Bearer ${token}` } });
-await new Promise((resolve, reject) => consumer.once('open', resolve).once('error', reject));
-
-// 3. the outbound socket: the gateway connects to the feed and relays to "prices"
-const { socket_id } = await call('POST', '/admin/outbound-sockets', {
-  url: `ws://127.0.0.1:${feedPort}/prices`,
-  headers: { Authorization: 'Bearer feed-token' },
-  relay_to_groups: ['prices'],
-});
-console.log(`gateway: outbound socket ${socket_id}`);
-
 let entities = 0;
 consumer.on('message', async (data) => {
   const frame = JSON.parse(data);
   console.log(`consumer: ${frame.type}${frame.type === 'entity' ? ` #${frame.seq} ${JSON.stringify(frame.data)} (id ${frame.id})` : ''}`);
   if (frame.type !== 'entity' || ++entities < 5) return;
-  await call('DELETE', `/admin/outbound-sockets/${socket_id}`);
+  await call('DELETE', `/admin/outbound-sockets/${socketId}`);
   await call('DELETE', `/admin/clients/${clientId}`);
   feed.close();
 });
+
 consumer.on('close', () => process.exit(0));
+await new Promise((resolve, reject) => consumer.once('open', resolve).once('error', reject));
+
+// 3. the outbound socket: the gateway connects to the feed and relays to "prices"
+const { socket_id: socketId } = await call('POST', '/admin/outbound-sockets', {
+  url: `ws://127.0.0.1:${feedPort}/prices`,
+  headers: { Authorization: 'Bearer feed-token' },
+  relay_to_groups: ['prices'],
+});
+console.log(`gateway: outbound socket ${socketId}`);
