@@ -220,6 +220,19 @@ describe(OutboundConnection.name, () => {
     expect(log).toEqual(['connected', 'closed 1000']);
   });
 
+  it('stops without a close frame when the code cannot be sent in one', () => {
+    const sut = connect();
+    current().open();
+    current().close = () => {
+      throw new TypeError('First argument must be a valid error code number');
+    };
+
+    sut.stop(1005, 'no status');
+
+    expect(current().terminated).toBe(true);
+    expect(registry.get('feed-1')).toBeUndefined();
+  });
+
   it('stops a pending reconnect', async () => {
     const sut = connect();
     current().drop();

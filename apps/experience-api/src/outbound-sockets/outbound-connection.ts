@@ -85,8 +85,13 @@ export class OutboundConnection {
     this.relay?.stop();
     if (this.deps.registry.get(this.id) === this.entry) this.deps.registry.remove(this.id);
     const { socket } = this.entry;
-    if (socket.readyState === WebSocket.OPEN) socket.close(code, reason);
-    else socket.terminate();
+    if (socket.readyState !== WebSocket.OPEN) return socket.terminate();
+    try {
+      socket.close(code, reason);
+    } catch {
+      // a code or reason no close frame may carry: the connection goes without one
+      socket.terminate();
+    }
   }
 
   /** Stops reading from the peer (relays are behind); a connection opened meanwhile starts paused. */
