@@ -1,6 +1,12 @@
 import { HttpStatus } from '@nestjs/common';
 import { ClientAlreadyExistsError, ClientNotFoundError, GroupNotGrantedError, InvalidClientCredentialsError } from '@app/token-store';
 import { ClusterUnavailableError } from './cluster/cluster-unavailable.error.js';
+import {
+  OutboundSocketInUseError,
+  OutboundSocketNotFoundError,
+  OutboundSocketsStoppingError,
+  TooManyOutboundSocketsError,
+} from './outbound-sockets/outbound-socket.errors.js';
 import { TooManyRegistrationsError } from './consumers/too-many-registrations.error.js';
 import type { ErrorStatusTable } from './http/api-error.filter.js';
 import { InvalidEntityError, PublisherBusyError } from './publishing/entity-publisher.service.js';
@@ -15,4 +21,8 @@ export const API_ERROR_STATUSES: ErrorStatusTable = [
   [TooManyRegistrationsError, HttpStatus.TOO_MANY_REQUESTS],
   [PublisherBusyError, HttpStatus.SERVICE_UNAVAILABLE],
   [ClusterUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
+  [OutboundSocketInUseError, HttpStatus.CONFLICT],
+  [OutboundSocketNotFoundError, HttpStatus.NOT_FOUND],
+  [TooManyOutboundSocketsError, HttpStatus.CONFLICT],
+  [OutboundSocketsStoppingError, HttpStatus.SERVICE_UNAVAILABLE],
 ];

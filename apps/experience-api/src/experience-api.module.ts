@@ -18,6 +18,7 @@ import { ConsumersModule } from './consumers/consumers.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ApiErrorFilter, ERROR_STATUSES } from './http/api-error.filter.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OUTBOUND_SOCKET_ENTITIES, OUTBOUND_SOCKET_MIGRATIONS } from './outbound-sockets/outbound-sockets.module.js';
 import { CreatePublications1763776900000 } from './publishing/migrations/1763776900000-create-publications.js';
 import { PublicationEntity } from './publishing/publication.entity.js';
 import { LocalEntityBroker } from './publishing/local-entity-broker.js';
@@ -54,8 +55,8 @@ export class ExperienceApiModule {
           pgliteDataDir: config.pgliteDataDir,
           applicationName: 'experience-api',
           migrationsTableName: 'schema_migrations',
-          entities: [...TOKEN_STORE_ENTITIES, PublicationEntity],
-          migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000],
+          entities: [...TOKEN_STORE_ENTITIES, PublicationEntity, ...OUTBOUND_SOCKET_ENTITIES],
+          migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000, ...OUTBOUND_SOCKET_MIGRATIONS],
           monitor: { intervalMs: config.healthCheckIntervalMs },
         }),
         tokenStore,

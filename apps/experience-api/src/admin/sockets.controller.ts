@@ -15,6 +15,8 @@ import {
 import { Grants } from '@app/platform';
 import { type BroadcastResult, type Delivery, DeliveryBus, type SocketInfo, type SocketSelector } from '@app/socket-registry';
 import { ClientService, GroupNotGrantedError } from '@app/token-store';
+import { MAX_OUTBOUND_SOCKETS } from '../outbound-sockets/outbound-socket.js';
+import { OutboundSockets } from '../outbound-sockets/outbound-sockets.service.js';
 import { messageFrame } from '../protocol/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { BroadcastDto, BulkCloseDto, CloseSocketDto, ListSocketsQuery, SendMessageDto, SocketGroupsDto } from './socket.dto.js';
@@ -72,6 +74,7 @@ export class SocketsController {
   constructor(
     private readonly bus: DeliveryBus,
     private readonly clients: ClientService,
+    private readonly outbound: OutboundSockets,
   ) {}
 
   /** A page of sockets in id order, filtered by type, path, group and client; `next` is the `after` of the following page. */
@@ -124,12 +127,18 @@ export class SocketsController {
     return { groups: await this.changeGroups(socketId, 'leave', body.groups) };
   }
 
-  /** Closes the socket with a close frame: `204`, or `404` when no instance has a socket of that id. */
+  /**
+   * Closes the socket with a close frame: `204`, or `404` when no instance has
+   * a socket of that id. An outbound socket is deleted too, so that it is not
+   * reopened.
+   */
   @Delete('sockets/:socket_id')
   @HttpCode(204)
   async close(@Param('socket_id') socketId: string, @Body() body: CloseSocketDto = {}): Promise<void> {
-    const closed = await this.bus.close({ socketId }, body.code ?? DEFAULT_CLOSE_CODE, body.reason ?? DEFAULT_CLOSE_REASON);
-    if (closed === 0) throw new NotFoundException(`no socket ${socketId}`);
+    const [code, reason] = [body.code ?? DEFAULT_CLOSE_CODE, body.reason ?? DEFAULT_CLOSE_REASON];
+    const forgotten = await this.outbound.forget(socketId, code, reason);
+    const closed = await this.bus.close({ socketId }, code, reason);
+    if (closed === 0 && !forgotten) throw new NotFoundException(`no socket ${socketId}`);
   }
 
   /** Closes every socket of a selection, which must name at least one criterion. */
@@ -141,7 +150,13 @@ export class SocketsController {
     if (Object.values(selector).every((value) => value === undefined)) {
       throw new BadRequestException('name at least one of type, path, groups, client_id; to close every consumer, send {"type": "inbound"}');
     }
-    return { closed: await this.bus.close(selector, body.code ?? DEFAULT_CLOSE_CODE, body.reason ?? DEFAULT_CLOSE_REASON) };
+    const [code, reason] = [body.code ?? DEFAULT_CLOSE_CODE, body.reason ?? DEFAULT_CLOSE_REASON];
+    const inbound = selector.type === 'outbound' ? 0 : await this.bus.close({ ...selector, type: 'inbound' }, code, reason);
+    // the outbound sockets of the selection are deleted (none is reopened), and closed wherever they are open
+    const outbound = selector.type === 'inbound' ? [] : await this.bus.list({ ...selector, type: 'outbound' }, { limit: MAX_OUTBOUND_SOCKETS });
+    for (const socket of outbound) await this.outbound.forget(socket.socketId, code, reason);
+    if (outbound.length > 0) await this.bus.close({ ...selector, type: 'outbound' }, code, reason);
+    return { closed: inbound + outbound.length };
   }
 
   /** Sends the data to every socket selected (every socket without criteria); says who got it and who could not. */
