@@ -3,6 +3,8 @@ import { admin, ConnectedConsumer, createConsumer, deliveryProblems, refusal, re
 import type { ExperienceApiProcess } from '../support/cluster/experience-api-process.js';
 import { type Accepted, type PostAnswer, postEntity } from '../support/cluster/publishing.js';
 import { localPostgresUrl, localRedisUrl, postgresAnswers, redisAnswers, serviceAvailable } from '../support/processes/services.js';
+import { FeedServer } from '../support/net/feed-server.js';
+import { eventually } from '../support/time/eventually.js';
 import { expectExactly } from '../support/time/expect-exactly.js';
 
 const available =
@@ -182,6 +184,56 @@ const available =
       const closed = await a.http.post('/admin/sockets/close').set(admin).send({ client_id: consumer.clientId, code: 4002, reason: 'bulk' }).expect(200);
       expect(closed.body).toEqual({ closed: 1 });
       expect(await onB.closedByServer()).toEqual({ code: 4002, reason: 'bulk' });
+    }),
+  );
+
+  it(
+    'operates from B and C an outbound socket A holds: listed, messaged, relayed to consumers everywhere, and deleted for good',
+    cluster.logs(async () => {
+      const [a, b, c] = cluster.instances;
+      const prefix = idPrefix('outbound');
+      const group = `${prefix}relayed`;
+      const feed = await FeedServer.start();
+      try {
+        const consumers = [
+          cluster.track(await ConnectedConsumer.open(b, await createConsumer(b, { groups: [group] }))),
+          cluster.track(await ConnectedConsumer.open(c, await createConsumer(c, { groups: [group] }))),
+        ];
+        const created = await a.http
+          .post('/admin/outbound-sockets')
+          .set(admin)
+          .send({ url: feed.url, relay_to_groups: [group], reconnect: { initial_delay: '100ms', max_delay: '100ms', attempts: 100 } })
+          .expect(201);
+        const socketId = created.body.socket_id as string;
+        await eventually(() => feed.open === 1, 10_000, 20, 'the feed connected to');
+        const received: string[] = [];
+        feed.latest!.socket.on('message', (data) => received.push(data.toString()));
+
+        const listed = await b.http.get(`/admin/sockets?type=outbound`).set(admin).expect(200);
+        expect(listed.body.sockets).toEqual([expect.objectContaining({ socket_id: socketId, type: 'outbound', state: 'open' })]);
+        await c.http
+          .post(`/admin/sockets/${socketId}/messages`)
+          .set(admin)
+          .send({ data: { subscribe: 'prices' } })
+          .expect(202);
+        await eventually(() => received.length === 1, 10_000, 20, 'the message at the feed');
+        expect(received).toEqual(['{"subscribe":"prices"}']);
+        feed.send(JSON.stringify({ price: 1 }));
+        feed.send(JSON.stringify({ price: 2 }));
+        for (const consumer of consumers) await expectExactly(2, () => consumer.entities.length, { describe: () => consumer.toString() });
+        for (const consumer of consumers) expect(consumer.entities.map((entity) => entity.data)).toEqual([{ price: 1 }, { price: 2 }]);
+
+        await b.http.delete(`/admin/sockets/${socketId}`).set(admin).send({ code: 4000, reason: 'enough' }).expect(204);
+
+        await eventually(() => feed.latest?.closed !== undefined, 10_000, 20, 'the feed seeing the close');
+        expect(feed.latest!.closed).toEqual({ code: 4000, reason: 'enough' });
+        await a.http.get(`/admin/outbound-sockets/${socketId}`).set(admin).expect(404);
+        // held by nobody and stored nowhere: no instance opens it again
+        for (const instance of cluster.instances) await instance.http.get(`/admin/sockets/${socketId}`).set(admin).expect(404);
+        expect(feed.connections).toHaveLength(1);
+      } finally {
+        await feed.stop();
+      }
     }),
   );
 

@@ -29,6 +29,12 @@ export class RegisteredSocket {
   /** Frames written to it (entities, messages) since it was registered. */
   messagesSent = 0;
   state: SocketState = 'open';
+  /**
+   * How an operation closes this socket, when closing its connection is not
+   * the end of it: an outbound socket would reconnect, so its manager deletes
+   * it instead. Unset: the connection is closed with a close frame.
+   */
+  closer?: (code: number, reason: string) => void;
 
   constructor(
     readonly id: string,

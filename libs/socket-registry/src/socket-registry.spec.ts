@@ -463,6 +463,17 @@ describe(SocketRegistry.name, () => {
       expect(await b.received()).toEqual(['still open']);
     });
 
+    it('closes a socket that has its own closer through it, and leaves its connection to it', async () => {
+      const outbound = await connect({ type: 'outbound', clientId: null });
+      const asked: Array<[number, string]> = [];
+      sut.get(outbound.id)!.closer = (code, reason) => asked.push([code, reason]);
+
+      expect(sut.close({ type: 'outbound' }, 4002, 'for good')).toBe(1);
+
+      expect(asked).toEqual([[4002, 'for good']]);
+      expect(outbound.client.readyState).toBe(WebSocket.OPEN);
+    });
+
     it('closes nothing when nothing is selected', async () => {
       const peer = await connect({ groups: ['eu'] });
 

@@ -167,7 +167,8 @@ export class SocketRegistry {
   close(selector: SocketSelector, code: number, reason: string): number {
     let closed = 0;
     for (const entry of [...this.select(selector)]) {
-      entry.socket.close(code, reason);
+      if (entry.closer) entry.closer(code, reason);
+      else entry.socket.close(code, reason);
       closed++;
     }
     return closed;

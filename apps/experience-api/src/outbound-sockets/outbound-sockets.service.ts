@@ -121,9 +121,10 @@ export class OutboundSockets implements OnApplicationBootstrap, BeforeApplicatio
    * and `reason` are those of the close frame the peer gets from this instance.
    */
   async forget(socketId: string, code = 1000, reason = 'deleted by an operator'): Promise<boolean> {
-    const removed = await this.store.remove(socketId);
+    // stopped here at once, before the database is asked: whoever closed it sees it gone when answered
     const local = this.connections.get(socketId);
     if (local) this.stopLocal(local, code, reason);
+    const removed = await this.store.remove(socketId);
     return removed || local !== undefined;
   }
 
@@ -183,6 +184,12 @@ export class OutboundSockets implements OnApplicationBootstrap, BeforeApplicatio
       },
       relay ?? undefined,
     );
+    // closed by an operation (on this instance, or asked by another): deleted, so that it is not reopened
+    connection.entry.closer = (code, reason) => {
+      this.forget(spec.socketId, code, reason).catch((error: Error) =>
+        this.logger.warn(`outbound socket ${spec.socketId}: could not delete it: ${error.message}`),
+      );
+    };
     this.connections.set(spec.socketId, connection);
     this.received.set(spec.socketId, 0);
     this.logger.log(`outbound socket ${spec.socketId}: connecting to ${loggableUrl(spec.url)}`);
