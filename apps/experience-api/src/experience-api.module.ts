@@ -67,7 +67,7 @@ export class ExperienceApiModule {
         HealthModule,
         ConsumersModule,
         WebSocketTransportModule,
-        ConsumerSocketModule,
+        ConsumerSocketModule.forRoot({ inboundPaths: config.inboundPaths, inboundMaxMessageBytes: config.inboundMaxMessageBytes }),
         PublishingModule.forRoot({ broker: cluster ? RedisEntityBroker : LocalEntityBroker }),
         AdminModule,
         WebhooksModule,

@@ -123,6 +123,29 @@ describe(loadExperienceConfig.name, () => {
     });
   });
 
+  describe('inbound paths (INBOUND_PATHS)', () => {
+    it('has none by default, with the documented limits', () => {
+      expect(loadExperienceConfig({})).toMatchObject({ inboundPaths: [], inboundMaxMessageBytes: 65_536, inboundMessagesPerSecond: 20 });
+    });
+
+    it('reads a comma-separated list of paths and their limits', () => {
+      const config = loadExperienceConfig({ INBOUND_PATHS: '/ws/chat, /ws/commands', INBOUND_MAX_MESSAGE_BYTES: '1024', INBOUND_MESSAGES_PER_SECOND: '5' });
+
+      expect(config).toMatchObject({ inboundPaths: ['/ws/chat', '/ws/commands'], inboundMaxMessageBytes: 1_024, inboundMessagesPerSecond: 5 });
+    });
+
+    it.each([
+      ['/ws/publish', '/ws/publish is where consumers only listen'],
+      ['ws/chat', 'is not a path'],
+      ['/ws/chat,/ws/chat', 'named twice'],
+      ['/ws/chat?x=1', 'is not a path'],
+    ])('refuses %s, naming INBOUND_PATHS', (paths, message) => {
+      expect(problemsLoading({ INBOUND_PATHS: paths })).toEqual([
+        expect.stringMatching(new RegExp(`^INBOUND_PATHS: .*${message.replace(/[.?*+/]/g, '\\$&')}`)),
+      ]);
+    });
+  });
+
   describe('cluster (REDIS_URL)', () => {
     const postgres = 'postgres://app@db/push';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { alertingConfig, type AlertSettings } from '@app/alerting';
 import { AddressList, ConfigReader, configNamespace, type LogSettings, randomCredential, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
+import { CONSUMER_PATH } from '../protocol/consumer-endpoint.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -43,6 +44,12 @@ export interface ExperienceConfig {
   readonly logging: LogSettings;
   /** Set: several instances act as one over Redis (see ClusterModule); unset: this instance alone, in process. */
   readonly cluster?: ClusterSettings;
+  /** Paths besides /ws/publish where consumers connect the same way and may send messages (INBOUND_PATHS). */
+  readonly inboundPaths: readonly string[];
+  /** The largest message a consumer may send on an inbound path. */
+  readonly inboundMaxMessageBytes: number;
+  /** Messages a consumer may send a second on an inbound path, in bursts of as many. */
+  readonly inboundMessagesPerSecond: number;
   /** Set (WEBHOOK_URL): the triggers named in WEBHOOK_EVENTS are posted there (docs/webhooks.md). */
   readonly webhooks?: WebhookSettings;
   /** Set (WEBHOOK_CONNECT_URL): every consumer handshake asks it first (docs/webhooks.md). */
@@ -126,6 +133,9 @@ export const experienceConfig = configNamespace('experience', (read): Experience
     maxPingsPerSecond: read.integer('WS_MAX_PINGS_PER_SECOND', 10, { min: 1, max: 10_000 }),
     maxInboundFrameBytes: read.integer('WS_MAX_INBOUND_FRAME', 4_096, { min: 125, max: 1_048_576 }),
     maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 8 * 1_048_576, { min: 65_536, max: 1_073_741_824 }),
+    inboundPaths: readInboundPaths(read),
+    inboundMaxMessageBytes: read.integer('INBOUND_MAX_MESSAGE_BYTES', 65_536, { min: 125, max: 1_048_576 }),
+    inboundMessagesPerSecond: read.integer('INBOUND_MESSAGES_PER_SECOND', 20, { min: 1, max: 10_000 }),
     alerts: alertingConfig(read),
     healthCheckIntervalMs: read.duration('HEALTH_CHECK_INTERVAL', '5s', { minMs: 100, maxMs: HOUR_MS }),
     logging: readLogSettings(read),
@@ -191,6 +201,26 @@ function webhookEvents(read: ConfigReader): WebhookEventName[] {
     return [];
   }
   return [...new Set(names)] as WebhookEventName[];
+}
+
+/** A path consumers may connect to: `/` and up to 100 URL-safe characters. */
+const INBOUND_PATH_PATTERN = /^\/[A-Za-z0-9._~/-]{1,100}$/;
+const MAX_INBOUND_PATHS = 20;
+
+/** INBOUND_PATHS: comma-separated, distinct, none of them /ws/publish (where consumers only listen). */
+function readInboundPaths(read: ConfigReader): string[] {
+  const given = read.string('INBOUND_PATHS');
+  if (given === undefined || given.trim() === '') return [];
+  const paths = given.split(',').map((path) => path.trim());
+  const bad = paths.find((path) => !INBOUND_PATH_PATTERN.test(path));
+  let problem: string | undefined;
+  if (paths.length > MAX_INBOUND_PATHS) problem = `at most ${MAX_INBOUND_PATHS} paths`;
+  else if (bad !== undefined) problem = `"${bad}" is not a path of the form /ws/chat`;
+  else if (paths.includes(CONSUMER_PATH)) problem = `${CONSUMER_PATH} is where consumers only listen; name other paths`;
+  else if (new Set(paths).size !== paths.length) problem = 'a path is named twice';
+  if (problem === undefined) return paths;
+  read.problem('INBOUND_PATHS', problem);
+  return [];
 }
 
 /**

@@ -25,31 +25,56 @@ interface Violation {
   readonly alertSubject: string;
 }
 
-const SENT_MESSAGE: Violation = {
-  code: ConsumerErrorCode.MESSAGES_NOT_ALLOWED,
-  message: `consumers may not send messages on ${CONSUMER_PATH}`,
-  closeCode: CloseCode.POLICY_VIOLATION,
-  closeReason: 'messages not allowed',
-  alertKind: 'consumer_message',
-  alertSubject: `consumers sent messages on ${CONSUMER_PATH}`,
-};
+/** What a consumer can do wrong on one path. */
+interface PathViolations {
+  /** A message on a path where consumers only listen. */
+  readonly sentMessage: Violation;
+  readonly oversizeFrame: Violation;
+  readonly floodedPings: Violation;
+  /** More messages than allowed, on a path where consumers may send. */
+  readonly floodedMessages: Violation;
+}
 
-const SENT_OVERSIZE_FRAME: Violation = {
-  ...SENT_MESSAGE,
-  code: ConsumerErrorCode.MESSAGE_TOO_LARGE,
-  message: `a message over the size limit; consumers may not send messages on ${CONSUMER_PATH}`,
-  closeCode: CloseCode.MESSAGE_TOO_BIG,
-  closeReason: 'message too big',
-};
+function violationsOn(path: string, messagesAllowed: boolean): PathViolations {
+  const sentMessage: Violation = {
+    code: ConsumerErrorCode.MESSAGES_NOT_ALLOWED,
+    message: `consumers may not send messages on ${path}`,
+    closeCode: CloseCode.POLICY_VIOLATION,
+    closeReason: 'messages not allowed',
+    alertKind: 'consumer_message',
+    alertSubject: `consumers sent messages on ${path}`,
+  };
+  return {
+    sentMessage,
+    oversizeFrame: {
+      ...sentMessage,
+      code: ConsumerErrorCode.MESSAGE_TOO_LARGE,
+      message: messagesAllowed ? `a message over the size limit of ${path}` : `a message over the size limit; consumers may not send messages on ${path}`,
+      closeCode: CloseCode.MESSAGE_TOO_BIG,
+      closeReason: 'message too big',
+      ...(messagesAllowed ? { alertKind: 'consumer_message_too_large', alertSubject: `consumers sent messages over the size limit on ${path}` } : {}),
+    },
+    floodedPings: {
+      code: ConsumerErrorCode.TOO_MANY_PINGS,
+      message: 'more pings than the server answers',
+      closeCode: CloseCode.POLICY_VIOLATION,
+      closeReason: 'too many pings',
+      alertKind: 'consumer_ping_flood',
+      alertSubject: `consumers flooded ${path} with pings`,
+    },
+    floodedMessages: {
+      code: ConsumerErrorCode.TOO_MANY_MESSAGES,
+      message: `more messages than ${path} takes`,
+      closeCode: CloseCode.POLICY_VIOLATION,
+      closeReason: 'too many messages',
+      alertKind: 'consumer_message_flood',
+      alertSubject: `consumers flooded ${path} with messages`,
+    },
+  };
+}
 
-const FLOODED_PINGS: Violation = {
-  code: ConsumerErrorCode.TOO_MANY_PINGS,
-  message: 'more pings than the server answers',
-  closeCode: CloseCode.POLICY_VIOLATION,
-  closeReason: 'too many pings',
-  alertKind: 'consumer_ping_flood',
-  alertSubject: `consumers flooded ${CONSUMER_PATH} with pings`,
-};
+const LISTEN_ONLY = violationsOn(CONSUMER_PATH, false);
+
 /** Connections and disconnections are logged as one line per this period; each one alone only at debug level. */
 const CONNECTION_LOG_MS = 1_000;
 
@@ -67,6 +92,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
   private reportTimer?: TimerHandle;
   /** Sockets already closed for a violation: ws may report one violation twice (hook and 'error'). */
   private readonly refused = new WeakSet<RegisteredSocket>();
+  private readonly inboundViolations = new Map<string, PathViolations>();
 
   constructor(
     @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
@@ -80,18 +106,29 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     private readonly events: SocketEvents,
   ) {}
 
-  open(socket: WebSocket, consumer: ConsumerAuthorization): void {
-    const entry = new RegisteredSocket(consumer.socketId, 'inbound', CONSUMER_PATH, consumer.clientId, consumer.remoteAddress, socket);
+  /**
+   * Takes a consumer's socket over after its handshake. On `/ws/publish` it
+   * only listens; on an inbound path (INBOUND_PATHS) each message it sends,
+   * within `INBOUND_MESSAGES_PER_SECOND`, fires the inbound-message trigger.
+   */
+  open(socket: WebSocket, consumer: ConsumerAuthorization, path = CONSUMER_PATH): void {
+    const messagesAllowed = path !== CONSUMER_PATH;
+    const violations = messagesAllowed ? this.violationsOn(path) : LISTEN_ONLY;
+    const entry = new RegisteredSocket(consumer.socketId, 'inbound', path, consumer.clientId, consumer.remoteAddress, socket);
     this.registry.add(entry, consumer.groups);
     const pings = new PingAllowance(this.config.maxPingsPerSecond, this.clock);
+    const messages = messagesAllowed ? new PingAllowance(this.config.inboundMessagesPerSecond, this.clock) : undefined;
     // what arrives after a close was sent is the peer's backlog, not a new violation
-    socket.on('message', () => {
-      if (socket.readyState === socket.OPEN) this.refuse(entry, SENT_MESSAGE);
+    socket.on('message', (data: Buffer, binary: boolean) => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (!messages) return this.refuse(entry, violations.sentMessage);
+      if (!messages.tryTake()) return this.refuse(entry, violations.floodedMessages);
+      this.events.emit(SocketEvent.INBOUND_MESSAGE, { ...socketRef(entry), data: binary ? data : data.toString('utf8'), binary });
     });
-    socket.on('ping', (data) => this.answerPing(entry, pings, data));
-    onOversizeFrame(socket, () => this.refuse(entry, SENT_OVERSIZE_FRAME));
+    socket.on('ping', (data) => this.answerPing(entry, pings, data, violations));
+    onOversizeFrame(socket, () => this.refuse(entry, violations.oversizeFrame));
     socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === PAYLOAD_TOO_LARGE) this.refuse(entry, SENT_OVERSIZE_FRAME);
+      if (error.code === PAYLOAD_TOO_LARGE) this.refuse(entry, violations.oversizeFrame);
       else this.logger.warn(`socket ${entry.id} of client ${consumer.clientId}: ${error.message}`);
     });
     socket.once('close', (code, reason) => void this.closed(entry, code, reason.toString()));
@@ -101,6 +138,12 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     this.logger.debug(`consumer ${consumer.clientId} connected as ${entry.id} from ${consumer.remoteAddress}`);
     this.connectedSinceReport++;
     this.scheduleReport();
+  }
+
+  private violationsOn(path: string): PathViolations {
+    let violations = this.inboundViolations.get(path);
+    if (!violations) this.inboundViolations.set(path, (violations = violationsOn(path, true)));
+    return violations;
   }
 
   /** A line per connection would cost more than the connection itself in a reconnect storm; a line per second does not. */
@@ -122,11 +165,11 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
    * peer that pings faster than it is allowed, or stops reading our pongs,
    * cannot grow our send buffer: over the allowance it is refused and dropped.
    */
-  private answerPing(entry: RegisteredSocket, pings: PingAllowance, data: Buffer): void {
+  private answerPing(entry: RegisteredSocket, pings: PingAllowance, data: Buffer, violations: PathViolations): void {
     const { socket } = entry;
     if (socket.readyState !== socket.OPEN) return;
     if (!pings.tryTake()) {
-      this.refuse(entry, FLOODED_PINGS);
+      this.refuse(entry, violations.floodedPings);
       // a flooder is not waited on for its close frame: reading on would keep paying for the flood
       socket.terminate();
       return;
@@ -136,15 +179,16 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Consumers only listen on /ws/publish; one that speaks (a message, a frame
-   * over the size limit, a flood of pings) is told why in an error frame and
-   * closed, and DevOps hear of it.
+   * Consumers only listen on /ws/publish, and speak within limits on an
+   * inbound path; one that breaks the rule of its path (a message, a frame
+   * over the size limit, a flood of pings or messages) is told why in an
+   * error frame and closed, and DevOps hear of it.
    */
   private refuse(entry: RegisteredSocket, violation: Violation): void {
     if (this.refused.has(entry)) return;
     this.refused.add(entry);
     this.metrics.consumerViolations.inc();
-    this.logger.warn(`consumer ${entry.clientId} on ${CONSUMER_PATH}: ${violation.code}; closing socket ${entry.id} with ${violation.closeCode}`);
+    this.logger.warn(`consumer ${entry.clientId} on ${entry.path}: ${violation.code}; closing socket ${entry.id} with ${violation.closeCode}`);
     this.alerts.raise({
       kind: violation.alertKind,
       severity: 'warning',

@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import { SocketRegistry } from '@app/socket-registry';
 import type { ConfigType } from '@nestjs/config';
 import { experienceConfig } from '../config/experience.config.js';
+import { consumerSockets } from '../protocol/index.js';
 
 /**
  * Pings every socket each interval; one that has not answered the previous
@@ -38,7 +39,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   private beat(): void {
     const payload = randomBytes(8);
     this.payload = payload;
-    for (const entry of this.registry.select({})) {
+    // consumers only: an outbound socket keeps its own heartbeat, and may be between connections
+    for (const entry of this.registry.select(consumerSockets())) {
       const { socket } = entry;
       if (this.awaitingPong.has(socket)) {
         socket.terminate();

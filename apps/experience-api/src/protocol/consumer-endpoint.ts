@@ -1,6 +1,9 @@
 import type { SocketSelector } from '@app/socket-registry';
 
-/** Where consumers connect; the only WebSocket endpoint of experience-api. */
+/**
+ * Where consumers connect to listen. Operators may declare further paths
+ * (INBOUND_PATHS) where consumers connect the same way and may also send.
+ */
 export const CONSUMER_PATH = '/ws/publish';
 
 /** The subprotocol a consumer speaks; browsers must offer it beside their credentials. */
@@ -15,7 +18,7 @@ export function selectSubprotocol(offered: ReadonlySet<string>): string | false 
   return offered.has(CONSUMER_SUBPROTOCOL) ? CONSUMER_SUBPROTOCOL : false;
 }
 
-/** The consumer sockets on this endpoint, narrowed to a client or to any of some groups. */
+/** The consumer sockets, on whichever path they connected, narrowed to a client or to any of some groups. */
 export function consumerSockets(narrowing: Pick<SocketSelector, 'clientId' | 'groups'> = {}): SocketSelector {
-  return { type: 'inbound', path: CONSUMER_PATH, ...narrowing };
+  return { type: 'inbound', ...narrowing };
 }

@@ -26,7 +26,7 @@ describe('consumer protocol', () => {
     expect(selectSubprotocol(new Set(['bearer.tok', 'client_id.acme']))).toBe(false);
   });
 
-  it('selects the inbound sockets of the consumer endpoint', () => {
-    expect(consumerSockets({ clientId: 'acme' })).toEqual({ type: 'inbound', path: '/ws/publish', clientId: 'acme' });
+  it('selects the consumer sockets on every path, never an outbound one', () => {
+    expect(consumerSockets({ clientId: 'acme' })).toEqual({ type: 'inbound', clientId: 'acme' });
   });
 });

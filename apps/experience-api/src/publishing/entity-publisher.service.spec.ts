@@ -112,7 +112,7 @@ describe(EntityPublisher.name, () => {
     expect(fanout.passes[0][0].frame.toString('utf8')).toBe(
       '{"type":"entity","id":"order-1","seq":7,"groups":["eu"],"data":{"n":1},"published_at":"2026-11-22T09:00:00.000Z"}',
     );
-    expect(fanout.passes[0][0].selector).toEqual({ type: 'inbound', path: '/ws/publish', groups: ['eu'] });
+    expect(fanout.passes[0][0].selector).toEqual({ type: 'inbound', groups: ['eu'] });
   });
 
   it('records what arrives meanwhile together and broadcasts it in one pass, in seq order', async () => {
