@@ -6,8 +6,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN, startExperienceApi, uniqueClientId, type RunningExperienceApi } from '../support/processes/experience-api.js';
 import { serviceAvailable } from '../support/processes/services.js';
+import { FeedServer } from '../support/net/feed-server.js';
+import { eventually } from '../support/time/eventually.js';
 
-const SOURCE = fileURLToPath(new URL('../clients/java/PushConsumer.java', import.meta.url));
+const SOURCES = ['PushConsumer', 'OutboundRelay'].map((name) => fileURLToPath(new URL(`../clients/java/${name}.java`, import.meta.url)));
 
 function javacIs17OrLater(): boolean {
   try {
@@ -36,7 +38,7 @@ describeWithJava('the documented Java consumer (JDK HttpClient and WebSocket onl
 
   beforeAll(async () => {
     classes = mkdtempSync(join(tmpdir(), 'push-java-'));
-    execFileSync('javac', ['-Xlint:all', '-Werror', '-d', classes, SOURCE], { stdio: 'pipe' });
+    execFileSync('javac', ['-Xlint:all', '-Werror', '-d', classes, ...SOURCES], { stdio: 'pipe' });
     api = await startExperienceApi();
   });
   afterAll(async () => {
@@ -45,14 +47,18 @@ describeWithJava('the documented Java consumer (JDK HttpClient and WebSocket onl
     if (classes) rmSync(classes, { recursive: true, force: true });
   });
 
-  async function createClient(): Promise<{ clientId: string; clientSecret: string }> {
+  async function createClient(groups?: string[]): Promise<{ clientId: string; clientSecret: string }> {
     const clientId = uniqueClientId('java');
-    const created = await api.http.post('/admin/clients').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ client_id: clientId }).expect(201);
+    const created = await api.http
+      .post('/admin/clients')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ client_id: clientId, ...(groups ? { groups } : {}) })
+      .expect(201);
     return { clientId, clientSecret: created.body.client_secret };
   }
 
-  function runJava(args: string[], env: Record<string, string> = {}): JavaRun {
-    const child = spawn('java', ['-cp', classes, 'PushConsumer', ...args], {
+  function runJava(args: string[], env: Record<string, string> = {}, program = 'PushConsumer'): JavaRun {
+    const child = spawn('java', ['-cp', classes, program, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -113,6 +119,36 @@ describeWithJava('the documented Java consumer (JDK HttpClient and WebSocket onl
     expect(entities.map((frame) => [frame.id, frame.seq, frame.data])).toEqual(published.map((answer, index) => [answer.id, answer.seq, bodies[index].data]));
     expect(published[0].id).toBe(`java-order-${clientId}`);
     expect(java.lines).toHaveLength(1 + bodies.length);
+  });
+
+  it('sets up an outbound relay: the consumer receives what the feed sends, in order; the relay is then deleted', async () => {
+    const group = `prices-${Date.now().toString(36)}`;
+    const feed = await FeedServer.start();
+    try {
+      const { clientId, clientSecret } = await createClient([group]);
+      const relay = runJava([api.httpUrl, ADMIN_TOKEN, feed.url, group], {}, 'OutboundRelay');
+      const socketId = (await relay.waitForLine(/^relaying /)).slice('relaying '.length);
+      expect(await relay.exited).toBe(0);
+      const consumer = runJava([api.httpUrl, clientId, clientSecret, '2']);
+      await consumer.waitForLine(/"type":"welcome"/);
+
+      feed.send('{"symbol":"ACME","price":100.25}');
+      feed.send('{"symbol":"ACME","price":100.5}');
+
+      expect(await consumer.exited).toBe(0);
+      const entities = consumer.lines.map((line) => JSON.parse(line)).filter((frame) => frame.type === 'entity');
+      expect(entities.map((frame) => [frame.groups, frame.data])).toEqual([
+        [[group], { symbol: 'ACME', price: 100.25 }],
+        [[group], { symbol: 'ACME', price: 100.5 }],
+      ]);
+      expect(entities[1].seq).toBeGreaterThan(entities[0].seq);
+      const deleter = runJava([api.httpUrl, ADMIN_TOKEN, '--delete', socketId], {}, 'OutboundRelay');
+      expect(await deleter.exited).toBe(0);
+      await eventually(() => feed.latest?.closed !== undefined);
+      expect(feed.latest!.closed?.code).toBe(1000);
+    } finally {
+      await feed.stop();
+    }
   });
 
   it('exits non-zero and says why when the client secret is wrong', async () => {
