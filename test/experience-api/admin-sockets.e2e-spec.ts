@@ -284,6 +284,7 @@ describe('operators act on sockets', () => {
     it.each([
       ['1005, which no close frame may carry', { code: 1005 }, 'code must be'],
       ['2999, outside the codes an operator may use', { code: 2999 }, 'code must be'],
+      ['1012, which means the gateway restarts', { code: 1012 }, 'code must be'],
       ['a code given as a string', { code: '4000' }, 'code must be'],
       ['a reason of 121 characters', { reason: 'x'.repeat(121) }, 'reason must be'],
       ['a reason outside printable ASCII', { reason: 'fermé' }, 'reason must be'],

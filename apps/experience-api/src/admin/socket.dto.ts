@@ -3,9 +3,13 @@ import { CLIENT_ID_PATTERN, GROUP_PATTERN, MAX_GROUPS } from '@app/token-store';
 import { OptionalField, RawJsonField } from '../http/body-fields.js';
 import type { RawJson } from '../http/raw-json.js';
 
-/** Close codes an operator may close a socket with (RFC 6455, 7.4): the standard ones that fit, and the application range. */
-export const OPERATOR_CLOSE_CODES: readonly number[] = [1000, 1001, 1008, 1011, 1012, 1013, ...Array.from({ length: 2000 }, (_, i) => 3000 + i)];
-const CLOSE_CODE_MESSAGE = 'code must be 1000, 1001, 1008, 1011, 1012, 1013 or from 3000 to 4999';
+/**
+ * Close codes an operator may close a socket with: a normal closure, or the
+ * range RFC 6455 (7.4.2) leaves to applications; the other standard codes
+ * mean what the gateway itself does (1008 a broken rule, 1012 a restart).
+ */
+export const OPERATOR_CLOSE_CODES: readonly number[] = [1000, ...Array.from({ length: 2000 }, (_, i) => 3000 + i)];
+const CLOSE_CODE_MESSAGE = 'code must be 1000 or from 3000 to 4999';
 const REASON_PATTERN = /^[\x20-\x7E]{0,120}$/;
 const REASON_MESSAGE = 'reason must be at most 120 printable ASCII characters';
 const PATH_PATTERN = /^\/[\x21-\x7E]{0,255}$/;
