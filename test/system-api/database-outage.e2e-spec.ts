@@ -1,5 +1,3 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TcpProxy } from '../support/net/tcp-proxy.js';
 import { Pipeline } from '../support/pipeline/pipeline.js';
 import { localPostgresUrl, postgresAnswers, serviceAvailable } from '../support/processes/services.js';
@@ -37,10 +35,7 @@ const run = `${Date.now().toString(36)}-${process.pid}`;
 `,
   });
 
-  function drop(name: string, items: unknown[]): void {
-    writeFileSync(join(pipeline.inbox, `.${name}`), JSON.stringify(items));
-    renameSync(join(pipeline.inbox, `.${name}`), join(pipeline.inbox, name));
-  }
+  const drop = (name: string, items: unknown[]) => pipeline.drop(name, JSON.stringify(items));
 
   it(
     'answers 503 naming the database, alerts once, keeps what arrives meanwhile, and resolves when it is back',

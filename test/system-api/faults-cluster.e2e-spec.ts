@@ -1,5 +1,3 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import { Pipeline } from '../support/pipeline/pipeline.js';
 import { localPostgresUrl, postgresAnswers, serviceAvailable } from '../support/processes/services.js';
@@ -42,8 +40,7 @@ const run = `${Date.now().toString(36)}-${process.pid}`;
   /** Writes `count` items as one NDJSON file, aside first and then renamed in, and notes their ids. */
   function drop(name: string, count: number): void {
     const refs = Array.from({ length: count }, (_, n) => `${name}-${n}`);
-    writeFileSync(join(pipeline.inbox, `.${name}.ndjson`), refs.map((ref) => JSON.stringify({ ref })).join('\n'));
-    renameSync(join(pipeline.inbox, `.${name}.ndjson`), join(pipeline.inbox, `${name}.ndjson`));
+    pipeline.drop(`${name}.ndjson`, refs.map((ref) => JSON.stringify({ ref })).join('\n'));
     expected.push(...refs.map((ref) => `${source}:${ref}`));
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TcpProxy } from '../support/net/tcp-proxy.js';
 import { Pipeline } from '../support/pipeline/pipeline.js';
@@ -41,11 +41,7 @@ describe('system-api: experience-api unreachable for 30 seconds while items arri
   const subjects = () => pipeline.subjects();
   const health = () => pipeline.system.health() as Promise<Health>;
 
-  /** Drops a file the way a careful producer does: written aside, then renamed into the folder. */
-  function drop(name: string, items: unknown[]): void {
-    writeFileSync(join(pipeline.inbox, `.${name}`), JSON.stringify(items));
-    renameSync(join(pipeline.inbox, `.${name}`), join(pipeline.inbox, name));
-  }
+  const drop = (name: string, items: unknown[]) => pipeline.drop(name, JSON.stringify(items));
 
   it(
     'keeps every item while it is away, alerts, and delivers them all once each when it is back',

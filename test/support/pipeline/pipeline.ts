@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MailCatcher } from '../mail/mail-catcher.js';
@@ -84,6 +84,12 @@ export class Pipeline<R extends Relay = Relay> {
 
   get inbox(): string {
     return this.inboxPath;
+  }
+
+  /** Drops a file into the inbox the way a careful producer does: written aside, then renamed in. */
+  drop(name: string, text: string): void {
+    writeFileSync(join(this.inboxPath, `.${name}`), text);
+    renameSync(join(this.inboxPath, `.${name}`), join(this.inboxPath, name));
   }
 
   /** Subjects of the mails caught so far, in order. */
