@@ -1,6 +1,6 @@
 import type { ParsedMail } from 'mailparser';
 import { Cluster, SOCKET_LEASE_TTL_MS } from '../support/cluster/cluster.js';
-import { ConnectedConsumer, createConsumer, deliveryProblems } from '../support/cluster/consumers.js';
+import { admin, ConnectedConsumer, createConsumer, deliveryProblems } from '../support/cluster/consumers.js';
 import type { ExperienceApiProcess } from '../support/cluster/experience-api-process.js';
 import { type Accepted, EntityStream, type PostAnswer, postEntity } from '../support/cluster/publishing.js';
 import { redisServerInstalled } from '../support/cluster/redis-server.js';
@@ -159,6 +159,17 @@ const available =
           expect(JSON.parse(checked.body)).toMatchObject({ status: 'error' });
           expect([instance.name, await redisUp(instance)]).toEqual([instance.name, 0]);
         }
+        // what must reach every instance is refused before anything changes
+        const [a] = cluster.instances;
+        const held = consumers[0].credentials.clientId;
+        const grantsBefore = (await a.http.get(`/admin/clients/${held}`).set(admin).expect(200)).body.groups;
+        await a.http
+          .patch(`/admin/clients/${held}`)
+          .set(admin)
+          .send({ groups: ['narrowed'] })
+          .expect(503);
+        await a.http.delete(`/admin/clients/${held}`).set(admin).expect(503);
+        expect((await a.http.get(`/admin/clients/${held}`).set(admin).expect(200)).body.groups).toEqual(grantsBefore);
         await eventually(() => cluster.smtp.mails.some(isBusAlert), 20_000, 100, 'an alert mail about the cluster bus');
         expect(cluster.smtp.mails.find(isBusAlert)!.text).toContain('severity: critical');
         // the heartbeat goes on without the bus: every consumer is pinged (and answers) while it is away

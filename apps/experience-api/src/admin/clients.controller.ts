@@ -53,10 +53,18 @@ export class ClientsController {
     };
   }
 
-  /** Replaces the client's grants; a group its open socket is in and no longer granted is taken off it at once. */
+  /**
+   * Replaces the client's grants; a group its open socket is in and no longer
+   * granted is taken off it at once, on whichever instance holds it. The
+   * groups are taken off first, so that a cluster that cannot reach every
+   * instance refuses (503) before the grants change, and again after, for a
+   * consumer that reconnected in between.
+   */
   @Patch(':client_id')
   async update(@Param('client_id', ClientIdPipe) clientId: string, @Body() body: UpdateClientDto): Promise<object> {
-    const client = await this.clients.setGrants(clientId, [...new Set(body.groups)]);
+    const grants = [...new Set(body.groups)];
+    await this.bus.revokeGroups(socketsOf(clientId), grants);
+    const client = await this.clients.setGrants(clientId, grants);
     await this.bus.revokeGroups(socketsOf(clientId), client.grants);
     return describeClient(client);
   }

@@ -16,6 +16,8 @@ import { experienceConfig } from '../config/experience.config.js';
 import { ClusterUnavailableError } from './cluster-unavailable.error.js';
 import { RedisConnection } from './redis-connection.js';
 
+const NOT_DONE = 'nothing was done';
+
 /** A socket operation as it travels between instances. */
 type Operation =
   | { readonly kind: 'deliver'; readonly deliveries: ReadonlyArray<{ readonly frame: string; readonly selector: SocketSelector }> }
@@ -62,9 +64,10 @@ interface Waiting {
  * An operation on one socket by id goes to every instance the same way:
  * whichever holds the socket acts, the others find nothing.
  *
- * With Redis out of reach, an operation acts on this instance alone and
- * then fails with ClusterUnavailableError: the caller learns the other
- * instances were not reached.
+ * With Redis out of reach, an operation is refused with
+ * ClusterUnavailableError before it acts anywhere, so that a refusal means
+ * nothing changed. Should Redis go away between this instance acting and
+ * the others being asked, the error says what was done.
  */
 @Injectable()
 export class RedisDeliveryBus extends DeliveryBus implements OnApplicationBootstrap {
@@ -145,8 +148,9 @@ export class RedisDeliveryBus extends DeliveryBus implements OnApplicationBootst
 
   /** This instance's result first, then every other instance's that answered in time. */
   private async everywhere(operation: Operation, partially: string): Promise<WireResult[]> {
+    // refused before anything is done: a 503 means nothing changed, on any instance
+    if (!this.redis.isReachable) throw new ClusterUnavailableError(NOT_DONE);
     const own = await this.applyLocally(operation);
-    if (!this.redis.isReachable) throw new ClusterUnavailableError(partially);
     const ref = randomUUID();
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));
