@@ -285,6 +285,24 @@ describe('outbound sockets', () => {
     expect(upstream.connections).toHaveLength(1);
   });
 
+  it('is deleted by a bulk close that selects it, with the code and reason chosen', async () => {
+    const upstream = await feed();
+    const socketId = await openOutbound(api, { url: upstream.url, groups: ['bulk-closed'] });
+    await eventually(async () => (await stateOf(api, socketId)) === 'open');
+
+    const answer = await api.http
+      .post('/admin/sockets/close')
+      .set(admin)
+      .send({ type: 'outbound', groups: ['bulk-closed'], code: 4001, reason: 'all feeds' })
+      .expect(200);
+
+    expect(answer.body).toEqual({ closed: 1 });
+    await eventually(() => upstream.latest?.closed !== undefined);
+    expect(upstream.latest!.closed).toEqual({ code: 4001, reason: 'all feeds' });
+    await eventually(async () => (await api.http.get(`/admin/outbound-sockets/${socketId}`).set(admin)).status === 404);
+    expect(upstream.connections).toHaveLength(1);
+  });
+
   it.each([
     ['no url', {}, ['url must be a ws:// or wss:// URL']],
     ['an http url', { url: 'http://127.0.0.1/feed' }, ['url must be a ws:// or wss:// URL']],

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsString, Matches, ValidateBy } from 'class-validator';
 import { CLIENT_ID_PATTERN, GROUP_PATTERN, MAX_GROUPS } from '@app/token-store';
 import { OptionalField, RawJsonField } from '../http/body-fields.js';
@@ -26,17 +27,22 @@ function DataRequired(): PropertyDecorator {
   );
 }
 
+/** A close frame's code: 1000 when absent. */
+function CloseCodeField(): PropertyDecorator {
+  return applyDecorators(OptionalField(), IsIn(OPERATOR_CLOSE_CODES, { message: CLOSE_CODE_MESSAGE }));
+}
+
+/** A close frame's reason, printable ASCII to fit the 123 bytes a close frame has room for; "closed by an operator" when absent. */
+function CloseReasonField(): PropertyDecorator {
+  return applyDecorators(OptionalField(), IsString(), Matches(REASON_PATTERN, { message: REASON_MESSAGE }));
+}
+
 /** The optional body of `DELETE /admin/sockets/:socket_id`. */
 export class CloseSocketDto {
-  /** 1000 when absent. */
-  @OptionalField()
-  @IsIn(OPERATOR_CLOSE_CODES, { message: CLOSE_CODE_MESSAGE })
+  @CloseCodeField()
   code?: number;
 
-  /** Printable ASCII, to fit the 123 bytes a close frame has room for; "closed by an operator" when absent. */
-  @OptionalField()
-  @IsString()
-  @Matches(REASON_PATTERN, { message: REASON_MESSAGE })
+  @CloseReasonField()
   reason?: string;
 }
 
@@ -66,13 +72,10 @@ class SocketSelectionDto {
 
 /** The body of `POST /admin/sockets/close`: a selection (at least one criterion), a code and a reason. */
 export class BulkCloseDto extends SocketSelectionDto {
-  @OptionalField()
-  @IsIn(OPERATOR_CLOSE_CODES, { message: CLOSE_CODE_MESSAGE })
+  @CloseCodeField()
   code?: number;
 
-  @OptionalField()
-  @IsString()
-  @Matches(REASON_PATTERN, { message: REASON_MESSAGE })
+  @CloseReasonField()
   reason?: string;
 }
 

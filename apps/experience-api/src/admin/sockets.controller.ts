@@ -15,7 +15,6 @@ import {
 import { Grants } from '@app/platform';
 import { type BroadcastResult, type Delivery, DeliveryBus, type SocketInfo, type SocketSelector } from '@app/socket-registry';
 import { ClientService, GroupNotGrantedError } from '@app/token-store';
-import { MAX_OUTBOUND_SOCKETS } from '../outbound-sockets/outbound-socket.js';
 import { OutboundSockets } from '../outbound-sockets/outbound-sockets.service.js';
 import { messageFrame } from '../protocol/index.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
@@ -150,13 +149,8 @@ export class SocketsController {
     if (Object.values(selector).every((value) => value === undefined)) {
       throw new BadRequestException('name at least one of type, path, groups, client_id; to close every consumer, send {"type": "inbound"}');
     }
-    const [code, reason] = [body.code ?? DEFAULT_CLOSE_CODE, body.reason ?? DEFAULT_CLOSE_REASON];
-    const inbound = selector.type === 'outbound' ? 0 : await this.bus.close({ ...selector, type: 'inbound' }, code, reason);
-    // the outbound sockets of the selection are deleted (none is reopened), and closed wherever they are open
-    const outbound = selector.type === 'inbound' ? [] : await this.bus.list({ ...selector, type: 'outbound' }, { limit: MAX_OUTBOUND_SOCKETS });
-    for (const socket of outbound) await this.outbound.forget(socket.socketId, code, reason);
-    if (outbound.length > 0) await this.bus.close({ ...selector, type: 'outbound' }, code, reason);
-    return { closed: inbound + outbound.length };
+    // an outbound socket among them is deleted by its holder (its registry closer), so that it is not reopened
+    return { closed: await this.bus.close(selector, body.code ?? DEFAULT_CLOSE_CODE, body.reason ?? DEFAULT_CLOSE_REASON) };
   }
 
   /** Sends the data to every socket selected (every socket without criteria); says who got it and who could not. */
