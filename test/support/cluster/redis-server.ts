@@ -23,9 +23,10 @@ process.once('exit', () => {
 
 /**
  * A Redis of the test's own: the machine's `redis-server` binary as a child
- * process on a spare port, keeping nothing on disk. It can be stopped (the bus
- * goes away for every instance at once) and started again on the same port,
- * empty, as a Redis without persistence comes back after a restart.
+ * process on a spare port, with an append-only file written on every command,
+ * as the README asks of a cluster's Redis. It can be stopped (the bus goes
+ * away for every instance at once) and started again on the same port with
+ * what it held: the stream, the `seq` counter and the idempotency keys.
  */
 export class RedisServer {
   private child?: ChildProcess;
@@ -63,9 +64,13 @@ export class RedisServer {
   }
 
   private spawn(port: number): void {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.workDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.workDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     running.add(child);
     this.exited = new Promise((resolve) =>
