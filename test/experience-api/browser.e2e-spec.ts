@@ -82,7 +82,14 @@ describeWithChromium('a browser consumer (headless Chromium, subprotocol credent
     const welcomed = await connection('good', 'window.connections.good.frames.length >= 1');
     expect(welcomed.events).toEqual(['open']);
     expect(welcomed.protocol).toBe('push.v1');
-    expect(welcomed.frames[0]).toEqual({ type: 'welcome', socket_id: expect.any(String), client_id: consumer.clientId, groups: [] });
+    expect(welcomed.frames[0]).toEqual({
+      type: 'welcome',
+      socket_id: expect.any(String),
+      client_id: consumer.clientId,
+      groups: [],
+      last_seq: expect.any(Number),
+      epoch: expect.any(String),
+    });
 
     const published = await api.http
       .post('/entity')

@@ -26,7 +26,14 @@ describe('a consumer registers, connects and receives entities', () => {
     const socket = await connect(consumer.clientId, consumer.token);
 
     const welcome = await socket.next();
-    expect(welcome).toEqual({ type: 'welcome', socket_id: expect.any(String), client_id: consumer.clientId, groups: [] });
+    expect(welcome).toEqual({
+      type: 'welcome',
+      socket_id: expect.any(String),
+      client_id: consumer.clientId,
+      groups: [],
+      last_seq: expect.any(Number),
+      epoch: expect.any(String),
+    });
 
     const first = await api.http
       .post('/entity')

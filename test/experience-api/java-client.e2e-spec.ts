@@ -102,7 +102,14 @@ describeWithJava('the documented Java consumer (JDK HttpClient and WebSocket onl
     const java = runJava([api.httpUrl, clientId, clientSecret, '3']);
 
     const welcome = JSON.parse(await java.waitForLine(/"type":"welcome"/));
-    expect(welcome).toEqual({ type: 'welcome', socket_id: expect.any(String), client_id: clientId, groups: [] });
+    expect(welcome).toEqual({
+      type: 'welcome',
+      socket_id: expect.any(String),
+      client_id: clientId,
+      groups: [],
+      last_seq: expect.any(Number),
+      epoch: expect.any(String),
+    });
 
     // far larger than one WebSocket read, so the JDK hands the frame over in parts the program must join
     const large = 'x'.repeat(300_000);

@@ -111,7 +111,14 @@ describeWithOpenssl('HTTPS and WSS on one port with TLS_CERT_FILE and TLS_KEY_FI
     expect(api.wsUrl).toMatch(/^wss:\/\//);
     const socket = await TestSocket.open(`${api.wsUrl}/ws/publish`, { headers: consumerHeaders(clientId, registered.body.token), ca: cert });
     sockets.push(socket);
-    expect(await socket.next()).toEqual({ type: 'welcome', socket_id: expect.any(String), client_id: clientId, groups: [] });
+    expect(await socket.next()).toEqual({
+      type: 'welcome',
+      socket_id: expect.any(String),
+      client_id: clientId,
+      groups: [],
+      last_seq: expect.any(Number),
+      epoch: expect.any(String),
+    });
 
     const published = await api.http
       .post('/entity')

@@ -16,6 +16,7 @@ import { type ExperienceConfig, experienceConfig } from './config/experience.con
 import { ConsumerSocketModule } from './consumer-socket/consumer-socket.module.js';
 import { ConsumersModule } from './consumers/consumers.module.js';
 import { HealthModule } from './health/health.module.js';
+import { CreateEntityHistory1796300000000 } from './history/migrations/1796300000000-create-entity-history.js';
 import { ApiErrorFilter, ERROR_STATUSES } from './http/api-error.filter.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OUTBOUND_SOCKET_ENTITIES, OUTBOUND_SOCKET_MIGRATIONS } from './outbound-sockets/outbound-sockets.module.js';
@@ -56,7 +57,7 @@ export class ExperienceApiModule {
           applicationName: 'experience-api',
           migrationsTableName: 'schema_migrations',
           entities: [...TOKEN_STORE_ENTITIES, PublicationEntity, ...OUTBOUND_SOCKET_ENTITIES],
-          migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000, ...OUTBOUND_SOCKET_MIGRATIONS],
+          migrations: [...TOKEN_STORE_MIGRATIONS, CreatePublications1763776900000, ...OUTBOUND_SOCKET_MIGRATIONS, CreateEntityHistory1796300000000],
           monitor: { intervalMs: config.healthCheckIntervalMs },
         }),
         tokenStore,

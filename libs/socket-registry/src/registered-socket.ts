@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { FrameHold } from './frame-hold.js';
 import type { SocketType } from './socket-selector.js';
 
 /**
@@ -35,6 +36,11 @@ export class RegisteredSocket {
    * it instead. Unset: the connection is closed with a close frame.
    */
   closer?: (code: number, reason: string) => void;
+  /**
+   * Set while the socket cannot be written to in turn (a consumer replaying
+   * what it missed): deliveries go into the hold instead of the socket.
+   */
+  hold?: FrameHold;
 
   constructor(
     readonly id: string,

@@ -146,12 +146,20 @@ export class SocketRegistry {
   }
 
   private deliverRun(deliveries: readonly Delivery[], start: number, end: number, corked: Set<Socket> | undefined): BroadcastResult {
-    const frames = deliveries.slice(start, end).map((delivery) => delivery.frame);
-    const wire = encodeTextFrames(frames);
+    const run = deliveries.slice(start, end);
+    const frames = run.map((delivery) => delivery.frame);
+    let wire: Buffer | undefined;
     let recipients = 0;
     const failures: DeliveryFailure[] = [];
     try {
       for (const entry of this.select(deliveries[start].selector)) {
+        if (entry.hold) {
+          entry.hold.add(run);
+          recipients++;
+          continue;
+        }
+        // encoded once, for the first socket written to
+        wire ??= encodeTextFrames(frames);
         const failure = this.writeWire(entry, wire, frames, corked);
         if (failure) failures.push({ socket_id: entry.id, reason: failure });
         else recipients++;
@@ -161,6 +169,38 @@ export class SocketRegistry {
       return { recipients, failures, error: error instanceof Error ? error : new Error(String(error)) };
     }
     return { recipients, failures };
+  }
+
+  /**
+   * Writes frames to one socket, bypassing its hold and the slow-consumer
+   * rule (the caller paces itself by the promise): resolves once they are
+   * handed to the kernel, false if the socket is not open or the write failed
+   * (the socket is then dropped).
+   */
+  writeFrames(entry: RegisteredSocket, frames: readonly Buffer[]): Promise<boolean> {
+    const { socket } = entry;
+    if (socket.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+    if (frames.length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (error?: Error | null): void => {
+        if (error) {
+          this.logger.warn(`dropping socket ${entry.id} (client ${entry.clientId ?? '-'}): write failed: ${error.message}`);
+          socket.terminate();
+        }
+        resolve(!error);
+      };
+      try {
+        entry.messagesSent += frames.length;
+        const transport = rawTransport(socket);
+        if (transport) {
+          transport.write(encodeTextFrames(frames), done);
+          return;
+        }
+        frames.forEach((frame, i) => socket.send(frame, { binary: false }, i === frames.length - 1 ? done : undefined));
+      } catch (error) {
+        done(error as Error);
+      }
+    });
   }
 
   /** Closes the selected sockets with a close frame; returns how many. */

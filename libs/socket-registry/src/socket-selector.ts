@@ -19,6 +19,8 @@ export interface DeliveryFailure {
 export interface Delivery {
   readonly frame: Buffer;
   readonly selector: SocketSelector;
+  /** The `seq` of the entity the frame carries, if it carries one: what a socket in recovery dedupes and orders by. */
+  readonly seq?: number;
 }
 
 export interface BroadcastResult {

@@ -5,7 +5,9 @@ import type { Redis } from 'ioredis';
 import { AlertService } from '@app/alerting';
 import { CLOCK, type Clock, sleep, type TimerHandle } from '@app/platform';
 import { experienceConfig } from '../config/experience.config.js';
-import { consumerSockets, entityFrameAround } from '../protocol/index.js';
+import type { StoredEntity } from '../history/history-entry.js';
+import { EntityHistory } from '../history/entity-history.service.js';
+import { entityFrameAround } from '../protocol/index.js';
 import { EntityBroker, type Publication, type PublicationOutcome } from '../publishing/entity-broker.js';
 import { EntityFanout } from '../publishing/entity-fanout.js';
 import { PublicationLog } from '../publishing/publication-log.js';
@@ -22,6 +24,10 @@ const READ_BLOCK_MS = 5_000;
 const READ_RETRY_MS = 1_000;
 /** How often the highest `seq` seen is written back to the database (see PublicationLog.raiseSeqTo). */
 const CHECKPOINT_EVERY_MS = 10_000;
+/** Entities whose history record failed, kept to try again; past this the oldest are given up (and alerted). */
+const MAX_UNRECORDED = 100_000;
+/** How often unrecorded entities are tried again. */
+const RECORD_RETRY_MS = 1_000;
 
 /** The commands PUBLISH_SCRIPT and EPOCH_SCRIPT become on the commands client. */
 interface StreamCommands {
@@ -44,6 +50,12 @@ interface StreamCommands {
  * comes back after a loss, reading resumes where it stopped, so nothing the
  * stream still holds is skipped; entries trimmed meanwhile, or a stream Redis
  * lost, are alerted.
+ *
+ * History: the publishing instance records its batch in the database once
+ * Redis has it, before answering; every instance keeps the newest entities in
+ * memory as it reads them (EntityHistory), starting from the stream's tail.
+ * A record that fails is retried in the background: the entity is in the
+ * stream and reaches consumers live regardless.
  */
 @Injectable()
 export class RedisEntityBroker extends EntityBroker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -58,11 +70,14 @@ export class RedisEntityBroker extends EntityBroker implements OnApplicationBoot
   private epoch?: string;
   private stopped = false;
   private checkpointTimer?: TimerHandle;
+  private unrecorded: StoredEntity[] = [];
+  private recordTimer?: TimerHandle;
 
   constructor(
     private readonly redis: RedisConnection,
     private readonly fanout: EntityFanout,
     private readonly log: PublicationLog,
+    private readonly history: EntityHistory,
     private readonly alerts: AlertService,
     @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -79,10 +94,11 @@ export class RedisEntityBroker extends EntityBroker implements OnApplicationBoot
     if (!this.redis.isReachable) return failed(new ClusterUnavailableError('not published'));
     const publishedAt = new Date(this.clock.now());
     const args: Array<string | number> = [this.highest, this.config.cluster!.streamLength, IDEMPOTENCY_WINDOW_MS, this.keys.idPrefix, randomUUID()];
-    for (const { id, groups, dataText } of batch) {
-      const { head, tail } = entityFrameAround(id, groups ?? [], dataText, publishedAt);
-      args.push(id, head, tail, groups === undefined ? '' : JSON.stringify(groups));
-    }
+    const frames = batch.map(({ id, groups, dataText }) => {
+      const around = entityFrameAround(id, groups ?? [], dataText, publishedAt);
+      args.push(id, around.head, around.tail, groups === undefined ? '' : JSON.stringify(groups));
+      return around;
+    });
     let answers: number[];
     try {
       answers = await this.commands.publishEntities(this.keys.seq, this.keys.stream, this.keys.epoch, ...args);
@@ -91,16 +107,74 @@ export class RedisEntityBroker extends EntityBroker implements OnApplicationBoot
       this.logger.warn(`could not append ${batch.length} entities to the stream: ${(error as Error).message}`);
       return failed(new ClusterUnavailableError('not published', { cause: error }));
     }
-    return answers.map((answer) => {
+    const recorded: StoredEntity[] = [];
+    const outcomes = answers.map((answer, i): PublicationOutcome => {
       if (answer < 0) return { status: 'duplicate', seq: -answer };
       this.highest = Math.max(this.highest, answer);
+      const { id, groups } = batch[i];
+      recorded.push({ seq: answer, id, groups, frame: Buffer.from(`${frames[i].head}${answer}${frames[i].tail}`), publishedAt });
       return { status: 'published', seq: answer };
     });
+    await this.record(recorded);
+    return outcomes;
+  }
+
+  /** Records entities in the database history; what fails waits to be tried again. */
+  private async record(entities: StoredEntity[]): Promise<void> {
+    if (entities.length === 0) return;
+    try {
+      await this.history.record(entities);
+    } catch (error) {
+      this.logger.warn(`could not record ${entities.length} entities in history (they were published; retrying): ${(error as Error).message}`);
+      this.keepUnrecorded(entities);
+    }
+  }
+
+  private keepUnrecorded(entities: readonly StoredEntity[]): void {
+    if (this.unrecorded.length === 0) {
+      this.alerts.raise({
+        kind: 'history_record_failed',
+        severity: 'error',
+        subject: 'published entities could not be recorded in history',
+        details: {
+          first_seq: entities[0].seq,
+          effect: 'consumers reconnecting after these entities left memory cannot recover them until the record succeeds',
+        },
+      });
+    }
+    this.unrecorded.push(...entities);
+    const over = this.unrecorded.length - MAX_UNRECORDED;
+    if (over > 0) {
+      const lost = this.unrecorded.splice(0, over);
+      this.logger.error(`gave up recording ${over} entities in history (seq ${lost[0].seq} to ${lost[lost.length - 1].seq})`);
+      this.alerts.raise({
+        kind: 'history_record_lost',
+        severity: 'critical',
+        subject: 'published entities were left out of history',
+        details: { first_seq: lost[0].seq, last_seq: lost[lost.length - 1].seq },
+      });
+    }
+    this.recordTimer ??= this.clock.setTimer(() => void this.recordAgain(), RECORD_RETRY_MS);
+  }
+
+  private async recordAgain(): Promise<void> {
+    this.recordTimer = undefined;
+    const waiting = this.unrecorded;
+    this.unrecorded = [];
+    try {
+      await this.history.record(waiting);
+      this.logger.log(`recorded ${waiting.length} entities in history after all`);
+    } catch {
+      this.unrecorded = [...waiting, ...this.unrecorded];
+      if (!this.stopped) this.recordTimer = this.clock.setTimer(() => void this.recordAgain(), RECORD_RETRY_MS);
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {
     // numbering goes on above what this deployment ever handed out, even if Redis comes up empty
-    this.highest = this.checkpointed = await this.log.highestSeq();
+    const [counted, newest] = await Promise.all([this.log.highestSeq(), this.history.newest()]);
+    this.checkpointed = counted;
+    this.highest = Math.max(counted, newest.length > 0 ? newest[newest.length - 1].seq : 0);
     this.checkpointTimer = this.clock.setTimer(() => void this.checkpoint(), CHECKPOINT_EVERY_MS);
     void this.readForever();
   }
@@ -108,6 +182,8 @@ export class RedisEntityBroker extends EntityBroker implements OnApplicationBoot
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.checkpointTimer) this.clock.clearTimer(this.checkpointTimer);
+    if (this.recordTimer) this.clock.clearTimer(this.recordTimer);
+    if (this.unrecorded.length > 0) await this.recordAgain();
     await this.checkpoint(false);
   }
 
@@ -150,7 +226,7 @@ export class RedisEntityBroker extends EntityBroker implements OnApplicationBoot
     this.lastId = entries[entries.length - 1][0].toString();
     const read = parseEntries(entries);
     this.highest = Math.max(this.highest, read[read.length - 1].seq);
-    this.fanout.deliver(read.map((entry) => ({ frame: entry.frame, selector: consumerSockets({ groups: entry.groups }) })));
+    this.fanout.deliver(read);
   }
 
   /**
@@ -161,8 +237,12 @@ export class RedisEntityBroker extends EntityBroker implements OnApplicationBoot
   private async place(): Promise<void> {
     const epoch = await this.commands.streamEpoch(this.keys.epoch, randomUUID());
     if (this.epoch === undefined) {
-      const [last] = await this.commands.xrevrange(this.keys.stream, '+', '-', 'COUNT', 1);
-      this.lastId = last?.[0] ?? '0-0';
+      // the stream's tail is where this instance starts, and what it can replay from memory
+      const tail = parseEntries(
+        await this.commands.xrevrangeBuffer(this.keys.stream, '+', '-', 'COUNT', Math.max(1, this.config.history.cacheEntities)),
+      ).reverse();
+      this.lastId = tail.length > 0 ? `${tail[tail.length - 1].seq}-0` : '0-0';
+      this.history.start(tail, Math.max(seqOfEntryId(this.lastId), this.highest));
     } else if (epoch !== this.epoch) {
       this.logger.error(`Redis lost the entity stream (new epoch); reading it from its start`);
       this.alerts.raise({

@@ -54,6 +54,21 @@ export interface ExperienceConfig {
   readonly webhooks?: WebhookSettings;
   /** Set (WEBHOOK_CONNECT_URL): every consumer handshake asks it first (docs/webhooks.md). */
   readonly connectHandler?: ConnectHandlerSettings;
+  readonly history: HistorySettings;
+}
+
+/** The entity history consumers recover from (docs/protocol.md, "Recovering missed entities"). */
+export interface HistorySettings {
+  /** How long an entity stays recoverable. */
+  readonly retentionMs: number;
+  /** The most entities kept; the oldest go first. */
+  readonly maxEntities: number;
+  /** How often entities past either limit are pruned. */
+  readonly pruneIntervalMs: number;
+  /** The newest entities each instance keeps in memory too, so that a short gap is recovered without the database. */
+  readonly cacheEntities: number;
+  /** The most entities one reconnect replays; a longer gap is answered `recovered: false` (`too_many`). */
+  readonly maxRecovery: number;
 }
 
 /** The events a webhook may be sent, by their names in WEBHOOK_EVENTS and in the payload's `event`. */
@@ -146,6 +161,13 @@ export const experienceConfig = configNamespace('experience', (read): Experience
       opTimeoutMs: read.duration('CLUSTER_OP_TIMEOUT', '2s', { minMs: 100, maxMs: 60_000 }),
     },
     ...readWebhooks(read),
+    history: {
+      retentionMs: read.duration('HISTORY_RETENTION', '24h', { minMs: 1_000, maxMs: 365 * DAY_MS }),
+      maxEntities: read.integer('HISTORY_MAX_ENTITIES', 1_000_000, { min: 1, max: 1_000_000_000 }),
+      pruneIntervalMs: read.duration('HISTORY_PRUNE_INTERVAL', '1m', { minMs: 100, maxMs: DAY_MS }),
+      cacheEntities: read.integer('HISTORY_CACHE_ENTITIES', 10_000, { min: 0, max: 1_000_000 }),
+      maxRecovery: read.integer('RECOVERY_MAX_ENTITIES', 10_000, { min: 1, max: 1_000_000 }),
+    },
   };
 });
 

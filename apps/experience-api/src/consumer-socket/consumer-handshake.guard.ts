@@ -14,7 +14,13 @@ import { ConnectionShedding } from '../websocket-transport/connection-shedding.j
 import { HandshakeRefusals } from '../websocket-transport/handshake-refusals.js';
 import { HandshakeRefusedError } from '../websocket-transport/handshake-refused.error.js';
 import type { UpgradeGuard } from '../websocket-transport/upgrade-guard.js';
-import { readHandshakeCredentials, readHandshakeGroups } from './consumer-credentials.js';
+import {
+  BadRecoveryPositionError,
+  type HandshakeRecovery,
+  readHandshakeCredentials,
+  readHandshakeGroups,
+  readHandshakeRecovery,
+} from './consumer-credentials.js';
 
 /** What a consumer's accepted handshake established. */
 export interface ConsumerAuthorization {
@@ -22,6 +28,8 @@ export interface ConsumerAuthorization {
   readonly clientId: string;
   readonly groups: readonly string[];
   readonly remoteAddress: string;
+  /** Where it says it stopped, when it asks to recover what it missed. */
+  readonly recovery?: HandshakeRecovery;
 }
 
 /**
@@ -80,6 +88,13 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
     if (credentials.missingSubprotocol) {
       throw new HandshakeRefusedError(400, `browsers must offer the ${CONSUMER_SUBPROTOCOL} subprotocol with their credentials`);
     }
+    let recovery: HandshakeRecovery | undefined;
+    try {
+      recovery = readHandshakeRecovery(request.headers, request.url);
+    } catch (error) {
+      if (error instanceof BadRecoveryPositionError) throw new HandshakeRefusedError(400, error.message);
+      throw error;
+    }
     const requestedGroups = [...new Set(readHandshakeGroups(request.headers, request.url))];
     const badGroup = requestedGroups.find((group) => !GROUP_PATTERN.test(group));
     if (badGroup !== undefined || requestedGroups.length > MAX_GROUPS) {
@@ -112,7 +127,7 @@ export class ConsumerHandshakeGuard implements UpgradeGuard<ConsumerAuthorizatio
     if (!(await this.liveSockets.claim(consumer.clientId, socketId))) {
       throw new HandshakeRefusedError(409, 'this client already has an open connection');
     }
-    return { socketId, clientId: consumer.clientId, groups, remoteAddress };
+    return { socketId, clientId: consumer.clientId, groups, remoteAddress, recovery };
   }
 
   private toRefusal(error: unknown): HandshakeRefusedError {

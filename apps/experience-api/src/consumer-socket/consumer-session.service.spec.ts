@@ -7,6 +7,7 @@ import { ManualClock } from '@app/platform';
 import { SocketRegistry } from '@app/socket-registry';
 import type { ConsumerTokenService, LiveSocketService } from '@app/token-store';
 import type { ExperienceConfig } from '../config/experience.config.js';
+import type { EntityHistory } from '../history/entity-history.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { SocketEvent, type SocketClosedEvent, type SocketConnectedEvent } from '../socket-events/socket-events.js';
 import { SocketEvents } from '../socket-events/socket-events.service.js';
@@ -94,6 +95,7 @@ describe(ConsumerSessionService.name, () => {
       clock,
       http as unknown as HttpAdapterHost,
       new SocketEvents(emitter),
+      { ready: true, deliveredSeq: 12, epoch: 'epoch-1' } as unknown as EntityHistory,
     );
     socket = new FakeSocket();
   });
@@ -105,7 +107,7 @@ describe(ConsumerSessionService.name, () => {
   it('welcomes the consumer with its socket id, client id and groups, and registers the socket', () => {
     open();
 
-    expect(socket.sent).toEqual([{ type: 'welcome', socket_id: 'socket-1', client_id: 'acme', groups: ['eu'] }]);
+    expect(socket.sent).toEqual([{ type: 'welcome', socket_id: 'socket-1', client_id: 'acme', groups: ['eu'], last_seq: 12, epoch: 'epoch-1' }]);
     expect([...registry.select({ groups: ['eu'] })].map((entry) => entry.id)).toEqual(['socket-1']);
     expect(touched).toEqual(['acme']);
   });

@@ -3,12 +3,13 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { WebSocket } from 'ws';
 import { AlertService } from '@app/alerting';
 import { CLOCK, type Clock, type TimerHandle } from '@app/platform';
-import { RegisteredSocket, SocketRegistry } from '@app/socket-registry';
+import { FrameHold, RegisteredSocket, SocketRegistry } from '@app/socket-registry';
 import { ConsumerTokenService, LiveSocketService } from '@app/token-store';
 import type { ConfigType } from '@nestjs/config';
 import { experienceConfig } from '../config/experience.config.js';
+import { EntityHistory, type Recovery } from '../history/entity-history.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { CloseCode, CONSUMER_PATH, ConsumerErrorCode, consumerSockets, errorFrame, welcomeFrame } from '../protocol/index.js';
+import { CloseCode, CONSUMER_PATH, ConsumerErrorCode, consumerSockets, errorFrame, welcomeFrame, type WelcomePosition } from '../protocol/index.js';
 import { onOversizeFrame, PAYLOAD_TOO_LARGE } from '../websocket-transport/oversize-frames.js';
 import { PingAllowance } from '../websocket-transport/ping-allowance.js';
 import { SocketEvent, type SocketRef } from '../socket-events/socket-events.js';
@@ -77,6 +78,8 @@ const LISTEN_ONLY = violationsOn(CONSUMER_PATH, false);
 
 /** Connections and disconnections are logged as one line per this period; each one alone only at debug level. */
 const CONNECTION_LOG_MS = 1_000;
+/** How long a new socket waits for the instance to find its place in the stream (the cluster's, at start) before it is asked to come back. */
+const HISTORY_READY_WAIT_MS = 5_000;
 
 /**
  * The life of one consumer connection after its handshake: registration with
@@ -104,6 +107,7 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly http: HttpAdapterHost,
     private readonly events: SocketEvents,
+    private readonly history: EntityHistory,
   ) {}
 
   /**
@@ -115,7 +119,11 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     const messagesAllowed = path !== CONSUMER_PATH;
     const violations = messagesAllowed ? this.violationsOn(path) : LISTEN_ONLY;
     const entry = new RegisteredSocket(consumer.socketId, 'inbound', path, consumer.clientId, consumer.remoteAddress, socket);
+    const welcomeNow = consumer.recovery === undefined && this.history.ready;
+    // held from the moment it can be delivered to: nothing published meanwhile is lost or sent ahead of the welcome
+    if (!welcomeNow) entry.hold = new FrameHold(this.config.maxBufferedBytes);
     this.registry.add(entry, consumer.groups);
+    const upTo = this.history.ready ? this.history.deliveredSeq : undefined;
     const pings = new PingAllowance(this.config.maxPingsPerSecond, this.clock);
     const messages = messagesAllowed ? new PingAllowance(this.config.inboundMessagesPerSecond, this.clock) : undefined;
     // what arrives after a close was sent is the peer's backlog, not a new violation
@@ -132,12 +140,93 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
       else this.logger.warn(`socket ${entry.id} of client ${consumer.clientId}: ${error.message}`);
     });
     socket.once('close', (code, reason) => void this.closed(entry, code, reason.toString()));
-    socket.send(welcomeFrame(entry.id, consumer.clientId, [...entry.groups]));
+    if (welcomeNow) socket.send(welcomeFrame(entry.id, consumer.clientId, [...entry.groups], { lastSeq: upTo!, epoch: this.history.epoch }));
+    else void this.recover(entry, consumer, upTo);
     this.events.emit(SocketEvent.CONNECTED, { ...socketRef(entry), groups: [...entry.groups], connectedAt: entry.connectedAt.toISOString() });
     this.tokens.touch(consumer.clientId).catch((error: Error) => this.logger.warn(`could not refresh token idle clock: ${error.message}`));
     this.logger.debug(`consumer ${consumer.clientId} connected as ${entry.id} from ${consumer.remoteAddress}`);
     this.connectedSinceReport++;
     this.scheduleReport();
+  }
+
+  /**
+   * Welcomes a held socket once its place in the stream is known: replays
+   * what it missed (if it said where it stopped and history has it all), then
+   * what was held meanwhile, minus anything already sent, and lets it go
+   * live. A replay that cannot be finished closes the socket with 1013, for
+   * it to reconnect from the last seq it received.
+   */
+  private async recover(entry: RegisteredSocket, consumer: ConsumerAuthorization, heldFrom: number | undefined): Promise<void> {
+    const { socket } = entry;
+    const hold = entry.hold!;
+    try {
+      if (!this.history.ready) await this.readyOrTimeout();
+      const upTo = heldFrom ?? this.history.deliveredSeq;
+      let recovery: Recovery | undefined = consumer.recovery && (await this.history.recover({ ...consumer.recovery, upTo, groups: [...entry.groups] }));
+      if (socket.readyState !== socket.OPEN) return;
+      // live entities outgrew the hold while history was read: this connection cannot close the gap
+      if (recovery?.recovered && hold.overflowed) recovery = { recovered: false, reason: 'too_many' };
+      let floor = recovery?.recovered ? recovery.floor : upTo;
+      const position: WelcomePosition = {
+        lastSeq: Math.max(floor, hold.highestSeq),
+        epoch: this.history.epoch,
+        recovery: recovery && (recovery.recovered ? { recovered: true, missed: recovery.missed } : { recovered: false, reason: recovery.reason }),
+      };
+      socket.send(welcomeFrame(entry.id, consumer.clientId, [...entry.groups], position));
+      if (recovery) this.metrics.recoveries.inc({ outcome: recovery.recovered ? 'recovered' : recovery.reason });
+      if (recovery?.recovered) {
+        this.metrics.recoveredEntities.inc(recovery.missed);
+        for await (const page of recovery.replay) {
+          if (
+            !(await this.registry.writeFrames(
+              entry,
+              page.map((missed) => missed.frame),
+            ))
+          )
+            return;
+          floor = Math.max(floor, page[page.length - 1].seq);
+          if (hold.overflowed) {
+            return this.abortRecovery(
+              entry,
+              ConsumerErrorCode.RECOVERY_OVERFLOW,
+              'live entities outgrew the hold during the replay; reconnect with the last seq received',
+            );
+          }
+        }
+      }
+      // the hold goes in the same turn as its frames are written: nothing can slip between them
+      const held = hold.take().filter((frame) => frame.seq === undefined || frame.seq > floor);
+      entry.hold = undefined;
+      if (held.length > 0)
+        void this.registry.writeFrames(
+          entry,
+          held.map((frame) => frame.frame),
+        );
+    } catch (error) {
+      this.logger.warn(`could not recover for socket ${entry.id} of client ${consumer.clientId}: ${(error as Error).message}`);
+      this.metrics.recoveries.inc({ outcome: 'failed' });
+      this.abortRecovery(entry, ConsumerErrorCode.RECOVERY_UNAVAILABLE, 'the history could not be read; reconnect with the last seq received');
+    }
+  }
+
+  private async readyOrTimeout(): Promise<void> {
+    let timer: TimerHandle | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = this.clock.setTimer(() => reject(new Error('this instance has not yet found its place in the entity stream')), HISTORY_READY_WAIT_MS);
+    });
+    try {
+      await Promise.race([this.history.whenReady(), timedOut]);
+    } finally {
+      this.clock.clearTimer(timer!);
+    }
+  }
+
+  private abortRecovery(entry: RegisteredSocket, code: ConsumerErrorCode, message: string): void {
+    entry.hold = undefined;
+    const { socket } = entry;
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(errorFrame(code, message));
+    socket.close(CloseCode.TRY_AGAIN_LATER, code);
   }
 
   private violationsOn(path: string): PathViolations {

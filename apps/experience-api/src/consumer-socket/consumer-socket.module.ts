@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { HistoryModule } from '../history/history.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { SocketEventsModule } from '../socket-events/socket-events.module.js';
 import { WebSocketTransportModule } from '../websocket-transport/websocket-transport.module.js';
@@ -15,7 +16,7 @@ export class ConsumerSocketModule {
   static forRoot(options: { readonly inboundPaths: readonly string[]; readonly inboundMaxMessageBytes: number }): DynamicModule {
     return {
       module: ConsumerSocketModule,
-      imports: [MetricsModule, WebSocketTransportModule, SocketEventsModule],
+      imports: [MetricsModule, WebSocketTransportModule, SocketEventsModule, HistoryModule],
       controllers: [WebSocketOnlyController],
       providers: [
         ConsumerGateway,

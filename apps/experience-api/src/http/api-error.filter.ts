@@ -16,6 +16,12 @@ function retryAfterOf(error: unknown): number | undefined {
   return typeof seconds === 'number' ? seconds : undefined;
 }
 
+/** An error that names its own `error` code, more precise than its status's (`history_expired` rather than `gone`). */
+function apiErrorCodeOf(error: unknown): string | undefined {
+  const code = (error as { apiErrorCode?: unknown } | null)?.apiErrorCode;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /**
  * Turns every error that reaches the edge into a status and an `{error, message}`
  * body; an error nobody anticipated is logged and alerted.
@@ -48,7 +54,7 @@ export class ApiErrorFilter implements ExceptionFilter {
       return [status, { error: errorCode(status), message }];
     }
     const known = this.statuses.find(([type]) => exception instanceof type);
-    if (known) return [known[1], { error: errorCode(known[1]), message: (exception as Error).message }];
+    if (known) return [known[1], { error: apiErrorCodeOf(exception) ?? errorCode(known[1]), message: (exception as Error).message }];
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`request failed, database unavailable: ${(exception as Error).message}`);
       return [HttpStatus.SERVICE_UNAVAILABLE, { error: 'service_unavailable', message: 'the database is unavailable; try again shortly' }];

@@ -45,6 +45,19 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly recoveries = new Counter({
+    name: 'push_gateway_recoveries_total',
+    help: 'Consumers that reconnected saying where they stopped, by outcome: recovered, history_expired, epoch_changed, too_many, or failed.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly recoveredEntities = new Counter({
+    name: 'push_gateway_recovered_entities_total',
+    help: 'Missed entities replayed to reconnecting consumers.',
+    registers: [this.registry],
+  });
+
   readonly consumerViolations = new Counter({
     name: 'push_gateway_consumer_violations_total',
     help: 'Consumers closed for sending frames on /ws/publish.',

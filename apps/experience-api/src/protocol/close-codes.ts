@@ -6,6 +6,8 @@ export const CloseCode = {
   MESSAGE_TOO_BIG: 1009,
   /** The instance is restarting or stopping: reconnect, to another instance behind the load balancer. */
   SERVICE_RESTART: 1012,
+  /** Recovery could not be completed now: reconnect (after a moment) with the last seq received. */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -2,7 +2,23 @@ import { CONSUMER_SUBPROTOCOL, consumerSockets, entityFrame, errorFrame, message
 
 describe('consumer protocol', () => {
   it('frames the welcome as docs/protocol.md says', () => {
-    expect(welcomeFrame('s-1', 'acme', ['eu', 'us'])).toBe('{"type":"welcome","socket_id":"s-1","client_id":"acme","groups":["eu","us"]}');
+    expect(welcomeFrame('s-1', 'acme', ['eu', 'us'], { lastSeq: 41, epoch: 'e-1' })).toBe(
+      '{"type":"welcome","socket_id":"s-1","client_id":"acme","groups":["eu","us"],"last_seq":41,"epoch":"e-1"}',
+    );
+  });
+
+  it('says in the welcome what a recovery came to', () => {
+    expect(JSON.parse(welcomeFrame('s-1', 'acme', [], { lastSeq: 50, epoch: 'e-1', recovery: { recovered: true, missed: 9 } }))).toMatchObject({
+      last_seq: 50,
+      recovered: true,
+      missed: 9,
+    });
+    expect(JSON.parse(welcomeFrame('s-1', 'acme', [], { lastSeq: 50, epoch: 'e-1', recovery: { recovered: false, reason: 'history_expired' } }))).toMatchObject(
+      {
+        recovered: false,
+        reason: 'history_expired',
+      },
+    );
   });
 
   it('frames an entity around its data exactly as it was sent', () => {

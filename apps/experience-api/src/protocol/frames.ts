@@ -6,6 +6,24 @@ export interface WelcomeFrame {
   readonly socket_id: string;
   readonly client_id: string;
   readonly groups: readonly string[];
+  /** The newest `seq` accounted for: every entity after it reaches this socket live. */
+  readonly last_seq: number;
+  /** The history the `seq`s belong to; a position from another epoch cannot be recovered. */
+  readonly epoch: string;
+  /** Present when the consumer asked to recover: whether every entity it missed follows. */
+  readonly recovered?: boolean;
+  /** How many missed entities follow the welcome (recovered: true). */
+  readonly missed?: number;
+  /** Why nothing follows (recovered: false): resynchronise from the source of truth. */
+  readonly reason?: 'history_expired' | 'epoch_changed' | 'too_many';
+}
+
+/** Where the stream stands for a new socket, and what its recovery came to, if it asked for one. */
+export interface WelcomePosition {
+  readonly lastSeq: number;
+  readonly epoch: string;
+  readonly recovery?:
+    { readonly recovered: true; readonly missed: number } | { readonly recovered: false; readonly reason: NonNullable<WelcomeFrame['reason']> };
 }
 
 /** One published entity; `seq` increases with every entity published. */
@@ -35,8 +53,16 @@ export interface ErrorFrame {
 export type ServerFrame = WelcomeFrame | EntityFrame | MessageFrame | ErrorFrame;
 
 /** The welcome frame's text. */
-export function welcomeFrame(socketId: string, clientId: string, groups: readonly string[]): string {
-  return JSON.stringify({ type: 'welcome', socket_id: socketId, client_id: clientId, groups } satisfies WelcomeFrame);
+export function welcomeFrame(socketId: string, clientId: string, groups: readonly string[], position: WelcomePosition): string {
+  return JSON.stringify({
+    type: 'welcome',
+    socket_id: socketId,
+    client_id: clientId,
+    groups,
+    last_seq: position.lastSeq,
+    epoch: position.epoch,
+    ...position.recovery,
+  } satisfies WelcomeFrame);
 }
 
 /**

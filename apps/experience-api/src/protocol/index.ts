@@ -4,6 +4,8 @@ export {
   CLIENT_ID_SUBPROTOCOL_PREFIX,
   CONSUMER_PATH,
   CONSUMER_SUBPROTOCOL,
+  EPOCH_SUBPROTOCOL_PREFIX,
+  SINCE_SUBPROTOCOL_PREFIX,
   consumerSockets,
   selectSubprotocol,
 } from './consumer-endpoint.js';
@@ -19,4 +21,5 @@ export {
   type MessageFrame,
   type ServerFrame,
   type WelcomeFrame,
+  type WelcomePosition,
 } from './frames.js';

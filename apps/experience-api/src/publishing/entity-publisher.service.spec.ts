@@ -1,5 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { type BroadcastResult, type Delivery, SocketRegistry } from '@app/socket-registry';
+import { type BroadcastResult, SocketRegistry } from '@app/socket-registry';
+import type { EntityHistory } from '../history/entity-history.service.js';
+import type { HistoryEntry, StoredEntity } from '../history/history-entry.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { RawJson } from '../http/raw-json.js';
 import { type EntityPublishedEvent, SocketEvent } from '../socket-events/socket-events.js';
@@ -56,16 +58,29 @@ class ControlledLog extends PublicationLog {
   }
 }
 
+/** The history as the broker sees it: what it recorded, and took back. */
+class RecordedHistory {
+  readonly recorded: StoredEntity[] = [];
+  readonly forgotten: number[] = [];
+  async record(entities: readonly StoredEntity[]): Promise<void> {
+    this.recorded.push(...entities);
+  }
+  async forget(seq: number): Promise<void> {
+    this.forgotten.push(seq);
+  }
+  delivered(): void {}
+}
+
 class RecordingFanout extends EntityFanout {
-  readonly passes: Delivery[][] = [];
+  readonly passes: HistoryEntry[][] = [];
   /** What the next pass does instead of delivering: throw, or fail the deliveries of these ids. */
   nextPass?: { throws: Error } | { failsIds: string[] };
 
-  constructor(registry: SocketRegistry, metrics: GatewayMetrics) {
-    super(registry, metrics);
+  constructor(registry: SocketRegistry, metrics: GatewayMetrics, history: EntityHistory) {
+    super(registry, metrics, history);
   }
 
-  override deliver(deliveries: readonly Delivery[]): BroadcastResult[] {
+  override deliver(deliveries: readonly HistoryEntry[]): BroadcastResult[] {
     const next = this.nextPass;
     this.nextPass = undefined;
     if (next && 'throws' in next) throw next.throws;
@@ -88,6 +103,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 describe(EntityPublisher.name, () => {
   let log: ControlledLog;
   let fanout: RecordingFanout;
+  let history: RecordedHistory;
   let sut: EntityPublisher;
   let published: EntityPublishedEvent[];
 
@@ -95,11 +111,12 @@ describe(EntityPublisher.name, () => {
     log = new ControlledLog();
     const registry = new SocketRegistry({ maxBufferedBytes: 1 });
     const metrics = new GatewayMetrics(registry);
-    fanout = new RecordingFanout(registry, metrics);
+    history = new RecordedHistory();
+    fanout = new RecordingFanout(registry, metrics, history as unknown as EntityHistory);
     const emitter = new EventEmitter2();
     published = [];
     emitter.on(SocketEvent.ENTITY_PUBLISHED, (event: EntityPublishedEvent) => published.push(event));
-    sut = new EntityPublisher(new LocalEntityBroker(log, fanout), metrics, new SocketEvents(emitter));
+    sut = new EntityPublisher(new LocalEntityBroker(log, fanout, history as unknown as EntityHistory), metrics, new SocketEvents(emitter));
   });
 
   it('broadcasts a lone entity at once, framed as docs/protocol.md says, to the consumers it names', async () => {
@@ -112,7 +129,9 @@ describe(EntityPublisher.name, () => {
     expect(fanout.passes[0][0].frame.toString('utf8')).toBe(
       '{"type":"entity","id":"order-1","seq":7,"groups":["eu"],"data":{"n":1},"published_at":"2026-11-22T09:00:00.000Z"}',
     );
-    expect(fanout.passes[0][0].selector).toEqual({ type: 'inbound', groups: ['eu'] });
+    expect(fanout.passes[0][0].groups).toEqual(['eu']);
+    // recorded in history, frame and all, before it was delivered
+    expect(history.recorded.map((entity) => [entity.seq, entity.frame.toString('utf8')])).toEqual([[7, fanout.passes[0][0].frame.toString('utf8')]]);
   });
 
   it('records what arrives meanwhile together and broadcasts it in one pass, in seq order', async () => {

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { HistoryModule } from '../history/history.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { SocketEventsModule } from '../socket-events/socket-events.module.js';
 import { AllowedPublisherGuard } from './allowed-publisher.guard.js';
@@ -18,7 +19,7 @@ export class PublishingModule {
   static forRoot(options: { readonly broker: Type<EntityBroker> }): DynamicModule {
     return {
       module: PublishingModule,
-      imports: [MetricsModule, SocketEventsModule],
+      imports: [MetricsModule, SocketEventsModule, HistoryModule],
       controllers: [EntityController],
       providers: [
         AllowedPublisherGuard,
