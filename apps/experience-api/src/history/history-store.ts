@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { queryPrepared } from '@app/database';
+import { queryPrepared, queryRows } from '@app/database';
 import type { HistoryEntry, StoredEntity } from './history-entry.js';
 
 /** What the history is: its epoch, and the highest `seq` that may have been pruned from it. */
@@ -112,7 +112,8 @@ export class TypeOrmHistoryStore extends HistoryStore {
   }
 
   async prune(publishedBefore: Date, keep: number, chunk: number): Promise<{ readonly removed: number; readonly state: HistoryState }> {
-    const [row] = await this.dataSource.query<Array<{ epoch: string; pruned_through: string | number; removed: string | number }>>(
+    const [row] = await queryRows<{ epoch: string; pruned_through: string | number; removed: string | number }>(
+      this.dataSource,
       `WITH doomed AS (
          DELETE FROM entity_history WHERE seq IN (
            SELECT seq FROM entity_history

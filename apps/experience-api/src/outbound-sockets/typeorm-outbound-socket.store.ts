@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { queryRows } from '@app/database';
 import type { SocketState } from '@app/socket-registry';
 import type { OutboundSocketSpec, StoredOutboundSocket } from './outbound-socket.js';
 import { OutboundSocketStore } from './outbound-socket.store.js';
@@ -10,11 +11,6 @@ const COLUMNS = `socket_id, url, headers, groups, relay_to_groups, initial_delay
 type Row = Record<string, unknown>;
 
 /** The rows a statement returned: TypeORM answers an UPDATE or DELETE with `[rows, count]`, anything else with the rows. */
-function rowsOf(result: unknown): Row[] {
-  const list = result as unknown[];
-  return Array.isArray(list[0]) ? (list[0] as Row[]) : (list as Row[]);
-}
-
 function fromRow(row: Row): StoredOutboundSocket {
   const headers = typeof row.headers === 'string' ? (JSON.parse(row.headers) as Record<string, string>) : (row.headers as Record<string, string>);
   return {
@@ -38,7 +34,7 @@ export class TypeOrmOutboundSocketStore extends OutboundSocketStore {
   }
 
   private async rows(sql: string, parameters?: unknown[]): Promise<Row[]> {
-    return rowsOf(await this.dataSource.query(sql, parameters));
+    return queryRows<Row>(this.dataSource, sql, parameters);
   }
 
   async insert(spec: OutboundSocketSpec, owner: string, leaseMs: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { queryPrepared } from '@app/database';
+import { queryPrepared, queryRows } from '@app/database';
 
 export interface PublicationRecord {
   readonly seq: number;
@@ -66,7 +66,8 @@ export class TypeOrmPublicationLog extends PublicationLog {
   }
 
   async prune(): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows = await queryRows(
+      this.dataSource,
       `DELETE FROM publications WHERE published_at <= now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours' RETURNING id`,
     );
     return rows.length;

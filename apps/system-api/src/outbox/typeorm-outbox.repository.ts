@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { queryRows } from '@app/database';
 import { ItemsRefusedError, type OutboxDepth, type OutboxItem, OutboxRepository, type PendingItem } from './outbox.repository.js';
 
 /** SQLSTATE classes 22 (data exception) and 54 (program limit exceeded) are about what was sent, not the database's health. */
@@ -113,9 +114,7 @@ export class TypeOrmOutboxRepository extends OutboxRepository {
   }
 
   async prune(retentionMs: number): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(`DELETE FROM outbox WHERE delivered_at < now() - $1 * interval '1 millisecond' RETURNING 1`, [
-      retentionMs,
-    ]);
+    const rows = await queryRows(this.dataSource, `DELETE FROM outbox WHERE delivered_at < now() - $1 * interval '1 millisecond' RETURNING 1`, [retentionMs]);
     return rows.length;
   }
 
