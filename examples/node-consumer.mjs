@@ -27,7 +27,7 @@ function connect() {
     if (frame.type !== 'welcome') return;
     failures = 0;
     epoch = frame.epoch;
-    if (frame.recovered === true) console.error(`${clientId}: recovered; the ${frame.missed} entities missed follow`);
+    if (frame.recovered === true) console.error(`${clientId}: recovered; missed: ${frame.missed}, replayed next`);
     if (frame.recovered === false) console.error(`${clientId}: not recovered (${frame.reason}); resynchronise, then go on from seq ${frame.last_seq}`);
     // recovered: true means the missed entities follow, and they bring lastSeq up to date
     if (frame.recovered !== true) lastSeq = Math.max(lastSeq ?? 0, frame.last_seq);

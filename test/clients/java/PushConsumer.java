@@ -245,7 +245,7 @@ public final class PushConsumer {
             String outcome = recovered.find() ? recovered.group(1) : null;
             boolean replayFollows = "true".equals(outcome);
             if (replayFollows) {
-                System.err.println("recovered: " + field(MISSED_FIELD, frame, 0L) + " missed entities follow");
+                System.err.println("recovered; missed: " + field(MISSED_FIELD, frame, 0L) + ", replayed next");
             } else if ("false".equals(outcome)) {
                 Matcher reason = REASON_FIELD.matcher(frame);
                 System.err.println("not recovered (" + (reason.find() ? reason.group(1) : "?") + "): resynchronise from the source of truth");
