@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createConsumer, startExperienceApi, type RunningExperienceApi } from '../support/processes/experience-api.js';
+import { ADMIN_TOKEN, createConsumer, startExperienceApi, type RunningExperienceApi } from '../support/processes/experience-api.js';
 import { serviceAvailable } from '../support/processes/services.js';
+import { eventually } from '../support/time/eventually.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -17,25 +18,48 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** Where a page stopped: the seq to reconnect after, and the history it belongs to. */
+interface Position {
+  readonly seq: number;
+  readonly epoch: string | null;
+}
+
 /** What a page has seen on one WebSocket. */
 interface Connection {
   readonly protocol: string | null;
   readonly events: string[];
   readonly frames: Array<Record<string, unknown>>;
+  readonly position: Position;
 }
 
-// The consumer a web page would embed: credentials travel as subprotocols because browsers cannot set headers.
+// The consumer a web page would embed: credentials travel as subprotocols because browsers cannot set headers,
+// and so does where it stopped (since.<seq>, epoch.<id>) when it reconnects. It remembers the highest seq it
+// received, or the welcome's last_seq when that is higher and no replay follows, and the epoch.
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <title>push consumer</title>
 <script>
   window.connections = {};
-  window.connectConsumer = (name, url, clientId, token) => {
-    const connection = { protocol: null, events: [], frames: [] };
+  window.sockets = {};
+  window.connectConsumer = (name, url, clientId, token, resume) => {
+    const connection = { protocol: null, events: [], frames: [], position: resume ? { ...resume } : { seq: 0, epoch: null } };
     window.connections[name] = connection;
-    const ws = new WebSocket(url, ['push.v1', 'bearer.' + token, 'client_id.' + clientId]);
+    const protocols = ['push.v1', 'bearer.' + token, 'client_id.' + clientId];
+    if (resume) protocols.push('since.' + resume.seq, 'epoch.' + resume.epoch);
+    const ws = new WebSocket(url, protocols);
+    window.sockets[name] = ws;
     ws.onopen = () => { connection.events.push('open'); connection.protocol = ws.protocol; };
-    ws.onmessage = (event) => connection.frames.push(JSON.parse(event.data));
+    ws.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      connection.frames.push(frame);
+      const position = connection.position;
+      if (frame.type === 'entity') position.seq = Math.max(position.seq, frame.seq);
+      if (frame.type === 'welcome') {
+        position.epoch = frame.epoch;
+        // recovered: true means the missed entities follow, and they bring the page to last_seq
+        if (frame.recovered !== true) position.seq = Math.max(position.seq, frame.last_seq);
+      }
+    };
     ws.onerror = () => connection.events.push('error');
     ws.onclose = (event) => connection.events.push('close:' + event.code);
   };
@@ -63,11 +87,14 @@ describeWithChromium('a browser consumer (headless Chromium, subprotocol credent
     if (site) await new Promise((resolve) => site.close(resolve));
   });
 
-  function connect(name: string, clientId: string, token: string): Promise<void> {
-    return page.evaluate(
-      ([name, url, clientId, token]) => (globalThis as any).connectConsumer(name, url, clientId, token),
-      [name, `${api.wsUrl}/ws/publish`, clientId, token],
-    );
+  function connect(name: string, clientId: string, token: string, resume?: Position): Promise<void> {
+    return page.evaluate(([name, url, clientId, token, resume]) => (globalThis as any).connectConsumer(name, url, clientId, token, resume), [
+      name,
+      `${api.wsUrl}/ws/publish`,
+      clientId,
+      token,
+      resume,
+    ] as const);
   }
 
   async function connection(name: string, until: string): Promise<Connection> {
@@ -106,6 +133,72 @@ describeWithChromium('a browser consumer (headless Chromium, subprotocol credent
       published_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect(received.events).toEqual(['open']);
+  });
+
+  it('reconnects offering since.<seq> and epoch.<id>: is told it recovered, and receives exactly what it missed, in order, then live', async () => {
+    const consumer = await createConsumer(api);
+    await connect('before', consumer.clientId, consumer.token);
+    await connection('before', 'window.connections.before.frames.length >= 1');
+    const first = await api.http
+      .post('/entity')
+      .send({ data: { step: 'before' } })
+      .expect(202);
+    const before = await connection('before', 'window.connections.before.frames.length >= 2');
+    expect(before.frames[1]).toMatchObject({ type: 'entity', seq: first.body.seq });
+    expect(before.position).toEqual({ seq: first.body.seq, epoch: before.frames[0].epoch });
+
+    await page.evaluate(() => (globalThis as any).sockets.before.close(1000));
+    await connection('before', 'window.connections.before.events.includes("close:1000")');
+    // the client's one connection is free again once the server has seen the close
+    await eventually(
+      async () => (await api.http.get(`/admin/clients/${consumer.clientId}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`)).body.live_socket === null,
+      10_000,
+      50,
+      'the closed socket released',
+    );
+    const missed = [];
+    for (const step of [1, 2, 3])
+      missed.push(
+        (
+          await api.http
+            .post('/entity')
+            .send({ data: { missed: step } })
+            .expect(202)
+        ).body,
+      );
+    // an entity for a group this consumer is not in is not owed to it, and not counted
+    await api.http
+      .post('/entity')
+      .send({ groups: ['elsewhere'], data: { missed: 'not mine' } })
+      .expect(202);
+
+    await connect('after', consumer.clientId, consumer.token, before.position);
+    const recovered = await connection('after', 'window.connections.after.frames.length >= 4');
+    expect(recovered.protocol).toBe('push.v1');
+    expect(recovered.frames[0]).toEqual({
+      type: 'welcome',
+      socket_id: expect.any(String),
+      client_id: consumer.clientId,
+      groups: [],
+      last_seq: expect.any(Number),
+      epoch: before.position.epoch,
+      recovered: true,
+      missed: 3,
+    });
+    expect(recovered.frames[0].last_seq).toBeGreaterThanOrEqual(missed[2].seq);
+    expect(recovered.frames.slice(1).map((frame) => [frame.type, frame.id, frame.seq, frame.data])).toEqual(
+      missed.map((answer, index) => ['entity', answer.id, answer.seq, { missed: index + 1 }]),
+    );
+
+    const live = await api.http
+      .post('/entity')
+      .send({ data: { step: 'live' } })
+      .expect(202);
+    const after = await connection('after', 'window.connections.after.frames.length >= 5');
+    expect(after.frames[4]).toMatchObject({ type: 'entity', id: live.body.id, seq: live.body.seq, data: { step: 'live' } });
+    expect(after.frames).toHaveLength(5);
+    expect(after.events).toEqual(['open']);
+    expect(after.position).toEqual({ seq: live.body.seq, epoch: before.position.epoch });
   });
 
   it('never opens a socket for a wrong token', async () => {

@@ -128,6 +128,51 @@ describeWithJava('the documented Java consumer (JDK HttpClient and WebSocket onl
     expect(java.lines).toHaveLength(1 + bodies.length);
   });
 
+  it('reconnects after a drop with last_seq and epoch headers, and is replayed exactly what it missed, in order', async () => {
+    const { clientId, clientSecret } = await createClient();
+    const java = runJava([api.httpUrl, clientId, clientSecret, '4']);
+    const welcome = JSON.parse(await java.waitForLine(/"type":"welcome"/));
+    const before = (
+      await api.http
+        .post('/entity')
+        .send({ data: { step: 'before' } })
+        .expect(202)
+    ).body;
+    await java.waitForLine(new RegExp(`"seq":${before.seq},`));
+
+    // an operator closes its socket with a code that asks for a reconnect; it backs off at least half a second
+    await api.http
+      .delete(`/admin/sockets/${welcome.socket_id}`)
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ code: 4000, reason: 'come back' })
+      .expect(204);
+    const missed = [];
+    for (const step of [1, 2])
+      missed.push(
+        (
+          await api.http
+            .post('/entity')
+            .send({ data: { missed: step } })
+            .expect(202)
+        ).body,
+      );
+    const again = JSON.parse(await java.waitForLine(new RegExp(`"type":"welcome"(?!.*${welcome.socket_id})`)));
+    expect(again).toMatchObject({ client_id: clientId, epoch: welcome.epoch, recovered: true, missed: 2 });
+    await java.waitForLine(new RegExp(`"seq":${missed[1].seq},`));
+    const live = (
+      await api.http
+        .post('/entity')
+        .send({ data: { step: 'live' } })
+        .expect(202)
+    ).body;
+
+    expect(await java.exited).toBe(0);
+    const entities = java.lines.map((line) => JSON.parse(line)).filter((frame) => frame.type === 'entity');
+    expect(entities.map((frame) => frame.seq)).toEqual([before, ...missed, live].map((answer) => answer.seq));
+    expect(java.stderr()).toMatch(/closed by the server with 4000 come back/);
+    expect(java.stderr()).toMatch(/recovered; missed: 2, replayed next/);
+  });
+
   it('sets up an outbound relay: the consumer receives what the feed sends, in order; the relay is then deleted', async () => {
     const group = `prices-${Date.now().toString(36)}`;
     const feed = await FeedServer.start();

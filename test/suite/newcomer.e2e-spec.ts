@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync,
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { freePort } from '../support/net/free-port.js';
 import { eventually } from '../support/time/eventually.js';
 
@@ -154,7 +153,8 @@ describe('a newcomer on a fresh clone', () => {
   let first: Watched;
   let adminToken: string;
   let clientSecret: string;
-  let token: string;
+  /** The pasted walkthrough, whose consumers stay in the background. */
+  let session: Watched;
 
   it('npm start prints the README walkthrough, and pasting it delivers an entity and an inbox file to two consumers', async () => {
     first = npmStart();
@@ -174,10 +174,10 @@ describe('a newcomer on a fresh clone', () => {
     const script = `set -e\n${printed}\nprintf 'vars %s %s %s\\n' "$ADMIN_TOKEN" "$CLIENT_SECRET" "$TOKEN"\n`;
     const shell = spawn('bash', ['-c', script], { cwd: clone, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     started.push(shell);
-    const session = new Watched(shell);
+    session = new Watched(shell);
     // the consumers print in the background, so a line of theirs may land after curl's answer on the same line
     await session.line(/acme: \{"type":"entity","id":"order-1042"/, 30_000);
-    [, adminToken, clientSecret, token] = /vars (\S+) (\S+) (\S+)/.exec(await session.line(/vars \S+ \S+ \S+/, 30_000))!;
+    [, adminToken, clientSecret] = /vars (\S+) (\S+) (\S+)/.exec(await session.line(/vars \S+ \S+ \S+/, 30_000))!;
     await session.line(/acme: \{"type":"entity","id":"inbox:1043"/, 30_000);
     await session.line(/globex: \{"type":"entity","id":"inbox:1043"/, 30_000);
 
@@ -207,7 +207,7 @@ describe('a newcomer on a fresh clone', () => {
     expect(first.output).toContain('[npm start] SIGINT: stopping');
   }, 15_000);
 
-  it('a restart skips the build and keeps the admin token, the clients and their tokens; SIGTERM stops it within 5 s', async () => {
+  it("a restart skips the build and keeps the admin token, the clients and their tokens; the walkthrough's consumer reconnects and recovers what it missed; SIGTERM stops it within 5 s", async () => {
     const again = npmStart();
     await again.line(/\[npm start\] Ctrl-C stops both apps/, 120_000);
     const gateway = `http://127.0.0.1:${experiencePort}`;
@@ -216,16 +216,24 @@ describe('a newcomer on a fresh clone', () => {
     expect(readFileSync(join(clone, 'data/admin-token'), 'utf8').trim()).toBe(adminToken);
     const client = await fetch(`${gateway}/admin/clients/acme`, { headers: { Authorization: `Bearer ${adminToken}` } });
     expect(client.status).toBe(200);
-    const welcome = await new Promise<string>((resolve, reject) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${experiencePort}/ws/publish`, { headers: { client_id: 'acme', Authorization: `Bearer ${token}` } });
-      socket.once('message', (data) => {
-        socket.close();
-        resolve(String(data));
-      });
-      socket.once('unexpected-response', (_, response) => reject(new Error(`refused with ${response.statusCode}`)));
-      socket.once('error', reject);
+    // published before the walkthrough's consumer, backing off since the stop, is back
+    const published = await fetch(`${gateway}/entity`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: 'order-1044', groups: ['orders'], data: { order: 1044, status: 'packed' } }),
     });
-    expect(JSON.parse(welcome)).toMatchObject({ type: 'welcome', client_id: 'acme' });
+    expect(published.status).toBe(202);
+    // it reconnects with its token, saying where it stopped, and is replayed what it missed (or receives it live, if it was quicker)
+    const welcome = await session.line(/acme: \{"type":"welcome".*"recovered":true/, 60_000);
+    expect(JSON.parse(welcome.slice(welcome.indexOf('acme: ') + 'acme: '.length))).toMatchObject({
+      client_id: 'acme',
+      recovered: true,
+      missed: expect.any(Number),
+    });
+    await session.line(/acme: \{"type":"entity","id":"order-1044"/, 30_000);
+    expect(session.lines.filter((line) => line.includes('acme: {"type":"entity","id":"order-1044"'))).toHaveLength(1);
+    // what the welcome said, on stderr, which may come after stdout's lines
+    await session.line(/acme: recovered; missed: [01], replayed next/, 10_000);
     const registered = await fetch(`${gateway}/consumers`, { method: 'POST', headers: { client_id: 'acme', client_secret: clientSecret } });
     expect(registered.status).toBe(201);
 
