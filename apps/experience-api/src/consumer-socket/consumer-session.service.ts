@@ -203,8 +203,8 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
           held.map((frame) => frame.frame),
         );
     } catch (error) {
-      this.logger.warn(`could not recover for socket ${entry.id} of client ${consumer.clientId}: ${(error as Error).message}`);
-      this.metrics.recoveries.inc({ outcome: 'failed' });
+      this.logger.warn(`could not welcome socket ${entry.id} of client ${consumer.clientId}: ${(error as Error).message}`);
+      if (consumer.recovery) this.metrics.recoveries.inc({ outcome: 'failed' });
       this.abortRecovery(entry, ConsumerErrorCode.RECOVERY_UNAVAILABLE, 'the history could not be read; reconnect with the last seq received');
     }
   }

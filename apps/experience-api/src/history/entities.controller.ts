@@ -27,7 +27,7 @@ export class EntitiesController {
     private readonly tokens: ConsumerTokenService,
     private readonly history: EntityHistory,
   ) {
-    // a read costs about what a handshake does, and shares its allowance per address
+    // a read costs about what a handshake does: it gets an allowance per address of the same size, of its own
     this.limiter = new RateLimiter(config.handshakeRatePerSecond, config.handshakeBurst);
   }
 
@@ -36,7 +36,7 @@ export class EntitiesController {
     const address = resolveClientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], this.config.trustProxy);
     if (!this.limiter.tryTake(address)) throw new TooManyReadsError(this.limiter.retryAfterSeconds(address));
     const since = wholeNumber(query.since, 'since');
-    if (since === undefined) throw new BadRequestException('since is required: the last seq received (0 for everything history still holds)');
+    if (since === undefined) throw new BadRequestException('since is required: the last seq received (0 to read from the start of the history)');
     const limit = wholeNumber(query.limit, 'limit') ?? DEFAULT_LIMIT;
     if (limit < 1 || limit > MAX_LIMIT) throw new BadRequestException(`limit must be between 1 and ${MAX_LIMIT}`);
     const epoch = text(query.epoch, 'epoch');

@@ -169,12 +169,13 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
 
   /** `GET /entities`: what a consumer in `groups` is owed after `after`, at most `limit`. */
   async page(after: number, limit: number, groups: readonly string[], epoch?: string): Promise<HistoryPage> {
-    if (epoch !== undefined && epoch !== this.epoch) throw new EpochChangedError(`epoch ${epoch} is not the history's`);
     const upTo = this.deliveredSeq;
+    const resume = { last_seq: upTo, epoch: this.epoch };
+    if (epoch !== undefined && epoch !== this.epoch) throw new EpochChangedError(`epoch ${epoch} is not the history's`, resume);
     if (after > upTo && !(await this.recent.waitForSeq(after, this.aheadWaitMs, (callback, ms) => this.timer(callback, ms)))) {
-      throw new EpochChangedError(`seq ${after} was never published in this history`);
+      throw new EpochChangedError(`seq ${after} was never published in this history`, resume);
     }
-    if (after < this.prunedThrough) throw new HistoryExpiredError(after, this.prunedThrough);
+    if (after < this.prunedThrough) throw new HistoryExpiredError(after, this.prunedThrough, resume);
     if (after >= upTo) return { entries: [], lastSeq: Math.max(upTo, after), nextSince: after, more: false };
     const coveredFrom = Math.min(this.recent.coveredFrom, upTo);
     const entries: HistoryEntry[] = [];

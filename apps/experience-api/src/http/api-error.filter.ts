@@ -22,6 +22,12 @@ function apiErrorCodeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** What an error adds to its body beyond `error` and `message` (where to resume, say). */
+function apiErrorFieldsOf(error: unknown): Record<string, unknown> | undefined {
+  const fields = (error as { apiErrorFields?: unknown } | null)?.apiErrorFields;
+  return typeof fields === 'object' && fields !== null ? (fields as Record<string, unknown>) : undefined;
+}
+
 /**
  * Turns every error that reaches the edge into a status and an `{error, message}`
  * body; an error nobody anticipated is logged and alerted.
@@ -54,7 +60,9 @@ export class ApiErrorFilter implements ExceptionFilter {
       return [status, { error: errorCode(status), message }];
     }
     const known = this.statuses.find(([type]) => exception instanceof type);
-    if (known) return [known[1], { error: apiErrorCodeOf(exception) ?? errorCode(known[1]), message: (exception as Error).message }];
+    if (known) {
+      return [known[1], { error: apiErrorCodeOf(exception) ?? errorCode(known[1]), message: (exception as Error).message, ...apiErrorFieldsOf(exception) }];
+    }
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`request failed, database unavailable: ${(exception as Error).message}`);
       return [HttpStatus.SERVICE_UNAVAILABLE, { error: 'service_unavailable', message: 'the database is unavailable; try again shortly' }];

@@ -4,6 +4,8 @@ import { STATUS_CODES } from 'node:http';
 export interface ApiErrorBody {
   readonly error: string;
   readonly message: string;
+  /** Anything else an error tells its caller (where to resume reading history, say). */
+  readonly [field: string]: unknown;
 }
 
 /** `Payload Too Large` → `payload_too_large`. */
