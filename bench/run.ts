@@ -5,7 +5,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FloodReport } from './load/flood-worker.js';
-import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply } from './load/protocol.js';
+import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply, RecoveryAwayReport, RecoveryPhaseReport } from './load/protocol.js';
 import { MailSink } from './lib/mail-sink.js';
 import { summariseProfile } from './lib/profile-summary.js';
 import { checkRedis, removeKeys } from './lib/redis.js';
@@ -29,10 +29,15 @@ in its own process. On Postgres when DATABASE_URL is set, else on PGlite.
   --flood-concurrency F  bogus handshakes in flight during the flood     (256)
   --flood-sources S      addresses the flood comes from (1: one attacker; 250+: a botnet
                          that per-address limits cannot stop)            (1)
-  --rounds R             rounds of fan-out, latency, flood and cluster; medians are reported (3)
+  --rounds R             rounds of fan-out, latency, flood, cluster and recovery; medians are reported (3)
   --connection-rounds R  rounds of the connections scenario              (1)
-  --scenarios LIST       fanout,latency,connections,flood,cluster
-                         (fanout,latency,connections,flood: cluster only when named)
+  --recovery-consumers N consumers that leave and reconnect at once in the recovery run (2000)
+  --missed-entities M    entities published while they are away          (200)
+  --stayers K            consumers connected throughout, on whom live delivery is timed (200)
+  --recovery-rate D      entities per second published live during the recovery run (10)
+  --recovery-duration S  seconds of live publishing timed per phase, after 1 s of warm-up (5)
+  --scenarios LIST       fanout,latency,connections,flood,cluster,recovery
+                         (fanout,latency,connections,flood: cluster and recovery only when named)
   --targets LIST         gateway,ws,socketio (not used by cluster)       (all)
   --redis-url URL        the Redis of the cluster scenario               (redis://127.0.0.1:6379)
   --profile              CPU-profile every server; summaries in the JSON
@@ -48,7 +53,26 @@ INSTANCE_ID and port). In the two-instance setup the consumers are dealt
 alternately over both instances and every POST /entity goes to the first
 instance, so that half the deliveries cross from one instance to the other.
 Reported: deliveries/s and delivery p50/p99 of each setup, and the ratios
-two instances / one instance (targets: deliveries/s >= 0.8, p99 <= 1.3).`;
+two instances / one instance (targets: deliveries/s >= 0.8, p99 <= 1.3).
+
+The recovery scenario runs the gateway alone (ws and Socket.IO have no
+recovery). --stayers consumers connect and stay; --recovery-consumers others
+connect too. Each round has three phases, each --recovery-duration seconds of
+live publishing at --recovery-rate after a 1 s warm-up, timed on the stayers
+(publish -> receive): quiet (nobody leaves); plain (the others leave,
+--missed-entities entities are published, then at the end of the warm-up they
+all reconnect at once, without last_seq); recover (the same, each with the
+last seq it received as its last_seq header). They stay away at least 6 s,
+longer than the gateway keeps a token in memory, so that both storms read
+every token from the database; publishing goes on until the storm is over. plain and recover alternate in
+order from round to round. Reported: the storm's time from the first
+reconnect until every consumer is welcomed (plain) or has every entity it
+missed (recover), and recover / plain (target <= 1.5); the stayers' delivery
+p99 for entities sent during the recovery storm, and that / quiet p99 (target
+<= 1.5). Every reconnecting consumer checks the seqs it receives, the replay
+and the live stream after it: each must be the one after the last; consumers
+refused, lost, not recovered or owed too little, and frames out of place,
+are counted as errors.`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -63,6 +87,11 @@ const { values: flags } = parseArgs({
     'flood-sources': { type: 'string', default: '1' },
     rounds: { type: 'string', default: '3' },
     'connection-rounds': { type: 'string', default: '1' },
+    'recovery-consumers': { type: 'string', default: '2000' },
+    'missed-entities': { type: 'string', default: '200' },
+    stayers: { type: 'string', default: '200' },
+    'recovery-rate': { type: 'string', default: '10' },
+    'recovery-duration': { type: 'string', default: '5' },
     scenarios: { type: 'string', default: 'fanout,latency,connections,flood' },
     targets: { type: 'string', default: TARGETS.join(',') },
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
@@ -77,7 +106,7 @@ if (flags.help) {
 
 /** Scenarios that compare the gateway with the reference servers; `cluster` compares the gateway with itself. */
 const TARGET_SCENARIOS = ['fanout', 'latency', 'connections', 'flood'] as const;
-type Scenario = (typeof TARGET_SCENARIOS)[number] | 'cluster';
+type Scenario = (typeof TARGET_SCENARIOS)[number] | 'cluster' | 'recovery';
 /** The cluster scenario's two setups: one instance without Redis, two instances over Redis. */
 const CLUSTER_SETUPS = ['one', 'two'] as const;
 type ClusterSetup = (typeof CLUSTER_SETUPS)[number];
@@ -93,17 +122,30 @@ const settings = {
   floodSources: Number(flags['flood-sources']),
   rounds: Number(flags.rounds),
   connectionRounds: Number(flags['connection-rounds']),
+  recoveryConsumers: Number(flags['recovery-consumers']),
+  missedEntities: Number(flags['missed-entities']),
+  stayers: Number(flags.stayers),
+  recoveryRate: Number(flags['recovery-rate']),
+  recoveryDurationMs: Number(flags['recovery-duration']) * 1_000,
   scenarios: flags.scenarios.split(',') as Scenario[],
   targets: flags.targets.split(',') as TargetName[],
   redisUrl: flags['redis-url'],
   profile: flags.profile,
 };
-const unknown = settings.scenarios.filter((scenario) => ![...TARGET_SCENARIOS, 'cluster'].includes(scenario));
+const unknown = settings.scenarios.filter((scenario) => ![...TARGET_SCENARIOS, 'cluster', 'recovery'].includes(scenario));
 if (unknown.length > 0) {
   console.error(`unknown scenario(s): ${unknown.join(', ')}; see --help`);
   process.exit(2);
 }
 const WARMUP_CONSUMERS = 50;
+/**
+ * How long the recovery scenario's consumers stay away, at least, from their
+ * last handshake to the storm: longer than the gateway keeps an accepted token
+ * in memory (5 s), so that both storms, plain and recovering, read every token
+ * from the database, as a storm after an outage does, and neither is favoured.
+ */
+const RECOVERY_AWAY_MS = 6_000;
+const RECOVERY_WARMUP_MS = 1_000;
 const FANOUT_IN_FLIGHT = 32;
 
 const databaseUrl = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL) : undefined;
@@ -180,12 +222,13 @@ interface Runs {
   >;
   flood: Record<string, Array<{ connect: ConnectReport; latency: LatencyReport; flood: FloodReport; crashed: boolean }>>;
   cluster: Record<ClusterSetup, Array<{ fanoutConnect: ConnectReport; fanout: FanoutReport; latencyConnect: ConnectReport; latency: LatencyReport }>>;
+  recovery: Array<{ quiet: RecoveryPhaseReport; plain: RecoveryPhaseReport; recover: RecoveryPhaseReport; away: RecoveryAwayReport[] }>;
 }
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const loadBefore = loadavg();
-  const runs: Runs = { fanout: {}, latency: {}, connections: {}, flood: {}, cluster: { one: [], two: [] } };
+  const runs: Runs = { fanout: {}, latency: {}, connections: {}, flood: {}, cluster: { one: [], two: [] }, recovery: [] };
   const profiles: Record<string, unknown> = {};
   for (const target of settings.targets) for (const scenario of TARGET_SCENARIOS) runs[scenario][target] = [];
 
@@ -196,7 +239,8 @@ async function main(): Promise<void> {
     (has('latency') || has('flood') ? settings.rounds * settings.consumers : 0) +
     (has('flood') ? settings.rounds * settings.consumers : 0) +
     (has('connections') ? settings.connectionRounds * (settings.idleConsumers + WARMUP_CONSUMERS) : 0) +
-    (has('cluster') ? settings.rounds * CLUSTER_SETUPS.length * 2 * settings.consumers : 0);
+    (has('cluster') ? settings.rounds * CLUSTER_SETUPS.length * 2 * settings.consumers : 0) +
+    (has('recovery') ? settings.stayers + settings.recoveryConsumers : 0);
   // the cluster instances' keys, all under a prefix of the run's own, deleted at the end
   const redisKeyPrefix = `push-gateway-bench:${runTag}:`;
   if (has('cluster')) {
@@ -426,6 +470,74 @@ async function main(): Promise<void> {
       }
       for (const target of [...setups.one, ...setups.two]) await target.stop();
     }
+
+    if (has('recovery')) {
+      const target = await startTarget('gateway', 'recovery');
+      // the same consumers every round: the stayers stay, the others leave and come back
+      const stayersFrom = pool.take(settings.stayers);
+      const stormFrom = pool.take(settings.recoveryConsumers);
+      log(
+        `recovery: ${settings.recoveryConsumers} consumers leave, ${settings.missedEntities} entities are published, they all reconnect at once ` +
+          `(plain, or with last_seq); ${settings.stayers} stay connected, timed at ${settings.recoveryRate} entities/s`,
+      );
+      let lastHandshakesAt = 0;
+      const phase = async (mode: RecoveryPhaseReport['mode'], pass: number, awayHighestSeq: number) => {
+        if (mode !== 'quiet') await sleep(lastHandshakesAt + RECOVERY_AWAY_MS - RECOVERY_WARMUP_MS - Date.now());
+        const report = await profiled([target], `recovery-${pass}-${mode}`, () =>
+          load.send<RecoveryPhaseReport>({
+            cmd: 'recovery-phase',
+            mode,
+            entitiesPerSecond: settings.recoveryRate,
+            warmupMs: RECOVERY_WARMUP_MS,
+            durationMs: settings.recoveryDurationMs,
+            idPrefix: `${runTag}-r${pass}-${mode}`,
+            entityBytes: settings.entityBytes,
+            awayHighestSeq,
+          }),
+        );
+        if (mode !== 'quiet') lastHandshakesAt = Date.now();
+        return report;
+      };
+      for (let pass = 0; pass < settings.rounds; pass++) {
+        await load.send({
+          cmd: 'recovery-connect',
+          endpoint: target.endpoint,
+          path: target.path,
+          stayersFrom,
+          stayers: settings.stayers,
+          stormFrom,
+          consumers: settings.recoveryConsumers,
+          concurrency: settings.connectConcurrency,
+        });
+        lastHandshakesAt = Date.now();
+        await target.settle(60_000, settings.stayers + settings.recoveryConsumers);
+        const quiet = await phase('quiet', pass, 0);
+        log(`recovery quiet: ${recoveryLiveSummary(quiet)}`);
+        const result: Partial<Record<'plain' | 'recover', RecoveryPhaseReport>> = {};
+        const away: RecoveryAwayReport[] = [];
+        for (const mode of alternate(['plain', 'recover'] as const, pass)) {
+          await load.send({ cmd: 'recovery-leave' });
+          await target.settle(60_000, settings.stayers);
+          const published = await load.send<RecoveryAwayReport>({
+            cmd: 'recovery-away',
+            entities: settings.missedEntities,
+            inFlight: FANOUT_IN_FLIGHT,
+            idPrefix: `${runTag}-r${pass}-${mode}-away`,
+            entityBytes: settings.entityBytes,
+          });
+          away.push(published);
+          if (published.accepted < published.entities) log(`recovery: ${published.entities - published.accepted} entities refused while away`);
+          result[mode] = await phase(mode, pass, published.highestSeq);
+          log(`recovery ${mode}: ${recoveryStormSummary(result[mode])}; live: ${recoveryLiveSummary(result[mode])}`);
+        }
+        runs.recovery.push({ quiet, plain: result.plain!, recover: result.recover!, away });
+        await load.send({ cmd: 'recovery-leave' });
+        await target.settle(60_000, settings.stayers);
+        if (!target.alive) throw new Error(`the gateway exited during the recovery scenario; see ${runDir}/recovery.log`);
+      }
+      await load.send({ cmd: 'recovery-end' });
+      await target.stop();
+    }
   } finally {
     // a run that failed half-way leaves no server behind
     for (const target of started) await target.stop();
@@ -444,6 +556,7 @@ async function main(): Promise<void> {
 
   const summary = summarise(runs, mail.subjects);
   const clusterSummary = summariseCluster(runs.cluster);
+  const recoverySummary = summariseRecovery(runs.recovery);
   const loadAverage = { before: loadBefore.map((value) => round(value)), after: loadavg().map((value) => round(value)) };
   const report = {
     run: runTag,
@@ -456,6 +569,7 @@ async function main(): Promise<void> {
     durationSeconds: round((Date.now() - startedAt) / 1_000, 0),
     summary,
     clusterSummary,
+    recoverySummary,
     mails: mail.subjects,
     profiles,
     runs,
@@ -471,6 +585,13 @@ async function main(): Promise<void> {
         `against one instance without Redis, both on the same Postgres`,
     );
     printClusterTable(clusterSummary);
+  }
+  if (recoverySummary.length > 0) {
+    console.log(
+      `\nrecovery: ${settings.recoveryConsumers} consumers leave, ${settings.missedEntities} entities are published, they all reconnect at once; ` +
+        `${settings.stayers} others stay connected, timed at ${settings.recoveryRate} entities/s. baseline: plain reconnect (storm), no storm (live)`,
+    );
+    printRecoveryTable(recoverySummary);
   }
   console.log(`\nraw figures: ${file}`);
 }
@@ -638,6 +759,107 @@ function summariseCluster(runs: Runs['cluster']): ClusterRow[] {
     row('connect p99 ms (latency runs)', (run) => run.latencyConnect.connectMs.p99),
     row('entities refused (not 202), per round', (run) => run.fanout.entities - run.fanout.accepted + (run.latency.sent - run.latency.accepted), { digits: 0 }),
   ];
+}
+
+function recoveryStormSummary(report: RecoveryPhaseReport): string {
+  const storm = report.storm!;
+  const failures = Object.entries(storm.failures);
+  return (
+    `${storm.caughtUp}/${storm.consumers} caught up` +
+    (storm.caughtUp === storm.consumers ? ` in ${round(storm.elapsedMs, 0)} ms` : '') +
+    (storm.missed && storm.caughtUp > 0 ? `, missed ${storm.missed.min}..${storm.missed.max} each` : '') +
+    (failures.length > 0 ? `; FAILED ${JSON.stringify(storm.failures)}` : '') +
+    (storm.mismatchedFrames > 0
+      ? `; ${storm.mismatchedFrames} frames out of place at ${storm.consumersWithMismatches} consumers, e.g. ${storm.firstMismatches[0]}`
+      : '')
+  );
+}
+
+function recoveryLiveSummary(report: RecoveryPhaseReport): string {
+  const { live } = report;
+  return (
+    `p50 ${round(live.latencyMs.p50)} ms, p99 ${round(live.latencyMs.p99)} ms; during the storm p99 ${round(live.duringStormMs.p99)} ms (${live.duringStormMs.count} deliveries)` +
+    (live.delivered < live.expected ? `; ${live.expected - live.delivered} deliveries missing` : '') +
+    (live.accepted < live.sent ? `; ${live.sent - live.accepted} entities refused` : '')
+  );
+}
+
+interface RecoveryRow {
+  readonly metric: string;
+  readonly baseline?: number;
+  readonly measured: number;
+  readonly target?: string;
+  readonly met?: boolean;
+  readonly digits?: number;
+}
+
+/** Medians over the rounds (errors: totals), and the ratios measured / baseline. */
+function summariseRecovery(runs: Runs['recovery']): RecoveryRow[] {
+  if (runs.length === 0) return [];
+  type Run = Runs['recovery'][number];
+  const mid = (pick: (run: Run) => number) => median(runs.map(pick));
+  const sum = (pick: (run: Run) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  const failed = (report: RecoveryPhaseReport) => Object.values(report.storm!.failures).reduce((total, count) => total + count, 0);
+  const missing = (report: RecoveryPhaseReport) => report.live.expected - report.live.delivered;
+  const recoverErrors = sum((run) => failed(run.recover) + run.recover.storm!.mismatchedFrames);
+  const plainErrors = sum((run) => failed(run.plain) + run.plain.storm!.mismatchedFrames);
+  const liveMissing = sum((run) => missing(run.quiet) + missing(run.plain) + missing(run.recover));
+  const stormPlain = mid((run) => run.plain.storm!.elapsedMs);
+  const stormRecover = mid((run) => run.recover.storm!.elapsedMs);
+  const p99Quiet = mid((run) => run.quiet.live.latencyMs.p99);
+  const p99Recover = mid((run) => run.recover.live.duringStormMs.p99);
+  const live = `${settings.stayers} connected consumers at ${settings.recoveryRate}/s`;
+  return [
+    {
+      metric: `storm ms until all caught up (${settings.recoveryConsumers} consumers, ${settings.missedEntities}+ missed): plain -> recovery`,
+      baseline: stormPlain,
+      measured: stormRecover,
+      digits: 0,
+      target: 'recovery/plain <= 1.5, no errors',
+      met: stormRecover / stormPlain <= 1.5 && recoverErrors === 0,
+    },
+    { metric: 'entities replayed per consumer (median)', measured: mid((run) => run.recover.storm!.missed?.median ?? Number.NaN), digits: 0 },
+    {
+      metric: 'consumers failed (refused, lost, not recovered, timed out), total',
+      baseline: sum((run) => failed(run.plain)),
+      measured: sum((run) => failed(run.recover)),
+      digits: 0,
+    },
+    {
+      metric: 'frames out of seq order (missing, repeated), total',
+      baseline: sum((run) => run.plain.storm!.mismatchedFrames),
+      measured: sum((run) => run.recover.storm!.mismatchedFrames),
+      digits: 0,
+    },
+    {
+      metric: `live p50 ms (${live}): no storm -> recovery storm`,
+      baseline: mid((run) => run.quiet.live.latencyMs.p50),
+      measured: mid((run) => run.recover.live.duringStormMs.p50),
+    },
+    {
+      metric: `live p99 ms (${live}): no storm -> recovery storm`,
+      baseline: p99Quiet,
+      measured: p99Recover,
+      target: 'storm/no storm <= 1.5',
+      met: p99Recover / p99Quiet <= 1.5 && liveMissing === 0,
+    },
+    { metric: 'live p99 ms: no storm -> plain reconnect storm', baseline: p99Quiet, measured: mid((run) => run.plain.live.duringStormMs.p99) },
+    { metric: 'live deliveries missing, total', measured: liveMissing, digits: 0 },
+    { metric: 'errors in plain reconnect storms, total', measured: plainErrors, digits: 0 },
+  ];
+}
+
+function printRecoveryTable(rows: RecoveryRow[]): void {
+  const header = ['metric (median of rounds)', 'baseline', 'measured', 'ratio', 'target', 'met'];
+  const lines = rows.map((row) => [
+    row.metric,
+    formatFigure(row.baseline, row.digits),
+    formatFigure(row.measured, row.digits),
+    row.baseline === undefined ? '-' : formatFigure(row.measured / row.baseline),
+    row.target ?? '',
+    row.met === undefined ? '' : row.met ? 'yes' : 'NO',
+  ]);
+  printMarkdown(header, lines, [0, 4]);
 }
 
 const formatFigure = (value: number | undefined, digits = 2) =>

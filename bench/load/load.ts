@@ -4,6 +4,7 @@ import { distribution } from '../lib/stats.js';
 import type { FloodReport, FloodSettings } from './flood-worker.js';
 import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply } from './protocol.js';
 import { entityBody, padFor, Publisher } from './publisher.js';
+import { handleRecovery } from './recovery.js';
 import { type ConsumerEvents, consumerAddress, type Credentials, type Endpoint, RawConsumer } from './raw-consumer.js';
 
 /**
@@ -272,6 +273,12 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
         return { ok: true, result: startFlood(command) };
       case 'flood-stop':
         return { ok: true, result: await stopFlood() };
+      case 'recovery-connect':
+      case 'recovery-leave':
+      case 'recovery-away':
+      case 'recovery-phase':
+      case 'recovery-end':
+        return { ok: true, result: await handleRecovery(command, credentials) };
       case 'exit':
         setImmediate(() => process.exit(0));
         return { ok: true, result: null };

@@ -35,7 +35,83 @@ export type LoadCommand =
       readonly knownCount: number;
     }
   | { readonly cmd: 'flood-stop' }
+  | RecoveryCommand
   | { readonly cmd: 'exit' };
+
+/** The recovery scenario's commands (bench/load/recovery.ts). */
+export type RecoveryCommand =
+  | {
+      /** Connects the stayers (once) and the storm consumers (plainly), at most `concurrency` handshakes in flight. */
+      readonly cmd: 'recovery-connect';
+      readonly endpoint: Endpoint;
+      readonly path: string;
+      readonly stayersFrom: number;
+      readonly stayers: number;
+      readonly stormFrom: number;
+      readonly consumers: number;
+      readonly concurrency: number;
+    }
+  /** The storm consumers disconnect, each remembering the last seq it received. */
+  | { readonly cmd: 'recovery-leave' }
+  /** Entities published while the storm consumers are away. */
+  | { readonly cmd: 'recovery-away'; readonly entities: number; readonly inFlight: number; readonly idPrefix: string; readonly entityBytes: number }
+  | {
+      /** Live publishing measured on the stayers; at the end of the warm-up the storm consumers reconnect (`plain`, `recover`) or not (`quiet`). */
+      readonly cmd: 'recovery-phase';
+      readonly mode: 'quiet' | 'plain' | 'recover';
+      readonly entitiesPerSecond: number;
+      readonly warmupMs: number;
+      readonly durationMs: number;
+      readonly idPrefix: string;
+      readonly entityBytes: number;
+      /** The highest seq published while the storm consumers were away: a recovering consumer must be owed up to it at least. */
+      readonly awayHighestSeq: number;
+    }
+  | { readonly cmd: 'recovery-end' };
+
+/** What `recovery-connect` answers: the stayers and storm consumers connected. */
+export interface RecoveryReply {
+  readonly stayers: number;
+  readonly storm: number;
+}
+
+export interface RecoveryAwayReport {
+  readonly entities: number;
+  readonly accepted: number;
+  readonly publishErrors: Record<string, number>;
+  /** The highest seq the stayers received among these entities. */
+  readonly highestSeq: number;
+  readonly stayersReceived: number;
+  readonly stayersExpected: number;
+}
+
+export interface RecoveryPhaseReport {
+  readonly mode: 'quiet' | 'plain' | 'recover';
+  readonly stayers: number;
+  readonly live: {
+    readonly sent: number;
+    readonly accepted: number;
+    readonly expected: number;
+    readonly delivered: number;
+    /** Publish → receive on the stayers, entities sent after the warm-up. */
+    readonly latencyMs: Distribution;
+    /** The same, entities sent from the storm's start until its last consumer was caught up (after the warm-up when quiet). */
+    readonly duringStormMs: Distribution;
+  };
+  readonly storm?: {
+    readonly consumers: number;
+    /** From the first reconnect until the last consumer was caught up; NaN when some never were. */
+    readonly elapsedMs: number;
+    readonly caughtUp: number;
+    /** Consumers that were refused, lost, not recovered, owed too little, or timed out, by reason. */
+    readonly failures: Record<string, number>;
+    /** The `missed` of the recovered welcomes. */
+    readonly missed?: { readonly min: number; readonly median: number; readonly max: number };
+    readonly consumersWithMismatches: number;
+    readonly mismatchedFrames: number;
+    readonly firstMismatches: string[];
+  };
+}
 
 export interface ConnectReport {
   readonly requested: number;
@@ -74,5 +150,9 @@ export interface LatencyReport {
 }
 
 export type LoadReply =
-  | { readonly ok: true; readonly result: ConnectReport | FanoutReport | LatencyReport | FloodReport | { closed: number } | null }
+  | {
+      readonly ok: true;
+      readonly result:
+        ConnectReport | FanoutReport | LatencyReport | FloodReport | RecoveryAwayReport | RecoveryPhaseReport | RecoveryReply | { closed: number } | null;
+    }
   | { readonly ok: false; readonly error: string };

@@ -30,14 +30,18 @@ export interface ConsumerEvents {
   welcomed(consumer: RawConsumer): void;
   /** The handshake failed (`status` 0: no HTTP answer at all). */
   refused(consumer: RawConsumer, status: number): void;
-  /** One entity frame; `sentAt` is the publisher's `performance.now()` read from the frame, NaN if absent. */
-  entity(consumer: RawConsumer, sentAt: number): void;
+  /**
+   * One entity frame; `sentAt` is the publisher's `performance.now()` read from the frame, NaN if absent;
+   * `seq` is the frame's seq when the consumer tracks seqs (`trackSeq`), else NaN.
+   */
+  entity(consumer: RawConsumer, sentAt: number, seq: number): void;
   /** A welcomed consumer's connection ended without this side closing it. */
   lost(consumer: RawConsumer): void;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 const T_FIELD = Buffer.from('"t":');
+const SEQ_FIELD = Buffer.from('"seq":');
 const PLAIN_PREFIX = Buffer.from('{"type":"');
 const SIO_EVENT_PREFIX = Buffer.from('42["');
 
@@ -47,17 +51,17 @@ const OP_CLOSE = 0x8;
 const OP_PING = 0x9;
 
 /**
- * Reads the number after `"t":` without decoding the frame; NaN when absent.
- * Digits are read as an integer and divided once, which rounds exactly as
- * `Number("…")` does, so the value can serve as a key.
+ * Reads the number after `field` (`"t":`, `"seq":`) without decoding the frame;
+ * NaN when absent. Digits are read as an integer and divided once, which rounds
+ * exactly as `Number("…")` does, so the value can serve as a key.
  */
-function readSentAt(frame: Buffer, start: number, end: number): number {
-  const at = frame.indexOf(T_FIELD, start);
+function readNumber(field: Buffer, frame: Buffer, start: number, end: number): number {
+  const at = frame.indexOf(field, start);
   if (at < 0 || at >= end) return Number.NaN;
   let digits = 0;
   let scale = 1;
   let fraction = false;
-  for (let i = at + T_FIELD.length; i < end; i++) {
+  for (let i = at + field.length; i < end; i++) {
     const c = frame[i];
     if (c === 0x2e) fraction = true;
     else if (c >= 0x30 && c <= 0x39) {
@@ -70,6 +74,23 @@ function readSentAt(frame: Buffer, start: number, end: number): number {
 
 function startsWith(frame: Buffer, start: number, end: number, prefix: Buffer): boolean {
   return end - start > prefix.length && frame.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0;
+}
+
+/** What a consumer that takes part in recovery does beyond the plain contract. */
+export interface ConsumerOptions {
+  /** Sent as the `last_seq` header: the consumer asks for what it missed after this seq. */
+  readonly lastSeq?: number;
+  /** Reads the seq of every entity frame and keeps the welcome frame (decoded), for checking what arrives. */
+  readonly trackSeq?: boolean;
+}
+
+/** The welcome frame's fields that recovery is judged by. */
+export interface Welcome {
+  readonly last_seq?: number;
+  readonly epoch?: string;
+  readonly recovered?: boolean;
+  readonly missed?: number;
+  readonly reason?: string;
 }
 
 /**
@@ -86,6 +107,10 @@ export class RawConsumer {
   status = 0;
   entities = 0;
   open = false;
+  /** The code of the socket's error, if it had one (ECONNRESET, ...). */
+  error: string | undefined;
+  /** The welcome frame, decoded, when the consumer tracks seqs. */
+  welcome: Welcome | undefined;
   private closedByUs = false;
   private handshake: Buffer | null = Buffer.alloc(0);
   private carry: Buffer | null = null;
@@ -96,9 +121,12 @@ export class RawConsumer {
     private readonly events: ConsumerEvents,
     path: string,
     localAddress: string,
+    private readonly options: ConsumerOptions = {},
   ) {
     this.socket = connect({ host: endpoint.host, port: endpoint.port, localAddress, noDelay: true });
-    this.socket.on('error', () => undefined);
+    this.socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.error = error.code ?? error.message;
+    });
     this.socket.on('close', () => {
       this.open = false;
       if (this.closedByUs) return;
@@ -110,7 +138,9 @@ export class RawConsumer {
     this.socket.write(
       `GET ${target} HTTP/1.1\r\nHost: ${endpoint.host}:${endpoint.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-        `client_id: ${credentials.clientId}\r\nAuthorization: Bearer ${credentials.token}\r\n\r\n`,
+        `client_id: ${credentials.clientId}\r\nAuthorization: Bearer ${credentials.token}\r\n` +
+        (options.lastSeq === undefined ? '' : `last_seq: ${options.lastSeq}\r\n`) +
+        '\r\n',
     );
   }
 
@@ -181,14 +211,14 @@ export class RawConsumer {
       if (!startsWith(frame, start, end, PLAIN_PREFIX)) return;
       const kind = frame[start + PLAIN_PREFIX.length];
       if (kind === 0x65 /* e */) this.onEntity(frame, start, end);
-      else if (kind === 0x77 /* w */) this.onWelcome();
+      else if (kind === 0x77 /* w */) this.onWelcome(frame, start, end);
       return;
     }
     // engine.io: 0 open, 2 ping, 4 message; Socket.IO inside: 0 connect, 2 event
     if (startsWith(frame, start, end, SIO_EVENT_PREFIX)) {
       const kind = frame[start + SIO_EVENT_PREFIX.length];
       if (kind === 0x65 /* e */) this.onEntity(frame, start, end);
-      else if (kind === 0x77 /* w */) this.onWelcome();
+      else if (kind === 0x77 /* w */) this.onWelcome(frame, start, end);
     } else if (end - start === 1 && frame[start] === 0x32 /* 2: ping */) {
       this.send(OP_TEXT, Buffer.from('3'));
     } else if (frame[start] === 0x30 /* 0: open */) {
@@ -196,15 +226,17 @@ export class RawConsumer {
     }
   }
 
-  private onWelcome(): void {
+  private onWelcome(frame: Buffer, start: number, end: number): void {
     if (!Number.isNaN(this.welcomedAt)) return;
     this.welcomedAt = performance.now();
+    if (this.options.trackSeq && this.endpoint.dialect === 'plain') this.welcome = JSON.parse(frame.toString('utf8', start, end)) as Welcome;
     this.events.welcomed(this);
   }
 
   private onEntity(frame: Buffer, start: number, end: number): void {
     this.entities++;
-    this.events.entity(this, readSentAt(frame, start, end));
+    const seq = this.options.trackSeq ? readNumber(SEQ_FIELD, frame, start, end) : Number.NaN;
+    this.events.entity(this, readNumber(T_FIELD, frame, start, end), seq);
   }
 
   /** Clients must mask what they send; these frames are tiny and rare. */
