@@ -210,6 +210,7 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
     let removed = 0;
     for (;;) {
       const result = await this.store.prune(before, this.settings.maxEntities, PRUNE_CHUNK);
+      if (!Number.isSafeInteger(result.removed) || typeof result.state.epoch !== 'string') throw new Error('the prune answered no state');
       removed += result.removed;
       this.epochValue = result.state.epoch;
       this.prunedThrough = result.state.prunedThrough;
