@@ -5,8 +5,8 @@ import type { Redis } from 'ioredis';
 import { AlertService } from '@app/alerting';
 import { CLOCK, type Clock, sleep, type TimerHandle } from '@app/platform';
 import { experienceConfig } from '../config/experience.config.js';
-import type { StoredEntity } from '../history/history-entry.js';
-import { EntityHistory } from '../history/entity-history.service.js';
+import type { HistoryEntry, StoredEntity } from '../history/history-entry.js';
+import { EntityHistory, type StreamTail } from '../history/entity-history.service.js';
 import { entityFrameAround } from '../protocol/index.js';
 import { EntityBroker, type Publication, type PublicationOutcome } from '../publishing/entity-broker.js';
 import { EntityFanout } from '../publishing/entity-fanout.js';
@@ -58,7 +58,7 @@ interface StreamCommands {
  * stream and reaches consumers live regardless.
  */
 @Injectable()
-export class RedisEntityBroker extends EntityBroker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RedisEntityBroker extends EntityBroker implements OnApplicationBootstrap, BeforeApplicationShutdown, StreamTail {
   private readonly logger = new Logger(RedisEntityBroker.name);
   private readonly keys: StreamKeys;
   private readonly commands: Redis & StreamCommands;
@@ -170,7 +170,27 @@ export class RedisEntityBroker extends EntityBroker implements OnApplicationBoot
     }
   }
 
+  /**
+   * The stream's newest entries of (after, upTo], and from where it holds
+   * them all. Trimming only ever takes the oldest entries, so every entry
+   * from the stream's first one (looked at after the read) up is in what was
+   * read, and so is everything from the oldest entry read up when the read
+   * stopped at its limit.
+   */
+  async read(after: number, upTo: number): Promise<{ readonly from: number; readonly entries: HistoryEntry[] }> {
+    if (!this.redis.isReachable || upTo <= after) return { from: upTo, entries: [] };
+    // the stream is trimmed approximately: it may run a little over its length
+    const limit = this.config.cluster!.streamLength * 2;
+    const newestFirst = await this.commands.xrevrangeBuffer(this.keys.stream, `${upTo}-0`, `${after + 1}-0`, 'COUNT', limit);
+    const [first] = await this.commands.xrangeBuffer(this.keys.stream, '-', '+', 'COUNT', 1);
+    const entries = parseEntries(newestFirst).reverse();
+    let from = first ? seqOfEntryId(first[0].toString()) - 1 : upTo;
+    if (newestFirst.length >= limit) from = Math.max(from, entries[0].seq - 1);
+    return { from: Math.max(from, after), entries };
+  }
+
   async onApplicationBootstrap(): Promise<void> {
+    this.history.useTail(this);
     // numbering goes on above what this deployment ever handed out, even if Redis comes up empty
     const [counted, newest] = await Promise.all([this.log.highestSeq(), this.history.newest()]);
     this.checkpointed = counted;

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { ConfigType } from '@nestjs/config';
 import { CLOCK, type Clock, type TimerHandle } from '@app/platform';
 import { experienceConfig, type HistorySettings } from '../config/experience.config.js';
-import type { HistoryEntry, StoredEntity } from './history-entry.js';
+import { entitles, type HistoryEntry, type StoredEntity } from './history-entry.js';
 import { EpochChangedError, HistoryExpiredError, RecoveryInterruptedError, type UnrecoverableReason } from './history.errors.js';
 import { HistoryStore } from './history-store.js';
 import { RecentEntities } from './recent-entities.js';
@@ -11,6 +11,21 @@ import { RecentEntities } from './recent-entities.js';
 const REPLAY_PAGE = 500;
 /** Entries pruned per statement, so that no prune holds a long transaction. */
 const PRUNE_CHUNK = 10_000;
+
+/**
+ * A shared tail of the stream, where a broker has one (the cluster's Redis
+ * stream): read for a range this instance's memory no longer holds, before
+ * the database, where the records of the newest entities published on other
+ * instances may still be on their way.
+ */
+export interface StreamTail {
+  /**
+   * The entries of (after, upTo] the tail holds, in `seq` order, and from
+   * where it holds them all: every entry above `from` is there; entries at
+   * or below it are for the database.
+   */
+  read(after: number, upTo: number): Promise<{ readonly from: number; readonly entries: HistoryEntry[] }>;
+}
 
 /** Where a consumer says it stopped. */
 export interface RecoveryRequest {
@@ -53,9 +68,12 @@ export interface HistoryPage {
  * Brokers write to it (record before answering the publisher; delivered as
  * they fan out) and tell it where the stream stands when they start; sessions
  * and `GET /entities` read from it. The order argument: an instance delivers
- * in `seq` order and records an entity before delivering it, so everything at
- * or below the `seq` it last delivered is readable here, and everything above
- * reaches a socket live, after it started holding.
+ * in `seq` order, so everything above the `seq` it last delivered reaches a
+ * socket live, after it started holding; everything at or below it is in
+ * memory, or in the broker's tail, or else in the database. Alone, an
+ * instance records an entity before delivering it; in a cluster, the tail
+ * (the Redis stream) holds the newest entities whatever became of their
+ * records, so the database is read only for entities older than the tail.
  */
 @Injectable()
 export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -68,6 +86,7 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
   private prunedThrough = 0;
   private pruneTimer?: TimerHandle;
   private stopped = false;
+  private tail?: StreamTail;
 
   constructor(
     private readonly store: HistoryStore,
@@ -123,6 +142,11 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
     this.recent.start(newest, upTo);
   }
 
+  /** The broker's shared tail of the stream, read before the database (see StreamTail). */
+  useTail(tail: StreamTail): void {
+    this.tail = tail;
+  }
+
   /** Stores entities before (local) or as (cluster) they are delivered. */
   record(entities: readonly StoredEntity[]): Promise<void> {
     return this.store.append(entities);
@@ -155,15 +179,20 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
     const groups = new Set(request.groups);
     const coveredFrom = Math.min(this.recent.coveredFrom, upTo);
     const inMemory = this.recent.range(Math.max(after, coveredFrom), upTo, groups);
-    const cap = this.settings.maxRecovery + 1 - inMemory.length;
-    const inDatabase = after < coveredFrom && cap > 0 ? await this.store.count({ after, upTo: coveredFrom, groups: request.groups }, cap) : 0;
-    const missed = inDatabase + inMemory.length;
+    // older than memory: the broker's tail, if it has one, then the database for what is older still
+    const tail = after < coveredFrom ? await this.readTail(after, coveredFrom, groups) : undefined;
+    const fromTail = tail?.entries ?? [];
+    const databaseUpTo = tail ? tail.from : coveredFrom;
+    const newer = [...fromTail, ...inMemory];
+    const cap = this.settings.maxRecovery + 1 - newer.length;
+    const inDatabase = after < databaseUpTo && cap > 0 ? await this.store.count({ after, upTo: databaseUpTo, groups: request.groups }, cap) : 0;
+    const missed = inDatabase + newer.length;
     if (missed > this.settings.maxRecovery) return { recovered: false, reason: 'too_many' };
     return {
       recovered: true,
       missed,
       floor: upTo,
-      replay: this.replay({ after, upTo: coveredFrom, groups: request.groups }, inDatabase, inMemory),
+      replay: this.replay({ after, upTo: databaseUpTo, groups: request.groups }, inDatabase, newer),
     };
   }
 
@@ -179,7 +208,12 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
     if (after >= upTo) return { entries: [], lastSeq: Math.max(upTo, after), nextSince: after, more: false };
     const coveredFrom = Math.min(this.recent.coveredFrom, upTo);
     const entries: HistoryEntry[] = [];
-    if (after < coveredFrom) entries.push(...(await this.store.read({ after, upTo: coveredFrom, groups }, limit + 1)));
+    if (after < coveredFrom) {
+      const tail = await this.readTail(after, coveredFrom, new Set(groups));
+      const databaseUpTo = tail ? tail.from : coveredFrom;
+      if (after < databaseUpTo) entries.push(...(await this.store.read({ after, upTo: databaseUpTo, groups }, limit + 1)));
+      if (tail && entries.length <= limit) entries.push(...tail.entries.slice(0, limit + 1 - entries.length));
+    }
     if (entries.length <= limit) {
       const inMemory = this.recent.range(Math.max(after, coveredFrom), upTo, new Set(groups));
       entries.push(...inMemory.slice(0, limit + 1 - entries.length));
@@ -187,6 +221,19 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
     const more = entries.length > limit;
     if (more) entries.length = limit;
     return { entries, lastSeq: upTo, nextSince: more ? entries[entries.length - 1].seq : upTo, more };
+  }
+
+  /** What the broker's tail holds of (after, upTo] for a consumer in `groups` (see StreamTail), if it has a tail and it answers. */
+  private async readTail(after: number, upTo: number, groups: ReadonlySet<string>): Promise<{ from: number; entries: HistoryEntry[] } | undefined> {
+    if (!this.tail) return undefined;
+    try {
+      const read = await this.tail.read(after, upTo);
+      const from = Math.min(Math.max(after, read.from), upTo);
+      return { from, entries: read.entries.filter((entry) => entry.seq > from && entry.seq <= upTo && entitles(entry, groups)) };
+    } catch (error) {
+      this.logger.warn(`could not read the stream's tail; reading the database instead: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   private async *replay(fromDatabase: { after: number; upTo: number; groups: readonly string[] }, counted: number, inMemory: readonly HistoryEntry[]) {
