@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { WebSocket } from 'ws';
 import { AlertService } from '@app/alerting';
 import { CLOCK, type Clock, type TimerHandle } from '@app/platform';
-import { FrameHold, RegisteredSocket, SocketRegistry } from '@app/socket-registry';
+import { FrameHold, type HeldFrame, RegisteredSocket, SocketRegistry } from '@app/socket-registry';
 import { ConsumerTokenService, LiveSocketService } from '@app/token-store';
 import type { ConfigType } from '@nestjs/config';
 import { experienceConfig } from '../config/experience.config.js';
@@ -80,6 +80,7 @@ const LISTEN_ONLY = violationsOn(CONSUMER_PATH, false);
 const CONNECTION_LOG_MS = 1_000;
 /** How long a new socket waits for the instance to find its place in the stream (the cluster's, at start) before it is asked to come back. */
 const HISTORY_READY_WAIT_MS = 5_000;
+const OVERFLOW_MESSAGE = 'live entities outgrew the hold during the replay; reconnect with the last seq received';
 
 /**
  * The life of one consumer connection after its handshake: registration with
@@ -177,31 +178,16 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
       if (recovery?.recovered) {
         this.metrics.recoveredEntities.inc(recovery.missed);
         for await (const page of recovery.replay) {
-          if (
-            !(await this.registry.writeFrames(
-              entry,
-              page.map((missed) => missed.frame),
-            ))
-          )
-            return;
+          const frames = page.map((missed) => missed.frame);
+          if (!(await this.registry.writeFrames(entry, frames))) return;
           floor = Math.max(floor, page[page.length - 1].seq);
-          if (hold.overflowed) {
-            return this.abortRecovery(
-              entry,
-              ConsumerErrorCode.RECOVERY_OVERFLOW,
-              'live entities outgrew the hold during the replay; reconnect with the last seq received',
-            );
-          }
+          if (hold.overflowed) return this.abortRecovery(entry, ConsumerErrorCode.RECOVERY_OVERFLOW, OVERFLOW_MESSAGE);
         }
       }
       // the hold goes in the same turn as its frames are written: nothing can slip between them
       const held = hold.take().filter((frame) => frame.seq === undefined || frame.seq > floor);
       entry.hold = undefined;
-      if (held.length > 0)
-        void this.registry.writeFrames(
-          entry,
-          held.map((frame) => frame.frame),
-        );
+      if (held.length > 0) void this.registry.writeFrames(entry, held.map(frameOf));
     } catch (error) {
       this.logger.warn(`could not welcome socket ${entry.id} of client ${consumer.clientId}: ${(error as Error).message}`);
       if (consumer.recovery) this.metrics.recoveries.inc({ outcome: 'failed' });
@@ -329,6 +315,10 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     await this.liveSockets.releaseAll();
     this.registry.close(consumerSockets(), CloseCode.SERVICE_RESTART, 'server restarting');
   }
+}
+
+function frameOf(held: HeldFrame): Buffer {
+  return held.frame;
 }
 
 /** What a trigger says of the socket it is about. */
