@@ -9,7 +9,7 @@ const DESCRIPTION = `The HTTP API of the push gateway's experience-api: the admi
 
 Every error answer has the JSON body \`{"error": <code>, "message": <text>}\`. Requests that Node's HTTP parser refuses before any route sees them get the same format: \`400\` (malformed HTTP request), \`408\` (the request took too long to arrive), \`413\` (chunk extensions too large) and \`431\` (request headers too large), each with \`Connection: close\`. An unknown route, or a known route asked with another method, is \`404 not_found\`.
 
-The consumer WebSocket \`/ws/publish\` is not an HTTP route: it is described by the AsyncAPI document of the protocol (docs/protocol.md).`;
+The consumer WebSocket \`/ws/publish\` is not an HTTP route: its protocol is described separately (AsyncAPI) and in docs/protocol.md; here only the answer to a plain HTTP request is.`;
 
 /** The OpenAPI document of experience-api, generated from its controllers and DTOs. */
 function document(app: INestApplication) {

@@ -3,9 +3,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Use
 import { DeliveryBus } from '@app/socket-registry';
 import { type ClientView, ClientService, LiveSocketService } from '@app/token-store';
 import { CloseCode, consumerSockets } from '../protocol/index.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
+import { ADMIN_API_DISABLED, ADMIN_REFUSALS, AdminTokenGuard } from './admin-token.guard.js';
 import { ClientIdPipe } from './client-id.pipe.js';
-import { ADMIN_TOKEN_SCHEME, ApiErrors, BODY_NOT_JSON, BODY_REFUSED, bodyTooLarge, CLUSTER_UNAVAILABLE, DATABASE_UNAVAILABLE } from '../http/api-docs.js';
+import { ADMIN_TOKEN_SCHEME, ApiErrors, BODY_NOT_JSON, BODY_REFUSED, bodyTooLarge, CLUSTER_UNAVAILABLE } from '../http/api-docs.js';
 import { ClientAnswer, ClientPageAnswer, ClientSecretAnswer, ClientWithSocketAnswer } from './client.answers.js';
 import { CreateClientDto, ListClientsQuery, RotateSecretDto, UpdateClientDto } from './client.dto.js';
 
@@ -20,14 +20,8 @@ function describeClient(client: ClientView): object {
   };
 }
 
-/** The answers every admin route may give before its own work (docs/api.md, "Admin API"). */
-export const ADMIN_REFUSALS = {
-  401: 'A missing or wrong admin token (`a valid admin token is required (Authorization: Bearer <ADMIN_TOKEN>)`).',
-  404: 'The admin API is disabled (`NODE_ENV=production` and no `ADMIN_TOKEN`): every admin route answers `Cannot find this route`, token or not.',
-  503: DATABASE_UNAVAILABLE,
-} as const;
 const ADMIN_BODY_REFUSALS = { 413: bodyTooLarge('64 KiB'), 415: BODY_NOT_JSON } as const;
-const UNKNOWN_CLIENT = `An unknown client (\`client "x" does not exist\`), or ${ADMIN_REFUSALS[404].replace('The admin API', 'the admin API')}`;
+const UNKNOWN_CLIENT = `An unknown client (\`client "x" does not exist\`), or ${ADMIN_API_DISABLED}`;
 const CLIENT_ID_PARAM = ApiParam({ name: 'client_id', description: 'The client’s id; one that breaks `^[A-Za-z0-9._-]{1,64}$` is a `400` before any query.' });
 
 const socketsOf = (clientId: string) => consumerSockets({ clientId });

@@ -6,8 +6,7 @@ import { OUTBOUND_SOCKET_ID_PATTERN } from '../outbound-sockets/outbound-socket.
 import { OutboundSocketNotFoundError } from '../outbound-sockets/outbound-socket.errors.js';
 import { OutboundSockets, type OutboundSocketView } from '../outbound-sockets/outbound-sockets.service.js';
 import { ADMIN_TOKEN_SCHEME, ApiErrors, BODY_NOT_JSON, BODY_REFUSED, bodyTooLarge } from '../http/api-docs.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
-import { ADMIN_REFUSALS } from './clients.controller.js';
+import { ADMIN_API_DISABLED, ADMIN_REFUSALS, AdminTokenGuard } from './admin-token.guard.js';
 import { OutboundSocketAnswer, OutboundSocketCreatedAnswer, OutboundSocketListAnswer } from './outbound-socket.answers.js';
 import { CreateOutboundSocketDto, readReconnect } from './outbound-socket.dto.js';
 
@@ -33,7 +32,7 @@ function describe(socket: OutboundSocketView): object {
   };
 }
 
-const NO_OUTBOUND_SOCKET = `No such outbound socket (\`no outbound socket <id>\`); or ${ADMIN_REFUSALS[404].replace('The admin API', 'the admin API')}`;
+const NO_OUTBOUND_SOCKET = `No such outbound socket (\`no outbound socket <id>\`); or ${ADMIN_API_DISABLED}`;
 const SOCKET_ID_PARAM = ApiParam({ name: 'socket_id', description: 'The outbound socket’s id; one outside `^[A-Za-z0-9._-]{1,64}$` is a `400`.' });
 
 function checkedId(socketId: string): string {

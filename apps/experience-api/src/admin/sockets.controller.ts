@@ -19,15 +19,14 @@ import { ClientService, GroupNotGrantedError } from '@app/token-store';
 import { OutboundSockets } from '../outbound-sockets/outbound-sockets.service.js';
 import { messageFrame } from '../protocol/index.js';
 import { ADMIN_TOKEN_SCHEME, ApiErrors, BODY_NOT_JSON, BODY_REFUSED, bodyTooLarge, CLUSTER_UNAVAILABLE } from '../http/api-docs.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
-import { ADMIN_REFUSALS } from './clients.controller.js';
+import { ADMIN_API_DISABLED, ADMIN_REFUSALS, AdminTokenGuard } from './admin-token.guard.js';
 import { BroadcastAnswer, ClosedAnswer, SocketAnswer, SocketGroupsAnswer, SocketPageAnswer } from './socket.answers.js';
 import { BroadcastDto, BulkCloseDto, CloseSocketDto, ListSocketsQuery, SendMessageDto, SocketGroupsDto } from './socket.dto.js';
 
 const DEFAULT_CLOSE_CODE = 1000;
 const DEFAULT_CLOSE_REASON = 'closed by an operator';
 const DEFAULT_PAGE_SIZE = 100;
-const NO_SOCKET = `No instance has a socket of that id (\`no socket <id>\`); or ${ADMIN_REFUSALS[404].replace('The admin API', 'the admin API')}`;
+const NO_SOCKET = `No instance has a socket of that id (\`no socket <id>\`); or ${ADMIN_API_DISABLED}`;
 const SOCKET_ID_PARAM = ApiParam({ name: 'socket_id', description: 'The socket’s id.' });
 const BODY_ERRORS = { 400: BODY_REFUSED, 413: bodyTooLarge('64 KiB'), 415: BODY_NOT_JSON } as const;
 

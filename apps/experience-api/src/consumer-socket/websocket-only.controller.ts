@@ -15,7 +15,7 @@ export class WebSocketOnlyController {
   @All(CONSUMER_PATH)
   @ApiOperation({
     summary: 'The consumer WebSocket: not an HTTP route',
-    description: `${CONSUMER_PATH} is where consumers connect with a WebSocket (an HTTP upgrade request). The WebSocket protocol is described by its AsyncAPI document (docs/protocol.md), not here: this entry only documents the answer to a plain HTTP request without an upgrade.`,
+    description: `${CONSUMER_PATH} is where consumers connect with a WebSocket (an HTTP upgrade request). Its WebSocket protocol is described separately (AsyncAPI) and in docs/protocol.md, not here: this entry only documents the answer to a plain HTTP request without an upgrade.`,
   })
   @ApiExtension('x-websocket', { protocol: 'docs/protocol.md', http: false })
   @ApiErrors({ 400: `Any plain HTTP request: \`${CONSUMER_PATH} is the WebSocket endpoint: connect with a WebSocket client (an HTTP upgrade request)\`.` })
