@@ -6,6 +6,7 @@ import type { ExperienceConfig } from './config/experience.config.js';
 import { ExperienceApiModule } from './experience-api.module.js';
 import { ConnectionShedding } from './websocket-transport/connection-shedding.js';
 import { GuardedWsAdapter } from './websocket-transport/guarded-ws.adapter.js';
+import { serveApiDocs } from './api-docs.js';
 import { ApiBodyPipe } from './http/api-body.pipe.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { type BodyLimit, jsonBody } from './http/json-body.js';
@@ -25,7 +26,8 @@ const BODY_LIMITS: readonly BodyLimit[] = [
 /**
  * Builds experience-api, ready to `listen`: HTTPS and WSS on one port when TLS
  * files are configured, the guarded WebSocket adapter, JSON bodies with a
- * limit per route, and one error format for every answer.
+ * limit per route, one error format for every answer, and the OpenAPI document and Swagger UI
+ * at `/docs` when API_DOCS is on.
  */
 export async function createExperienceApp(config: ExperienceConfig, logLevels?: LogLevel[]): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(ExperienceApiModule.forRoot(config), {
@@ -39,6 +41,7 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
   answerClientErrors(app.getHttpServer());
   app.get(ConnectionShedding).install(app.getHttpServer(), config.tls !== undefined);
   app.useWebSocketAdapter(new GuardedWsAdapter(app, { maxPayload: config.maxInboundFrameBytes, perMessageDeflate: false }));
+  if (config.apiDocs) serveApiDocs(app);
   // a stop that ran its shutdown hooks to the end exits 0 (1 if one of them threw)
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   return app;

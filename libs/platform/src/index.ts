@@ -7,6 +7,7 @@ export { resolveClientAddress } from './net/client-address.js';
 export { RateLimiter } from './net/rate-limiter.js';
 export { digestsEqual, randomCredential, secretsEqual, sha256 } from './crypto/secrets.js';
 export { readTlsFiles, type TlsFiles } from './config/tls-files.js';
+export { readApiDocs } from './config/api-docs.js';
 export { Grants } from './access/grants.js';
 export { AppLogger } from './logging/app-logger.js';
 export { levelsFrom, readLogSettings, type LogFormat, type LogLevelName, type LogSettings } from './logging/log-settings.js';

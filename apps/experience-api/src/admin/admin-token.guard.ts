@@ -3,6 +3,18 @@ import type { Request } from 'express';
 import { secretsEqual } from '@app/platform';
 import type { ConfigType } from '@nestjs/config';
 import { experienceConfig } from '../config/experience.config.js';
+import { DATABASE_UNAVAILABLE } from '../http/api-docs.js';
+
+/** What a `404` of an admin route may also mean, for the OpenAPI document. */
+export const ADMIN_API_DISABLED =
+  'the admin API is disabled (`NODE_ENV=production` and no `ADMIN_TOKEN`): every admin route answers `Cannot find this route`, token or not';
+
+/** The answers every admin route may give besides its own (docs/api.md, "Admin API"), for the OpenAPI document. */
+export const ADMIN_REFUSALS = {
+  401: 'A missing or wrong admin token (`a valid admin token is required (Authorization: Bearer <ADMIN_TOKEN>)`).',
+  404: `The ${ADMIN_API_DISABLED.slice('the '.length)}.`,
+  503: DATABASE_UNAVAILABLE,
+} as const;
 
 /**
  * `Authorization: Bearer $ADMIN_TOKEN`, compared in constant time. Without an

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsString, Matches, ValidateBy, type ValidationArguments } from 'class-validator';
 import { formatDuration, parseDuration } from '@app/platform';
 import { GROUP_PATTERN, MAX_GROUPS } from '@app/token-store';
@@ -107,8 +108,37 @@ function Checked(name: string, problemsOf: (value: unknown) => string[]): Proper
 
 const GROUPS_MESSAGE = (field: string) => `each of ${field} must match ${GROUP_PATTERN.source}`;
 
+const DELAY = {
+  oneOf: [{ type: 'string', example: '1s' }, { type: 'number' }],
+  nullable: true,
+};
+
+/** The shape of `reconnect`, for the OpenAPI document; readReconnect checks it. */
+class ReconnectPolicyBody {
+  @ApiPropertyOptional({
+    ...DELAY,
+    description: 'A duration (`"500ms"`, `"1s"`, `"5m"`, or a number of seconds) from `10ms` to `1h`; default `1s`. It doubles with each attempt.',
+  })
+  initial_delay?: string | number;
+
+  @ApiPropertyOptional({
+    ...DELAY,
+    description: 'A duration from `10ms` to `1h`, not shorter than `initial_delay`; default `30s` (or `initial_delay` when longer).',
+  })
+  max_delay?: string | number;
+
+  @ApiPropertyOptional({ description: 'A whole number from 0 to 1,000,000; default `10`.', type: 'integer', minimum: 0, maximum: MAX_ATTEMPTS, nullable: true })
+  attempts?: number;
+}
+
 /** The body of `POST /admin/outbound-sockets`. `null` for an optional field means "not given". */
 export class CreateOutboundSocketDto {
+  @ApiProperty({
+    description:
+      'A `ws://` or `wss://` URL of at most 2,048 characters, without credentials (`user:pass@`) and without a fragment. Its query string is kept and sent, but never logged.',
+    maxLength: MAX_URL_LENGTH,
+    example: 'wss://feed.example.com/prices',
+  })
   @Checked('isWebSocketUrl', (value) => {
     const problem = urlProblem(value);
     return problem ? [problem] : [];
@@ -116,28 +146,60 @@ export class CreateOutboundSocketDto {
   url: string;
 
   /** Sent with the upgrade request: stored, never logged, never shown. */
+  @ApiPropertyOptional({
+    description:
+      'Header names to string values, sent with the upgrade request: at most 32 headers, each value at most 4,096 printable ASCII characters, 8,192 bytes in all. `Host`, `Connection`, `Upgrade`, `Content-Length`, `Transfer-Encoding` and `Sec-WebSocket-*` are refused. Stored, never logged nor shown (answers show `"***"`).',
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: MAX_HEADER_VALUE_LENGTH },
+    maxProperties: MAX_HEADERS,
+    nullable: true,
+    example: { Authorization: 'Bearer feed-token' },
+  })
   @OptionalField()
   @Checked('isHeaders', headerProblems)
   headers?: Record<string, string>;
 
   /** A UUID when absent. */
+  @ApiPropertyOptional({
+    description: 'In use by no stored outbound socket and no socket open on the instance asked; absent: a UUID.',
+    pattern: OUTBOUND_SOCKET_ID_PATTERN.source,
+    nullable: true,
+    example: 'prices-feed',
+  })
   @OptionalField()
   @IsString()
   @Matches(OUTBOUND_SOCKET_ID_PATTERN, { message: `socket_id must match ${OUTBOUND_SOCKET_ID_PATTERN.source}` })
   socket_id?: string;
 
   /** The groups the socket is in, so that a broadcast to them reaches it. */
+  @ApiPropertyOptional({
+    description: 'The groups the socket itself is in, so that a broadcast to one of them reaches it. Repeats are dropped.',
+    type: [String],
+    maxItems: MAX_GROUPS,
+    items: { type: 'string', pattern: GROUP_PATTERN.source },
+    nullable: true,
+  })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(MAX_GROUPS)
   @Matches(GROUP_PATTERN, { each: true, message: GROUPS_MESSAGE('groups') })
   groups?: string[];
 
+  @ApiPropertyOptional({ description: 'How the socket reconnects (docs/outbound-sockets.md, "Reconnecting").', type: ReconnectPolicyBody, nullable: true })
   @OptionalField()
   @Checked('isReconnectPolicy', (value) => readReconnect(value).problems)
   reconnect?: { initial_delay?: string | number; max_delay?: string | number; attempts?: number };
 
   /** Each text message received is published as an entity to these groups. */
+  @ApiPropertyOptional({
+    description: 'Not empty: each text message received is published as an entity to these groups; absent: nothing is published.',
+    type: [String],
+    minItems: 1,
+    maxItems: MAX_GROUPS,
+    items: { type: 'string', pattern: GROUP_PATTERN.source },
+    nullable: true,
+    example: ['prices'],
+  })
   @OptionalField()
   @IsArray()
   @ArrayNotEmpty({ message: 'relay_to_groups must not be empty; leave it out to relay nothing' })

@@ -12,17 +12,23 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Grants } from '@app/platform';
 import { type BroadcastResult, type Delivery, DeliveryBus, type SocketInfo, type SocketSelector } from '@app/socket-registry';
 import { ClientService, GroupNotGrantedError } from '@app/token-store';
 import { OutboundSockets } from '../outbound-sockets/outbound-sockets.service.js';
 import { messageFrame } from '../protocol/index.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
+import { ADMIN_TOKEN_SCHEME, ApiErrors, BODY_NOT_JSON, BODY_REFUSED, bodyTooLarge, CLUSTER_UNAVAILABLE } from '../http/api-docs.js';
+import { ADMIN_API_DISABLED, ADMIN_REFUSALS, AdminTokenGuard } from './admin-token.guard.js';
+import { BroadcastAnswer, ClosedAnswer, SocketAnswer, SocketGroupsAnswer, SocketPageAnswer } from './socket.answers.js';
 import { BroadcastDto, BulkCloseDto, CloseSocketDto, ListSocketsQuery, SendMessageDto, SocketGroupsDto } from './socket.dto.js';
 
 const DEFAULT_CLOSE_CODE = 1000;
 const DEFAULT_CLOSE_REASON = 'closed by an operator';
 const DEFAULT_PAGE_SIZE = 100;
+const NO_SOCKET = `No instance has a socket of that id (\`no socket <id>\`); or ${ADMIN_API_DISABLED}`;
+const SOCKET_ID_PARAM = ApiParam({ name: 'socket_id', description: 'The socket’s id.' });
+const BODY_ERRORS = { 400: BODY_REFUSED, 413: bodyTooLarge('64 KiB'), 415: BODY_NOT_JSON } as const;
 
 /** What operators see of a socket. */
 function describeSocket(socket: SocketInfo): object {
@@ -69,6 +75,9 @@ function selection(body: { type?: 'inbound' | 'outbound'; path?: string; groups?
  */
 @Controller('admin')
 @UseGuards(AdminTokenGuard)
+@ApiTags('admin: sockets')
+@ApiBearerAuth(ADMIN_TOKEN_SCHEME)
+@ApiErrors({ ...ADMIN_REFUSALS, 503: CLUSTER_UNAVAILABLE })
 export class SocketsController {
   constructor(
     private readonly bus: DeliveryBus,
@@ -78,6 +87,12 @@ export class SocketsController {
 
   /** A page of sockets in id order, filtered by type, path, group and client; `next` is the `after` of the following page. */
   @Get('sockets')
+  @ApiOperation({
+    summary: 'List sockets',
+    description: 'A page of sockets in `socket_id` order, filtered by type, path, group and client, on every instance.',
+  })
+  @ApiOkResponse({ description: 'A page; pass `next` as `after` to get the following page.', type: SocketPageAnswer })
+  @ApiErrors({ 400: 'A bad query parameter, named.' })
   async list(@Query() query: ListSocketsQuery): Promise<object> {
     const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit);
     const selector: SocketSelector = {
@@ -93,6 +108,10 @@ export class SocketsController {
   }
 
   @Get('sockets/:socket_id')
+  @ApiOperation({ summary: 'Get a socket' })
+  @SOCKET_ID_PARAM
+  @ApiOkResponse({ description: 'The socket.', type: SocketAnswer })
+  @ApiErrors({ 404: NO_SOCKET })
   async get(@Param('socket_id') socketId: string): Promise<object> {
     return describeSocket(await this.find(socketId));
   }
@@ -100,6 +119,14 @@ export class SocketsController {
   /** `202` once written to the socket; `404` when no instance has it; `409` when it has it but could not write (not open, too slow). */
   @Post('sockets/:socket_id/messages')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Send a message to a socket' })
+  @SOCKET_ID_PARAM
+  @ApiResponse({ status: 202, description: 'Written to the socket; no body.' })
+  @ApiErrors({
+    ...BODY_ERRORS,
+    404: NO_SOCKET,
+    409: 'The socket could not be written to: it is closing, or too slow (`socket <id> could not be written to: not_open`).',
+  })
   async send(@Param('socket_id') socketId: string, @Body() body: SendMessageDto): Promise<void> {
     const { recipients, failures } = combined(await this.bus.broadcastAll(messageDeliveries(body.data.text, { socketId })));
     if (recipients > 0) return;
@@ -110,6 +137,14 @@ export class SocketsController {
   /** Adds groups (repeats ignored); a consumer's groups must be granted to its client. */
   @Post('sockets/:socket_id/groups')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Add groups to a socket',
+    description:
+      'Adds the groups (a group it is in already is ignored). A change lasts as long as the connection: the next handshake joins the groups it asks for.',
+  })
+  @SOCKET_ID_PARAM
+  @ApiOkResponse({ description: 'The socket’s groups afterwards.', type: SocketGroupsAnswer })
+  @ApiErrors({ ...BODY_ERRORS, 403: 'A group not granted to a consumer’s client (the first is named); nothing changes.', 404: NO_SOCKET })
   async join(@Param('socket_id') socketId: string, @Body() body: SocketGroupsDto): Promise<object> {
     const socket = await this.find(socketId);
     if (socket.clientId !== null) {
@@ -122,6 +157,10 @@ export class SocketsController {
 
   /** Takes groups off the socket; a group it is not in is ignored. */
   @Delete('sockets/:socket_id/groups')
+  @ApiOperation({ summary: 'Take groups off a socket', description: 'Takes the groups off the socket; a group it is not in is ignored.' })
+  @SOCKET_ID_PARAM
+  @ApiOkResponse({ description: 'The socket’s groups afterwards.', type: SocketGroupsAnswer })
+  @ApiErrors({ ...BODY_ERRORS, 404: NO_SOCKET })
   async leave(@Param('socket_id') socketId: string, @Body() body: SocketGroupsDto): Promise<object> {
     return { groups: await this.changeGroups(socketId, 'leave', body.groups) };
   }
@@ -133,6 +172,14 @@ export class SocketsController {
    */
   @Delete('sockets/:socket_id')
   @HttpCode(204)
+  @ApiOperation({
+    summary: 'Close a socket',
+    description: 'Closes the socket with a close frame. An outbound socket is deleted too, so that it is not reopened.',
+  })
+  @SOCKET_ID_PARAM
+  @ApiBody({ type: CloseSocketDto, required: false })
+  @ApiNoContentResponse({ description: 'Closed; no body.' })
+  @ApiErrors({ ...BODY_ERRORS, 400: 'A bad `code` or `reason`, or a body that breaks the body rules.', 404: NO_SOCKET })
   async close(@Param('socket_id') socketId: string, @Body() body: CloseSocketDto = {}): Promise<void> {
     const [code, reason] = [body.code ?? DEFAULT_CLOSE_CODE, body.reason ?? DEFAULT_CLOSE_REASON];
     const forgotten = await this.outbound.forget(socketId, code, reason);
@@ -143,6 +190,13 @@ export class SocketsController {
   /** Closes every socket of a selection, which must name at least one criterion. */
   @Post('sockets/close')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Close the sockets of a selection',
+    description:
+      'Bulk close: a selection (at least one of `type`, `path`, `groups`, `client_id`, every one given must match), plus the optional `code` and `reason`. To close every consumer, send `{"type": "inbound"}`.',
+  })
+  @ApiOkResponse({ description: 'How many sockets were closed.', type: ClosedAnswer })
+  @ApiErrors({ ...BODY_ERRORS, 400: `An empty selection (never "every socket"), or: ${BODY_REFUSED}` })
   async closeMany(@Body() body: BulkCloseDto): Promise<object> {
     const selector = selection(body);
     // an empty body never closes every socket by accident
@@ -156,6 +210,12 @@ export class SocketsController {
   /** Sends the data to every socket selected (every socket without criteria); says who got it and who could not. */
   @Post('broadcast')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Broadcast to a selection',
+    description: 'Sends the data to every socket of the selection (every criterion given must match; without criteria, every socket).',
+  })
+  @ApiOkResponse({ description: 'Who got it and who could not.', type: BroadcastAnswer })
+  @ApiErrors(BODY_ERRORS)
   async broadcast(@Body() body: BroadcastDto): Promise<object> {
     return combined(await this.bus.broadcastAll(messageDeliveries(body.data.text, selection(body))));
   }

@@ -46,6 +46,14 @@ describe(loadExperienceConfig.name, () => {
     expect(config.trustProxy.isEmpty).toBe(true);
   });
 
+  it('serves the API documents outside production unless API_DOCS says otherwise', () => {
+    expect(sut({}).apiDocs).toBe(true);
+    expect(sut({ NODE_ENV: 'production' }).apiDocs).toBe(false);
+    expect(sut({ NODE_ENV: 'production', API_DOCS: 'true' }).apiDocs).toBe(true);
+    expect(sut({ API_DOCS: 'false' }).apiDocs).toBe(false);
+    expect(problemsLoading({ API_DOCS: 'yes' })).toEqual([expect.stringMatching(/^API_DOCS: must be one of true, false/)]);
+  });
+
   it('reads every variable given', () => {
     const config = sut({
       NODE_ENV: 'production',

@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { alertingConfig, type AlertSettings } from '@app/alerting';
-import { AddressList, ConfigReader, configNamespace, type LogSettings, randomCredential, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
+import {
+  AddressList,
+  ConfigReader,
+  configNamespace,
+  type LogSettings,
+  randomCredential,
+  readApiDocs,
+  readLogSettings,
+  readTlsFiles,
+  type TlsFiles,
+} from '@app/platform';
 import { CONSUMER_PATH } from '../protocol/consumer-endpoint.js';
 
 const HOUR_MS = 3_600_000;
@@ -12,6 +22,8 @@ export interface ExperienceConfig {
   readonly host: string;
   readonly port: number;
   readonly production: boolean;
+  /** Serve the OpenAPI document and Swagger UI at `/docs` (API_DOCS; on outside production). */
+  readonly apiDocs: boolean;
   readonly instanceId: string;
   readonly databaseUrl?: URL;
   readonly pgliteDataDir: string;
@@ -128,6 +140,7 @@ export const experienceConfig = configNamespace('experience', (read): Experience
     host: read.string('HOST', '127.0.0.1'),
     port: read.integer('PORT', 3000, { min: 0, max: 65_535 }),
     production,
+    apiDocs: readApiDocs(read, production),
     instanceId: read.string('INSTANCE_ID', randomUUID()),
     databaseUrl,
     pgliteDataDir: read.string('PGLITE_DATA_DIR', './data/experience-api'),

@@ -1,11 +1,14 @@
 import { Controller, Get, Header, Optional, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DatabaseHealth } from '@app/database';
 import { RedisConnection } from '../cluster/redis-connection.js';
+import { HealthAnswer } from './health.answer.js';
 
 type Check = { readonly status: 'up' } | { readonly status: 'down'; readonly message: string };
 
 @Controller('health')
+@ApiTags('operations')
 export class HealthController {
   constructor(
     private readonly database: DatabaseHealth,
@@ -16,6 +19,12 @@ export class HealthController {
   /** 200 when the app, its database and (in a cluster) Redis answer; 503 naming each part that does not. */
   @Get()
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Health',
+    description: 'No auth. Probes the database (with a 2-second deadline) and, in a cluster, Redis. `Cache-Control: no-store`.',
+  })
+  @ApiOkResponse({ description: 'Every part answers (`status: ok`).', type: HealthAnswer })
+  @ApiServiceUnavailableResponse({ description: 'A part does not answer (`status: error`): every part that failed is named.', type: HealthAnswer })
   async check(@Res() response: Response): Promise<void> {
     const [database, redis] = await Promise.all([this.checkDatabase(), this.redis && this.checkRedis(this.redis)]);
     const checks: Record<string, Check> = { database, ...(redis && { redis }) };

@@ -1,9 +1,12 @@
 import { BadRequestException, Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RateLimiter, resolveClientAddress } from '@app/platform';
 import { ConsumerTokenService, GROUP_PATTERN, GroupNotGrantedError, MAX_GROUPS } from '@app/token-store';
 import { experienceConfig } from '../config/experience.config.js';
+import { ApiErrors, CLIENT_ID_SCHEME, CONSUMER_TOKEN_SCHEME, DATABASE_UNAVAILABLE, HistoryErrorAnswer } from '../http/api-docs.js';
+import { EntitiesPageAnswer } from './entities-page.answer.js';
 import { TooManyReadsError } from './history.errors.js';
 import { EntityHistory } from './entity-history.service.js';
 
@@ -19,6 +22,7 @@ const MAX_VALUE_LENGTH = 4_096;
  * socket opened with the same groups would have received.
  */
 @Controller('entities')
+@ApiTags('history')
 export class EntitiesController {
   private readonly limiter: RateLimiter;
 
@@ -32,6 +36,56 @@ export class EntitiesController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: 'Read the entity history',
+    description:
+      'What a socket opened with the same groups would have received after `since`, a page at a time. Read with `since=next_since` until `more` is `false`; then poll again later from `next_since`, or connect the socket with `last_seq=<next_since>` and the `epoch`. Each parameter at most once (else `<parameter> must be given once, as text`).',
+  })
+  @ApiSecurity({ [CLIENT_ID_SCHEME]: [], [CONSUMER_TOKEN_SCHEME]: [] })
+  @ApiQuery({
+    name: 'since',
+    required: true,
+    description:
+      'The last `seq` received: entities after it are read. Digits only, at most 16, up to 2^53−1; `0` reads from the start of the history (`410` once anything was pruned).',
+    schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: `Entities per page; default ${DEFAULT_LIMIT}.`,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT },
+  })
+  @ApiQuery({
+    name: 'groups',
+    required: false,
+    description: `Comma-separated groups, as on a handshake (trimmed, repeats dropped, at most ${MAX_GROUPS} names matching \`${GROUP_PATTERN.source}\`), each granted to the client; absent: the client’s default groups.`,
+    schema: { type: 'string' },
+    example: 'orders,invoices',
+  })
+  @ApiQuery({
+    name: 'epoch',
+    required: false,
+    description: 'The epoch `since` belongs to, from a welcome or an earlier page; another epoch is a `409`. Send it whenever you have it.',
+    schema: { type: 'string' },
+  })
+  @ApiOkResponse({ description: 'A page of the history.', type: EntitiesPageAnswer })
+  @ApiErrors({
+    400: 'A missing or malformed `since`, a bad `limit`, a parameter given twice or empty, or bad `groups` (each message names it).',
+    401: 'Missing, unknown or expired token (`missing, unknown or expired token`), as on a handshake.',
+    403: 'A named group outside the client’s grants.',
+    409: {
+      description:
+        '`epoch_changed`: `epoch` is not the history’s, or `since` is a `seq` this history never reached: the history was reset. Resynchronise from the source of truth; the body says where to resume.',
+      type: HistoryErrorAnswer,
+    },
+    410: {
+      description:
+        '`history_expired`: entities after `since` are no longer all in the history (`HISTORY_RETENTION`, `HISTORY_MAX_ENTITIES`). Resynchronise from the source of truth; the body says where to resume.',
+      type: HistoryErrorAnswer,
+    },
+    429: { description: 'The address used up its allowance (checked first).', retryAfter: true },
+    503: DATABASE_UNAVAILABLE,
+  })
   async read(@Req() request: Request, @Res() response: Response, @Query() query: Record<string, unknown>): Promise<void> {
     const address = resolveClientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], this.config.trustProxy);
     if (!this.limiter.tryTake(address)) throw new TooManyReadsError(this.limiter.retryAfterSeconds(address));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { alertingConfig, type AlertSettings } from '@app/alerting';
-import { ConfigReader, configNamespace, type LogSettings, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
+import { ConfigReader, configNamespace, type LogSettings, readApiDocs, readLogSettings, readTlsFiles, type TlsFiles } from '@app/platform';
 import type { SourceDefinition } from '../sources/source-definition.js';
 import { readSourcesFile } from './sources-file.js';
 
@@ -13,6 +13,8 @@ export interface SystemConfig {
   /** The address to listen on: loopback by default, `0.0.0.0` in a container. */
   readonly host: string;
   readonly port: number;
+  /** Serve the OpenAPI document and Swagger UI at `/docs` (API_DOCS; on unless NODE_ENV=production). */
+  readonly apiDocs: boolean;
   readonly instanceId: string;
   readonly databaseUrl?: URL;
   readonly pgliteDataDir: string;
@@ -52,6 +54,7 @@ export const systemConfig = configNamespace('system', (read): SystemConfig => {
   return {
     host: read.string('HOST', '127.0.0.1'),
     port: read.integer('PORT', 3001, { min: 0, max: 65_535 }),
+    apiDocs: readApiDocs(read, read.string('NODE_ENV') === 'production'),
     instanceId: read.string('INSTANCE_ID', randomUUID()),
     databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     pgliteDataDir: read.string('PGLITE_DATA_DIR', './data/system-api'),
