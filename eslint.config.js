@@ -34,7 +34,7 @@ const node = Object.fromEntries(
 const unusedVars = ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }];
 
 export default defineConfig(
-  { ignores: ['dist/', 'data/', 'coverage/', 'node_modules/', 'bench/results/', 'inbox/'] },
+  { ignores: ['dist/', '**/dist/', 'data/', 'coverage/', 'node_modules/', 'bench/results/', 'inbox/'] },
   js.configs.recommended,
   {
     rules: {

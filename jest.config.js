@@ -5,6 +5,8 @@
  */
 const aliases = {
   '^@app/(alerting|database|platform|token-store|socket-registry)$': '<rootDir>/libs/$1/src/index.ts',
+  // the client SDK is tested from its TypeScript source, not from its build
+  '^@push-gateway/client$': '<rootDir>/packages/client/src/index.ts',
 };
 
 export default {

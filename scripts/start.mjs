@@ -113,6 +113,9 @@ function sourceStamp() {
   const files = [
     ...buildInputs('apps'),
     ...buildInputs('libs'),
+    ...buildInputs('packages/client/src'),
+    'packages/client/package.json',
+    'packages/client/tsconfig.json',
     'tsconfig.json',
     'tsconfig.build.json',
     'nest-cli.json',
@@ -224,18 +227,24 @@ async function ready(app, child) {
 
 const STAMP = 'dist/.npm-start-sources';
 const stamp = sourceStamp();
-if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && apps.every((app) => existsSync(app.entry))) {
+const CLIENT_SDK = 'packages/client/dist/index.js';
+if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && apps.every((app) => existsSync(app.entry)) && existsSync(CLIENT_SDK)) {
   say('build: up to date (no source changed since the last build)');
 } else {
-  say(`building experience-api and system-api (${existsSync(STAMP) ? 'sources changed' : 'first build'}; 10 to 40 s)…`);
+  say(`building the client SDK, experience-api and system-api (${existsSync(STAMP) ? 'sources changed' : 'first build'}; 10 to 40 s)…`);
   const started = Date.now();
-  for (const app of apps) {
-    const build = spawn(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', app.name], { stdio: 'inherit' });
-    running.set(`the build of ${app.name}`, build);
+  // the client SDK first: the walkthrough's consumer (examples/node-consumer.mjs) imports it
+  const builds = [
+    { name: 'the client SDK', args: ['node_modules/typescript/bin/tsc', '-p', 'packages/client/tsconfig.json'] },
+    ...apps.map((app) => ({ name: app.name, args: ['node_modules/@nestjs/cli/bin/nest.js', 'build', app.name] })),
+  ];
+  for (const { name, args } of builds) {
+    const build = spawn(process.execPath, args, { stdio: 'inherit' });
+    running.set(`the build of ${name}`, build);
     const [code] = await once(build, 'exit');
-    running.delete(`the build of ${app.name}`);
+    running.delete(`the build of ${name}`);
     if (stopping) await new Promise(() => {});
-    if (code !== 0) refuse(`the build of ${app.name} failed (above); nothing was started`);
+    if (code !== 0) refuse(`the build of ${name} failed (above); nothing was started`);
   }
   mkdirSync('dist', { recursive: true });
   writeFileSync(STAMP, stamp);
