@@ -1,8 +1,28 @@
+import { FreshDatabase } from '../support/cluster/fresh-database.js';
 import { ADMIN_TOKEN, createConsumer, startExperienceApi, type Consumer, type RunningExperienceApi } from '../support/processes/experience-api.js';
+import { databaseUrl } from '../support/processes/services.js';
 import { consumerHeaders, TestSocket } from '../support/net/ws-client.js';
 import { eventually } from '../support/time/eventually.js';
 
 type Frame = Record<string, unknown>;
+
+/**
+ * A gateway whose history is its own: on Postgres it gets a database of its
+ * own, since the history is the database's and other suites publish into the
+ * shared one meanwhile (in-memory PGlite is always its own).
+ */
+async function startGateway(env: Record<string, string> = {}): Promise<RunningExperienceApi> {
+  if (!databaseUrl) return startExperienceApi(env);
+  const database = await FreshDatabase.create(databaseUrl, 'recovery');
+  const api = await startExperienceApi({ ...env, DATABASE_URL: database.url });
+  return {
+    ...api,
+    close: async () => {
+      await api.close();
+      await database.drop();
+    },
+  };
+}
 
 /** A consumer that remembers where it stopped, as docs/protocol.md asks of one. */
 class RecoveringConsumer {
@@ -86,7 +106,7 @@ describe.each([
   let api: RunningExperienceApi;
 
   beforeAll(async () => {
-    api = await startExperienceApi(env);
+    api = await startGateway(env);
   });
   afterAll(async () => {
     await api.close();
@@ -145,7 +165,7 @@ describe.each([
   });
 
   it('says the gap is too long to replay when more were missed than RECOVERY_MAX_ENTITIES, and goes live', async () => {
-    const small = await startExperienceApi({ ...env, RECOVERY_MAX_ENTITIES: '5' });
+    const small = await startGateway({ ...env, RECOVERY_MAX_ENTITIES: '5' });
     try {
       const consumer = new RecoveringConsumer(small, await createConsumer(small));
       await consumer.connect('fresh');
@@ -170,7 +190,7 @@ describe('recovery positions that cannot be recovered', () => {
   let api: RunningExperienceApi;
 
   beforeAll(async () => {
-    api = await startExperienceApi();
+    api = await startGateway();
   });
   afterAll(async () => {
     await api.close();
@@ -203,7 +223,7 @@ describe('recovery positions that cannot be recovered', () => {
 
 describe('history pruning', () => {
   it('prunes by age: an expired position is answered history_expired, over the socket and over HTTP', async () => {
-    const api = await startExperienceApi({ HISTORY_RETENTION: '1s', HISTORY_PRUNE_INTERVAL: '100ms' });
+    const api = await startGateway({ HISTORY_RETENTION: '1s', HISTORY_PRUNE_INTERVAL: '100ms' });
     try {
       const consumer = new RecoveringConsumer(api, await createConsumer(api));
       await consumer.connect('fresh');
@@ -228,7 +248,7 @@ describe('history pruning', () => {
   });
 
   it('prunes by count: the newest HISTORY_MAX_ENTITIES stay', async () => {
-    const api = await startExperienceApi({ HISTORY_MAX_ENTITIES: '10', HISTORY_PRUNE_INTERVAL: '100ms' });
+    const api = await startGateway({ HISTORY_MAX_ENTITIES: '10', HISTORY_PRUNE_INTERVAL: '100ms' });
     try {
       const { clientId, token } = await createConsumer(api);
       const seqs: number[] = [];
@@ -248,7 +268,7 @@ describe('GET /entities', () => {
   let api: RunningExperienceApi;
 
   beforeAll(async () => {
-    api = await startExperienceApi();
+    api = await startGateway();
   });
   afterAll(async () => {
     await api.close();
