@@ -14,25 +14,20 @@ export interface HeldFrame {
 export class FrameHold {
   private frames: HeldFrame[] = [];
   private bytes = 0;
-  private overflowedAt?: number;
-
-  constructor(private readonly maxBytes: number) {}
-
   /** Whether more was held than the bound allows (the held frames are then gone). */
-  get overflowed(): boolean {
-    return this.overflowedAt !== undefined;
-  }
-
+  overflowed = false;
   /** The highest `seq` offered to the hold, kept even after an overflow. */
   highestSeq = 0;
+
+  constructor(private readonly maxBytes: number) {}
 
   add(frames: readonly HeldFrame[]): void {
     for (const held of frames) {
       if (held.seq !== undefined && held.seq > this.highestSeq) this.highestSeq = held.seq;
-      if (this.overflowedAt !== undefined) continue;
+      if (this.overflowed) continue;
       this.bytes += held.frame.length;
       if (this.bytes > this.maxBytes) {
-        this.overflowedAt = this.frames.length;
+        this.overflowed = true;
         this.frames = [];
         continue;
       }

@@ -170,20 +170,11 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
     if (request.epoch !== undefined && request.epoch !== this.epoch) return { recovered: false, reason: 'epoch_changed' };
     if (after > upTo) {
       // a consumer that was on a faster instance of the cluster is at most a moment ahead of this one
-      if (!(await this.recent.waitForSeq(after, this.aheadWaitMs, (callback, ms) => this.timer(callback, ms)))) {
-        return { recovered: false, reason: 'epoch_changed' };
-      }
+      if (!(await this.caughtUpTo(after))) return { recovered: false, reason: 'epoch_changed' };
       return { recovered: true, missed: 0, floor: after, replay: nothing() };
     }
     if (after < this.prunedThrough) return { recovered: false, reason: 'history_expired' };
-    const groups = new Set(request.groups);
-    const coveredFrom = Math.min(this.recent.coveredFrom, upTo);
-    const inMemory = this.recent.range(Math.max(after, coveredFrom), upTo, groups);
-    // older than memory: the broker's tail, if it has one, then the database for what is older still
-    const tail = after < coveredFrom ? await this.readTail(after, coveredFrom, groups) : undefined;
-    const fromTail = tail?.entries ?? [];
-    const databaseUpTo = tail ? tail.from : coveredFrom;
-    const newer = [...fromTail, ...inMemory];
+    const { databaseUpTo, newer } = await this.split(after, upTo, request.groups);
     const cap = this.settings.maxRecovery + 1 - newer.length;
     const inDatabase = after < databaseUpTo && cap > 0 ? await this.store.count({ after, upTo: databaseUpTo, groups: request.groups }, cap) : 0;
     const missed = inDatabase + newer.length;
@@ -201,26 +192,34 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
     const upTo = this.deliveredSeq;
     const resume = { last_seq: upTo, epoch: this.epoch };
     if (epoch !== undefined && epoch !== this.epoch) throw new EpochChangedError(`epoch ${epoch} is not the history's`, resume);
-    if (after > upTo && !(await this.recent.waitForSeq(after, this.aheadWaitMs, (callback, ms) => this.timer(callback, ms)))) {
-      throw new EpochChangedError(`seq ${after} was never published in this history`, resume);
-    }
+    if (after > upTo && !(await this.caughtUpTo(after))) throw new EpochChangedError(`seq ${after} was never published in this history`, resume);
     if (after < this.prunedThrough) throw new HistoryExpiredError(after, this.prunedThrough, resume);
     if (after >= upTo) return { entries: [], lastSeq: Math.max(upTo, after), nextSince: after, more: false };
-    const coveredFrom = Math.min(this.recent.coveredFrom, upTo);
-    const entries: HistoryEntry[] = [];
-    if (after < coveredFrom) {
-      const tail = await this.readTail(after, coveredFrom, new Set(groups));
-      const databaseUpTo = tail ? tail.from : coveredFrom;
-      if (after < databaseUpTo) entries.push(...(await this.store.read({ after, upTo: databaseUpTo, groups }, limit + 1)));
-      if (tail && entries.length <= limit) entries.push(...tail.entries.slice(0, limit + 1 - entries.length));
-    }
-    if (entries.length <= limit) {
-      const inMemory = this.recent.range(Math.max(after, coveredFrom), upTo, new Set(groups));
-      entries.push(...inMemory.slice(0, limit + 1 - entries.length));
-    }
+    const { databaseUpTo, newer } = await this.split(after, upTo, groups);
+    const entries = after < databaseUpTo ? await this.store.read({ after, upTo: databaseUpTo, groups }, limit + 1) : [];
+    if (entries.length <= limit) entries.push(...newer.slice(0, limit + 1 - entries.length));
     const more = entries.length > limit;
     if (more) entries.length = limit;
     return { entries, lastSeq: upTo, nextSince: more ? entries[entries.length - 1].seq : upTo, more };
+  }
+
+  /**
+   * Splits (after, upTo] between its sources for a consumer in `groups`:
+   * what memory and the broker's tail hold (`newer`, read now, in `seq`
+   * order), and what only the database holds, (after, databaseUpTo].
+   */
+  private async split(after: number, upTo: number, groups: readonly string[]): Promise<{ databaseUpTo: number; newer: HistoryEntry[] }> {
+    const entitled = new Set(groups);
+    const coveredFrom = Math.min(this.recent.coveredFrom, upTo);
+    const inMemory = this.recent.range(Math.max(after, coveredFrom), upTo, entitled);
+    // older than memory: the broker's tail, if it has one, then the database for what is older still
+    const tail = after < coveredFrom ? await this.readTail(after, coveredFrom, entitled) : undefined;
+    return { databaseUpTo: tail ? tail.from : coveredFrom, newer: tail ? [...tail.entries, ...inMemory] : inMemory };
+  }
+
+  /** Whether this instance delivers up to `seq` within the wait allowed a consumer that is ahead of it. */
+  private caughtUpTo(seq: number): Promise<boolean> {
+    return this.recent.waitForSeq(seq, this.aheadWaitMs, this.clock);
   }
 
   /** What the broker's tail holds of (after, upTo] for a consumer in `groups` (see StreamTail), if it has a tail and it answers. */
@@ -257,12 +256,12 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
     let removed = 0;
     for (;;) {
       const result = await this.store.prune(before, this.settings.maxEntities, PRUNE_CHUNK);
-      if (!Number.isSafeInteger(result.removed) || typeof result.state.epoch !== 'string') throw new Error('the prune answered no state');
       removed += result.removed;
       this.epochValue = result.state.epoch;
       this.prunedThrough = result.state.prunedThrough;
       this.recent.dropThrough(this.prunedThrough);
-      if (result.removed < PRUNE_CHUNK || this.stopped) return removed;
+      // stated as "go on while a whole chunk went", so that a count that is not a number stops too
+      if (!(result.removed >= PRUNE_CHUNK) || this.stopped) return removed;
     }
   }
 
@@ -276,11 +275,6 @@ export class EntityHistory implements OnApplicationBootstrap, OnApplicationShutd
         .catch((error: Error) => this.logger.warn(`could not prune the entity history: ${error.message}`))
         .finally(() => this.schedulePrune());
     }, this.settings.pruneIntervalMs);
-  }
-
-  private timer(callback: () => void, ms: number): () => void {
-    const handle = this.clock.setTimer(callback, ms);
-    return () => this.clock.clearTimer(handle);
   }
 }
 

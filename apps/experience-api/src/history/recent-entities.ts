@@ -1,3 +1,4 @@
+import type { Clock } from '@app/platform';
 import { entitles, type HistoryEntry } from './history-entry.js';
 
 /** Memory the recent entries may take, whatever their count. */
@@ -94,17 +95,17 @@ export class RecentEntities {
   }
 
   /** Resolves once `deliveredSeq` reaches `seq`, or with false after `timeoutMs`. */
-  waitForSeq(seq: number, timeoutMs: number, setTimer: (callback: () => void, ms: number) => () => void): Promise<boolean> {
+  waitForSeq(seq: number, timeoutMs: number, clock: Clock): Promise<boolean> {
     if (this.delivered >= seq) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = {
         seq,
         resolve: () => {
-          cancel();
+          clock.clearTimer(timer);
           resolve(true);
         },
       };
-      const cancel = setTimer(() => {
+      const timer = clock.setTimer(() => {
         const at = this.seqWaiters.indexOf(waiter);
         if (at >= 0) this.seqWaiters.splice(at, 1);
         resolve(false);
