@@ -46,7 +46,7 @@ const apps = [
 ];
 const [experience, system] = apps;
 const gateway = `${scheme}://${reachable}:${experience.port}`;
-experience.env = { PORT: String(experience.port), HOST: host };
+experience.env = { PORT: String(experience.port), HOST: host, SYSTEM_API_URL: env.SYSTEM_API_URL ?? `${scheme}://${reachable}:${system.port}` };
 system.env = { PORT: String(system.port), HOST: host, EXPERIENCE_API_URL: env.EXPERIENCE_API_URL ?? gateway };
 
 for (const app of apps) {
@@ -103,7 +103,7 @@ function buildInputs(folder, found = []) {
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) buildInputs(path, found);
-    else if (/\.(ts|json)$/.test(entry.name) && !entry.name.endsWith('.spec.ts')) found.push(path);
+    else if (/\.(ts|tsx|json|css|html)$/.test(entry.name) && !entry.name.endsWith('.spec.ts')) found.push(path);
   }
   return found;
 }
@@ -228,15 +228,17 @@ async function ready(app, child) {
 const STAMP = 'dist/.npm-start-sources';
 const stamp = sourceStamp();
 const CLIENT_SDK = 'packages/client/dist/index.js';
-if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && apps.every((app) => existsSync(app.entry)) && existsSync(CLIENT_SDK)) {
+const CONSOLE = 'dist/console/index.html';
+if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && apps.every((app) => existsSync(app.entry)) && existsSync(CLIENT_SDK) && existsSync(CONSOLE)) {
   say('build: up to date (no source changed since the last build)');
 } else {
-  say(`building the client SDK, experience-api and system-api (${existsSync(STAMP) ? 'sources changed' : 'first build'}; 10 to 40 s)…`);
+  say(`building the client SDK, experience-api, system-api and the console (${existsSync(STAMP) ? 'sources changed' : 'first build'}; 10 to 40 s)…`);
   const started = Date.now();
   // the client SDK first: the walkthrough's consumer (examples/node-consumer.mjs) imports it
   const builds = [
     { name: 'the client SDK', args: ['node_modules/typescript/bin/tsc', '-p', 'packages/client/tsconfig.json'] },
     ...apps.map((app) => ({ name: app.name, args: ['node_modules/@nestjs/cli/bin/nest.js', 'build', app.name] })),
+    { name: 'the console', args: ['node_modules/vite/bin/vite.js', 'build', '--config', 'apps/console/vite.config.ts', '--logLevel', 'warn'] },
   ];
   for (const { name, args } of builds) {
     const build = spawn(process.execPath, args, { stdio: 'inherit' });
@@ -261,6 +263,7 @@ if (await ready(experience, start(experience))) {
     } else {
       say('try it: paste these commands into a shell in this folder (the README\'s "A consumer from start to finish"):');
       console.log(`\n${walkthrough(gateway, tokenFile).join('\n')}\n`);
+      say(`operator console: ${gateway}/console/ (sign in with the admin token${tokenFile ? `: cat ${tokenFile}` : ''})`);
     }
     say('Ctrl-C stops both apps');
     walkthroughShown = true;

@@ -1,22 +1,10 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumInstalled, launchChromium } from '../support/browser/chromium.js';
 import { ADMIN_TOKEN, createConsumer, startExperienceApi, type RunningExperienceApi } from '../support/processes/experience-api.js';
 import { serviceAvailable } from '../support/processes/services.js';
 import { eventually } from '../support/time/eventually.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Where a page stopped: the seq to reconnect after, and the history it belongs to. */
 interface Position {
@@ -65,7 +53,7 @@ const PAGE = `<!doctype html>
   };
 </script>`;
 
-const available = serviceAvailable('chromium', existsSync(CHROMIUM));
+const available = serviceAvailable('chromium', chromiumInstalled());
 const describeWithChromium = available ? describe : describe.skip;
 
 describeWithChromium('a browser consumer (headless Chromium, subprotocol credentials)', () => {
@@ -75,7 +63,7 @@ describeWithChromium('a browser consumer (headless Chromium, subprotocol credent
   let page: Page;
 
   beforeAll(async () => {
-    [api, browser] = await Promise.all([startExperienceApi(), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 })]);
+    [api, browser] = await Promise.all([startExperienceApi(), launchChromium()]);
     site = createServer((_request, response) => response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE));
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     page = await browser.newPage();

@@ -19,6 +19,7 @@ function document(app: INestApplication) {
     .setVersion('0.1.0')
     .addTag('admin: clients', 'Operators create and manage clients: the parties whose consumers connect.')
     .addTag('admin: sockets', 'The connector’s socket operations, on whichever instance holds each socket.')
+    .addTag('admin: operations', 'What the operator console (`/console`) reads: recent refusals and alerts, counters, system-api’s health.')
     .addTag('admin: outbound sockets', 'Connections this gateway opens to upstream feeds (docs/outbound-sockets.md).')
     .addTag('consumers', 'Consumer registration: client credentials exchanged for a consumer token.')
     .addTag('publishing', 'The back end publishes entities to consumers.')

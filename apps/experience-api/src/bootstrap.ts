@@ -7,6 +7,7 @@ import { ExperienceApiModule } from './experience-api.module.js';
 import { ConnectionShedding } from './websocket-transport/connection-shedding.js';
 import { GuardedWsAdapter } from './websocket-transport/guarded-ws.adapter.js';
 import { serveApiDocs } from './api-docs.js';
+import { serveConsole } from './console/serve-console.js';
 import { ApiBodyPipe } from './http/api-body.pipe.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { type BodyLimit, jsonBody } from './http/json-body.js';
@@ -26,8 +27,8 @@ const BODY_LIMITS: readonly BodyLimit[] = [
 /**
  * Builds experience-api, ready to `listen`: HTTPS and WSS on one port when TLS
  * files are configured, the guarded WebSocket adapter, JSON bodies with a
- * limit per route, one error format for every answer, and the OpenAPI document and Swagger UI
- * at `/docs` when API_DOCS is on.
+ * limit per route, one error format for every answer, the OpenAPI document and Swagger UI
+ * at `/docs` when API_DOCS is on, and the operator console at `/console` with the admin API.
  */
 export async function createExperienceApp(config: ExperienceConfig, logLevels?: LogLevel[]): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(ExperienceApiModule.forRoot(config), {
@@ -42,6 +43,8 @@ export async function createExperienceApp(config: ExperienceConfig, logLevels?: 
   app.get(ConnectionShedding).install(app.getHttpServer(), config.tls !== undefined);
   app.useWebSocketAdapter(new GuardedWsAdapter(app, { maxPayload: config.maxInboundFrameBytes, perMessageDeflate: false }));
   if (config.apiDocs) serveApiDocs(app);
+  // the console is the admin API's page: where there is no admin API (production without ADMIN_TOKEN), there is no console
+  if (config.adminToken !== undefined) serveConsole(app);
   // a stop that ran its shutdown hooks to the end exits 0 (1 if one of them threw)
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   return app;

@@ -6,6 +6,7 @@ import type { AlertMail } from './alert-mail.js';
 import { ALERTING_OPTIONS, type AlertingOptions } from './alerting.options.js';
 import { MailQueue } from './mail-queue.js';
 import { MailTransport } from './mail-transport.js';
+import { type AlertKindSummary, RecentAlerts } from './recent-alerts.js';
 
 /**
  * Raises DevOps alerts: folded per kind, mailed off the caller's path through
@@ -20,6 +21,7 @@ export class AlertService implements OnModuleInit, OnApplicationShutdown {
   /** Kinds raised and not yet resolved, with when they started. */
   private readonly active = new Map<string, Date>();
   private readonly clock: Clock;
+  private readonly recentKinds = new RecentAlerts();
 
   constructor(
     @Inject(ALERTING_OPTIONS) private readonly options: AlertingOptions,
@@ -54,6 +56,7 @@ export class AlertService implements OnModuleInit, OnApplicationShutdown {
   raise(alert: Alert): void {
     try {
       if (!this.active.has(alert.kind)) this.active.set(alert.kind, new Date(this.clock.now()));
+      this.recentKinds.raised(alert, this.clock.now());
       this.folder.add(alert);
     } catch (error) {
       this.logger.error(`could not raise alert ${alert.kind}: ${(error as Error).message}`);
@@ -65,8 +68,14 @@ export class AlertService implements OnModuleInit, OnApplicationShutdown {
     const since = this.active.get(kind);
     if (since === undefined) return;
     this.active.delete(kind);
+    this.recentKinds.resolved(kind, this.clock.now());
     this.folder.close(kind);
     this.deliver(this.folder.resolved(subject, since));
+  }
+
+  /** The alerts raised lately, one per kind, newest first (details redacted as in a mail). */
+  recent(): AlertKindSummary[] {
+    return this.recentKinds.list();
   }
 
   /** Mails waiting for the SMTP server. */

@@ -17,7 +17,8 @@ export interface RunningExperienceApi {
 
 /**
  * Starts a real experience-api on a free port, on Postgres when DATABASE_URL
- * is set and on in-memory PGlite otherwise. `env` overrides any variable.
+ * is set and on in-memory PGlite otherwise. `env` overrides any variable (PORT: a port chosen
+ * beforehand, when another process must know it before the start).
  */
 export async function startExperienceApi(env: Record<string, string> = {}): Promise<RunningExperienceApi> {
   const config = loadExperienceConfig({
@@ -31,7 +32,7 @@ export async function startExperienceApi(env: Record<string, string> = {}): Prom
     ...env,
   });
   const app = await createExperienceApp(config, ['error']);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(config.port, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const scheme = config.tls ? 'https' : 'http';
   const httpUrl = `${scheme}://127.0.0.1:${port}`;

@@ -27,10 +27,36 @@ function buildIfStale(app: 'experience-api' | 'system-api'): void {
   execFileSync('npx', ['nest', 'build', app], { stdio: 'inherit' });
 }
 
+/** The newest change of any file under the folders, whatever its kind (the console has .tsx, .css and .html). */
+function newestFile(...folders: string[]): number {
+  let newest = 0;
+  for (const folder of folders) {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      newest = Math.max(newest, entry.isDirectory() ? newestFile(path) : statSync(path).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** The console suite drives the built console in Chromium: build it when its sources or the SDK it uses are newer. */
+function buildConsoleIfStale(): void {
+  const page = 'dist/console/index.html';
+  const built = existsSync(page) ? statSync(page).mtimeMs : 0;
+  if (built > newestFile('apps/console', 'packages/client/src')) return;
+  console.log('\nbuilding the operator console for the console suite');
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'apps/console/vite.config.ts', '--logLevel', 'warn'], {
+    stdio: 'inherit',
+    // jest's NODE_ENV=test would give React's development build
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+}
+
 /** Builds what the suites start as processes, says which database they run on, and stops at once if it is not there. */
 export default async function globalSetup(): Promise<void> {
   buildIfStale('system-api');
   buildIfStale('experience-api');
+  buildConsoleIfStale();
   const url = process.env.DATABASE_URL;
   if (!url) {
     console.log('\nsuites run on embedded PGlite (set DATABASE_URL to run them on Postgres)');

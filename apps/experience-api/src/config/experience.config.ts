@@ -31,6 +31,8 @@ export interface ExperienceConfig {
   readonly adminToken?: string;
   /** True when no ADMIN_TOKEN was given and one was made up for development (see keepDevelopmentAdminToken). */
   readonly adminTokenGenerated: boolean;
+  /** system-api's base URL, whose health the operator console shows (SYSTEM_API_URL); unset: the console leaves it out. */
+  readonly systemApiUrl?: URL;
   readonly tokenIdleTtlMs: number;
   readonly socketLeaseMs: number;
   readonly entityAllowedCidrs: AddressList;
@@ -146,6 +148,7 @@ export const experienceConfig = configNamespace('experience', (read): Experience
     pgliteDataDir: read.string('PGLITE_DATA_DIR', './data/experience-api'),
     adminToken: givenAdminToken ?? (adminTokenGenerated ? randomCredential(24) : undefined),
     adminTokenGenerated,
+    systemApiUrl: read.url('SYSTEM_API_URL', ['http:', 'https:']),
     tokenIdleTtlMs: read.duration('TOKEN_IDLE_TTL', '30d', { minMs: 1_000, maxMs: 365 * DAY_MS }),
     socketLeaseMs: read.duration('SOCKET_LEASE_TTL', '45s', { minMs: 3_000, maxMs: HOUR_MS }),
     entityAllowedCidrs: read.addressList('ENTITY_ALLOWED_CIDRS', '127.0.0.1/32,::1/128'),

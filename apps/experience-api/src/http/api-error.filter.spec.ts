@@ -1,9 +1,12 @@
-import { type ArgumentsHost, BadRequestException } from '@nestjs/common';
+import { type ArgumentsHost, BadRequestException, UnauthorizedException } from '@nestjs/common';
 import type { Alert, AlertService } from '@app/alerting';
+import { AddressList, ManualClock } from '@app/platform';
 import { ClientAlreadyExistsError, ClientNotFoundError, GroupNotGrantedError, InvalidClientCredentialsError } from '@app/token-store';
 import { API_ERROR_STATUSES } from '../api-error-statuses.js';
 import { TooManyRegistrationsError } from '../consumers/too-many-registrations.error.js';
 import { InvalidEntityError, PublisherBusyError } from '../publishing/entity-publisher.service.js';
+import type { ExperienceConfig } from '../config/experience.config.js';
+import { RecentRefusals } from '../metrics/recent-refusals.js';
 import { ApiErrorFilter } from './api-error.filter.js';
 
 /** What the caller receives: status, headers and body. */
@@ -23,18 +26,43 @@ function answerTo(sut: ApiErrorFilter, exception: unknown): Answer {
       return { json: (body: unknown) => (answer.body = body) };
     },
   };
-  const host = { switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ method: 'POST', path: '/entity' }) }) };
+  const host = {
+    switchToHttp: () => ({
+      getResponse: () => response,
+      getRequest: () => ({ method: 'POST', path: '/entity', socket: { remoteAddress: '::ffff:10.1.2.3' }, headers: {} }),
+    }),
+  };
   sut.catch(exception, host as unknown as ArgumentsHost);
   return answer;
 }
 
 describe(ApiErrorFilter.name, () => {
   let alerts: Alert[];
+  let refusals: RecentRefusals;
   let sut: ApiErrorFilter;
 
   beforeEach(() => {
     alerts = [];
-    sut = new ApiErrorFilter({ raise: (alert: Alert) => alerts.push(alert) } as unknown as AlertService, API_ERROR_STATUSES);
+    refusals = new RecentRefusals(new ManualClock());
+    const config = { trustProxy: AddressList.parse('') } as ExperienceConfig;
+    sut = new ApiErrorFilter({ raise: (alert: Alert) => alerts.push(alert) } as unknown as AlertService, API_ERROR_STATUSES, refusals, config);
+  });
+
+  it('notes a refusal for the operator console, folding repeats, but not a malformed body', () => {
+    answerTo(sut, new UnauthorizedException('a valid admin token is required'));
+    answerTo(sut, new UnauthorizedException('a valid admin token is required'));
+    answerTo(sut, new BadRequestException('body is not JSON'));
+    expect(refusals.list()).toEqual([
+      expect.objectContaining({
+        place: 'http',
+        route: 'POST /entity',
+        status: 401,
+        code: 'unauthorized',
+        remote_address: '10.1.2.3',
+        client_id: null,
+        count: 2,
+      }),
+    ]);
   });
 
   it.each([

@@ -2,6 +2,10 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { Request, Response } from 'express';
 import { AlertService } from '@app/alerting';
 import { isDatabaseUnavailable } from '@app/database';
+import { resolveClientAddress } from '@app/platform';
+import type { ConfigType } from '@nestjs/config';
+import { experienceConfig } from '../config/experience.config.js';
+import { RecentRefusals } from '../metrics/recent-refusals.js';
 import { type ApiErrorBody, errorCode } from './api-error.js';
 
 /** Domain errors and the status each is answered with; the message is the error's own. */
@@ -28,9 +32,13 @@ function apiErrorFieldsOf(error: unknown): Record<string, unknown> | undefined {
   return typeof fields === 'object' && fields !== null ? (fields as Record<string, unknown>) : undefined;
 }
 
+/** Answers the operator console lists as refusals: wrong or missing credentials, a caller outside an allow-list, a flood. */
+const REFUSALS = new Set([401, 403, 429]);
+
 /**
  * Turns every error that reaches the edge into a status and an `{error, message}`
- * body; an error nobody anticipated is logged and alerted.
+ * body; an error nobody anticipated is logged and alerted, and a refusal is
+ * noted for the operator console.
  */
 @Catch()
 @Injectable()
@@ -40,12 +48,18 @@ export class ApiErrorFilter implements ExceptionFilter {
   constructor(
     private readonly alerts: AlertService,
     @Inject(ERROR_STATUSES) private readonly statuses: ErrorStatusTable,
+    private readonly refusals: RecentRefusals,
+    @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
     const [status, body] = this.describe(exception, `${request.method} ${request.path}`);
+    if (REFUSALS.has(status)) {
+      const address = resolveClientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], this.config.trustProxy);
+      this.refusals.add('http', `${request.method} ${request.path}`, status, body.error, address, undefined);
+    }
     if (response.headersSent) return;
     const retryAfter = retryAfterOf(exception);
     if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));

@@ -64,8 +64,10 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly socketsOpen: Gauge;
+
   constructor(sockets: SocketRegistry) {
-    new Gauge({
+    this.socketsOpen = new Gauge({
       name: 'push_gateway_sockets_open',
       help: 'Sockets open on this instance.',
       registers: [this.registry],

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AlertService } from '@app/alerting';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { RecentRefusals } from '../metrics/recent-refusals.js';
 import { RefusalLog } from './refusal-log.js';
 
 /** Refusals DevOps hears about: wrong credentials, a group outside the grants, a second connection, a flood. */
@@ -19,10 +20,12 @@ export class HandshakeRefusals {
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly alerts: AlertService,
+    private readonly recent: RecentRefusals,
   ) {}
 
   refused(status: number, code: string, remoteAddress: string, clientId: string | undefined): void {
     this.metrics.handshakes.inc({ outcome: code });
+    this.recent.add('handshake', 'GET /ws/publish', status, code, remoteAddress, clientId);
     if (!ALERTED.has(status)) return;
     this.log.refused(remoteAddress, code, clientId);
     this.alert({ reason: code, client_id: clientId?.slice(0, 64), remote_address: remoteAddress });
@@ -35,6 +38,7 @@ export class HandshakeRefusals {
    */
   shed(remoteAddress: string): void {
     this.metrics.connectionsShed.inc();
+    this.recent.add('handshake', 'GET /ws/publish', 429, 'shed_at_accept', remoteAddress, undefined);
     this.log.refused(remoteAddress, 'shed_at_accept', undefined);
     this.alert({ reason: 'shed_at_accept', remote_address: remoteAddress });
   }
