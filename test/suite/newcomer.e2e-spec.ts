@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,8 +133,12 @@ describe('a newcomer on a fresh clone', () => {
     root = mkdtempSync(join(tmpdir(), 'newcomer-'));
     clone = join(root, 'push-gateway');
     execFileSync('git', ['clone', '-q', checkout, clone]);
-    // CI has installed the dependencies once; a clone shares them
-    symlinkSync(realpathSync(join(checkout, 'node_modules')), join(clone, 'node_modules'));
+    // CI has installed the dependencies once; a clone shares them, but for the workspace's own package (the client
+    // SDK), which npm links to the clone's packages/client as it would on a fresh install: npm start builds that one
+    const shared = realpathSync(join(checkout, 'node_modules'));
+    mkdirSync(join(clone, 'node_modules/@push-gateway'), { recursive: true });
+    for (const entry of readdirSync(shared)) if (entry !== '@push-gateway') symlinkSync(join(shared, entry), join(clone, 'node_modules', entry));
+    symlinkSync('../../packages/client', join(clone, 'node_modules/@push-gateway/client'));
     experiencePort = await freePort();
     systemPort = await freePort();
   });

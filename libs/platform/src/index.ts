@@ -3,6 +3,7 @@ export { ConfigReader } from './config/config-reader.js';
 export { configModule, configNamespace, loadedNamespace, type ConfigNamespace } from './config/config-namespace.js';
 export { formatDuration, MAX_TIMER_MS, parseDuration } from './config/duration.js';
 export { AddressList, normalizeAddress } from './net/address-list.js';
+export { readBoundedBody, type BoundedBody } from './net/bounded-body.js';
 export { resolveClientAddress } from './net/client-address.js';
 export { RateLimiter } from './net/rate-limiter.js';
 export { digestsEqual, randomCredential, secretsEqual, sha256 } from './crypto/secrets.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { CLOCK, type Clock } from '@app/platform';
+import { CLOCK, type Clock, readBoundedBody } from '@app/platform';
 import { experienceConfig } from '../config/experience.config.js';
 
 /** How long the console waits for system-api's health before it says system-api does not answer. */
@@ -42,8 +42,8 @@ export class SystemApiHealth {
     const timer = this.clock.setTimer(() => abort.abort(), TIMEOUT_MS);
     try {
       const response = await fetch(new URL('health', `${url}/`), { redirect: 'manual', signal: abort.signal, headers: { Accept: 'application/json' } });
-      const text = await readBounded(response);
-      const health = parseHealth(text);
+      const body = await readBoundedBody(response, MAX_ANSWER_BYTES);
+      const health = body.complete ? parseHealth(body.text) : undefined;
       if (health === undefined) return { url, reachable: false, health: null, error: `system-api answered ${response.status} without its health` };
       return { url, reachable: true, health, error: null };
     } catch (error) {
@@ -57,31 +57,11 @@ export class SystemApiHealth {
 }
 
 /** system-api's health is an object with a `status`; anything else (a proxy's page, another app) is not. */
-function parseHealth(text: string | undefined): object | undefined {
-  if (text === undefined) return undefined;
+function parseHealth(text: string): object | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'string' ? value : undefined;
   } catch {
     return undefined;
   }
-}
-
-/** The body's text, or undefined when it is longer than MAX_ANSWER_BYTES. */
-async function readBounded(response: Response): Promise<string | undefined> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_ANSWER_BYTES) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

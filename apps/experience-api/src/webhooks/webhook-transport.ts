@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CLOCK, type Clock } from '@app/platform';
+import { CLOCK, type Clock, readBoundedBody } from '@app/platform';
 
 /** What a webhook answered; the body only as far as MAX_ANSWER_BYTES. */
 export interface WebhookAnswer {
@@ -51,7 +51,7 @@ export class FetchWebhookTransport extends WebhookTransport {
         redirect: 'manual',
         signal: abort.signal,
       });
-      return { status: response.status, body: await readBounded(response) };
+      return { status: response.status, body: (await readBoundedBody(response, MAX_ANSWER_BYTES)).text };
     } catch (error) {
       if (abort.signal.aborted) throw new WebhookTimeoutError(timeoutMs);
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
@@ -70,25 +70,6 @@ function withoutCredentials(url: URL): { target: URL; authorization?: string } {
   target.password = '';
   const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
   return { target, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
-}
-
-/** The body's text up to MAX_ANSWER_BYTES; the rest is not read. */
-async function readBounded(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size >= MAX_ANSWER_BYTES) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
 }
 
 /** A webhook's URL as logs and alerts show it: no credentials, no query (either may carry a token). */
