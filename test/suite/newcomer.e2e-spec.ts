@@ -187,6 +187,15 @@ describe('a newcomer on a fresh clone', () => {
 
     expect(await session.exited).toBe(0);
     expect(adminToken.length).toBeGreaterThanOrEqual(16);
+
+    // the console npm start points to is built and served, and it sees system-api where npm start put it
+    const gateway = `http://127.0.0.1:${experiencePort}`;
+    expect(first.output).toContain(`[npm start] operator console: ${gateway}/console/ (sign in with the admin token: cat data/admin-token)`);
+    const page = await fetch(`${gateway}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const system = await fetch(`${gateway}/admin/system`, { headers: { Authorization: `Bearer ${adminToken}` } });
+    expect(await system.json()).toMatchObject({ url: `http://127.0.0.1:${systemPort}`, reachable: true, health: { sources: [{ name: 'inbox' }] } });
   }, 330_000);
 
   it('a second npm start is refused at once, before building anything', async () => {
