@@ -20,16 +20,7 @@ export function OverviewPanel() {
       const previous = earlier.at(-1);
       const at = Date.parse(reading.at);
       if (previous?.at === at) return earlier;
-      return [
-        ...earlier,
-        {
-          at,
-          published: reading.entities_published,
-          delivered: reading.deliveries,
-          restart: previous !== undefined && previous.instance !== reading.instance_id,
-          instance: reading.instance_id,
-        },
-      ].slice(-KEPT);
+      return [...earlier, { at, published: reading.entities_published, delivered: reading.deliveries, instance: reading.instance_id }].slice(-KEPT);
     });
   }, [stats.value]);
 

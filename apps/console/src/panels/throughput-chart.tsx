@@ -1,34 +1,10 @@
-/** One reading of the counters. */
-export interface Sample {
-  readonly at: number;
-  readonly published: number;
-  readonly delivered: number;
-  /** The instance behind the page changed (a restart, another instance behind a balancer): its counters start over. */
-  readonly restart: boolean;
-  readonly instance: string;
-}
+import { type Rate, rates, type Sample } from './throughput';
 
-interface Rate {
-  readonly at: number;
-  readonly published: number;
-  readonly delivered: number;
-}
+export type { Sample };
 
 const WIDTH = 600;
 const HEIGHT = 140;
 const PAD = 28;
-
-/** Rates between consecutive readings; a reading after a restart (counters going back) starts afresh. */
-export function rates(samples: readonly Sample[]): Rate[] {
-  const out: Rate[] = [];
-  for (let i = 1; i < samples.length; i++) {
-    const [a, b] = [samples[i - 1], samples[i]];
-    const seconds = (b.at - a.at) / 1000;
-    if (b.restart || seconds <= 0 || b.published < a.published || b.delivered < a.delivered) continue;
-    out.push({ at: b.at, published: (b.published - a.published) / seconds, delivered: (b.delivered - a.delivered) / seconds });
-  }
-  return out;
-}
 
 /** Entities published and frames delivered a second, over the last readings, as an SVG chart (no library, no inline style). */
 export function ThroughputChart({ samples }: { samples: readonly Sample[] }) {
