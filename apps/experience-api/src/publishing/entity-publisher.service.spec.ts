@@ -29,6 +29,11 @@ class ControlledLog extends PublicationLog {
     this.take(id).resolve({ seq: earlier ?? seq, publishedAt: new Date('2026-11-22T09:00:00.000Z'), duplicate: earlier !== undefined });
   }
 
+  /** Overlapping, as a log may: the test chooses which record completes first, with which seq. */
+  override recordAll(ids: readonly string[]): Promise<Array<PromiseSettledResult<PublicationRecord>>> {
+    return Promise.allSettled(ids.map((id) => this.record(id)));
+  }
+
   fail(id: string, error: Error): void {
     this.take(id).reject(error);
   }
