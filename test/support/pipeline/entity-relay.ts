@@ -96,7 +96,7 @@ export class EntityRelay {
       passedResults = (JSON.parse(answer.text) as { results: typeof passedResults }).results;
     }
     let next = 0;
-    const results = items.map((_, i): { seq?: number; duplicate?: boolean; status?: number } => {
+    const results = items.map((_, i): { seq?: number; duplicate?: boolean; status?: number; error?: string; message?: string } => {
       const fault = faults[i];
       if (fault) return { ...(fault.body as object), status: fault.status };
       if (failed >= 0 && i > failed) return { error: 'service_unavailable', message: `not published: the entity at index ${failed} failed before it`, status: 503 };
