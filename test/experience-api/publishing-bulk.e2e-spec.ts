@@ -222,7 +222,10 @@ describe('POST /entities', () => {
   it('lives beside GET /entities, the history, which still asks for a consumer token', async () => {
     const answer = await api.http.get('/entities?since=0').expect(401);
     expect(answer.body.error).toBe('unauthorized');
-    await api.http.put('/entities').send([{ data: 1 }]).expect(404);
+    await api.http
+      .put('/entities')
+      .send([{ data: 1 }])
+      .expect(404);
   });
 });
 
@@ -230,9 +233,16 @@ describe('POST /entities allow list', () => {
   it('refuses callers outside ENTITY_ALLOWED_CIDRS with 403 before reading the body, whatever X-Forwarded-For claims', async () => {
     const api = await startExperienceApi({ ENTITY_ALLOWED_CIDRS: '10.0.0.0/8' });
     try {
-      const answer = await api.http.post('/entities').send([{ data: 1 }]).expect(403);
+      const answer = await api.http
+        .post('/entities')
+        .send([{ data: 1 }])
+        .expect(403);
       expect(answer.body).toEqual({ error: 'forbidden', message: '127.0.0.1 may not publish entities' });
-      await api.http.post('/entities').set('X-Forwarded-For', '10.1.2.3').send([{ data: 1 }]).expect(403);
+      await api.http
+        .post('/entities')
+        .set('X-Forwarded-For', '10.1.2.3')
+        .send([{ data: 1 }])
+        .expect(403);
       // not parsed: a body that is not even JSON is refused for the caller, not the body
       await api.http.post('/entities').set('Content-Type', 'application/json').send('[{').expect(403);
     } finally {

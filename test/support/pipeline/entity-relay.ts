@@ -46,9 +46,7 @@ export class EntityRelay {
       request.on('end', () => {
         const body = Buffer.concat(chunks);
         const answer = request.url === '/entities' ? this.bulk(body) : this.single(body);
-        answer
-          .then(({ status, text }) => response.writeHead(status, { 'Content-Type': 'application/json' }).end(text))
-          .catch(() => response.destroy());
+        answer.then(({ status, text }) => response.writeHead(status, { 'Content-Type': 'application/json' }).end(text)).catch(() => response.destroy());
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -99,7 +97,8 @@ export class EntityRelay {
     const results = items.map((_, i): { seq?: number; duplicate?: boolean; status?: number; error?: string; message?: string } => {
       const fault = faults[i];
       if (fault) return { ...(fault.body as object), status: fault.status };
-      if (failed >= 0 && i > failed) return { error: 'service_unavailable', message: `not published: the entity at index ${failed} failed before it`, status: 503 };
+      if (failed >= 0 && i > failed)
+        return { error: 'service_unavailable', message: `not published: the entity at index ${failed} failed before it`, status: 503 };
       return passedResults[next++];
     });
     results.forEach((result, i) => this.attempts.push({ id: ids[i], status: result.status ?? (result.duplicate ? 200 : 202) }));

@@ -146,7 +146,8 @@ export function readArrayBody<T extends object>(bytes: unknown, type: new () => 
   }
   const { value, elements } = parsed;
   if (!Array.isArray(value) || elements === undefined || value.length === 0) throw new BadRequestException(nonEmpty);
-  if (value.length > limits.maxItems) throw new PayloadTooLargeException(`request body holds ${value.length} ${limits.noun} objects; at most ${limits.maxItems} are taken at once`);
+  if (value.length > limits.maxItems)
+    throw new PayloadTooLargeException(`request body holds ${value.length} ${limits.noun} objects; at most ${limits.maxItems} are taken at once`);
   // no element can be over the limit when the whole text is not
   const measure = Buffer.byteLength(text) > limits.maxItemBytes;
   return value.map((item: unknown, index) => {

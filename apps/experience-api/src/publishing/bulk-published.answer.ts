@@ -5,7 +5,10 @@ export class BulkItemAnswer {
   @ApiPropertyOptional({ description: 'Published or duplicate: the entity’s id, as given or assigned.', example: 'order-1042' })
   id?: string;
 
-  @ApiPropertyOptional({ description: 'Published or duplicate: the entity’s position; for a duplicate, the earlier one. Increases in array order.', example: 17 })
+  @ApiPropertyOptional({
+    description: 'Published or duplicate: the entity’s position; for a duplicate, the earlier one. Increases in array order.',
+    example: 17,
+  })
   seq?: number;
 
   @ApiPropertyOptional({ description: 'Present (`true`) when this id was already published within the last 24 hours: nothing is broadcast.', enum: [true] })
@@ -18,7 +21,10 @@ export class BulkItemAnswer {
   })
   error?: string;
 
-  @ApiPropertyOptional({ description: 'Not published: why, as `POST /entity` would have said it.', example: 'groups must not be empty; leave it out to publish to every consumer' })
+  @ApiPropertyOptional({
+    description: 'Not published: why, as `POST /entity` would have said it.',
+    example: 'groups must not be empty; leave it out to publish to every consumer',
+  })
   message?: string;
 
   @ApiPropertyOptional({

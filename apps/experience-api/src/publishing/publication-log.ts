@@ -70,7 +70,13 @@ export class TypeOrmPublicationLog extends PublicationLog {
   }
 
   override async recordAll(ids: readonly string[]): Promise<Array<PromiseSettledResult<PublicationRecord>>> {
-    if (ids.length === 1) return [await this.record(ids[0]).then((value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason }))];
+    if (ids.length === 1)
+      return [
+        await this.record(ids[0]).then(
+          (value) => ({ status: 'fulfilled' as const, value }),
+          (reason: unknown) => ({ status: 'rejected' as const, reason }),
+        ),
+      ];
     let rows: Array<{ ord: string | number; seq: string | number; published_at: string | Date; duplicate: boolean }>;
     try {
       // one statement: the rows are inserted in the order given, so the fresh ids take their seqs in that order

@@ -148,7 +148,9 @@ export class HttpExperienceApiClient extends ExperienceApiClient {
       this.oneByOneUntil = this.clock.now() + NO_BULK_RETRY_MS;
       this.logger.warn(`experience-api has no POST /entities (HTTP ${answer.status}); forwarding item by item through POST /entity`);
     } else {
-      this.logger.warn(`experience-api answered a batch of ${items.length} as a whole (${describeAnswer(answer.status, answer.text)}); offering its items one by one`);
+      this.logger.warn(
+        `experience-api answered a batch of ${items.length} as a whole (${describeAnswer(answer.status, answer.text)}); offering its items one by one`,
+      );
     }
     return this.oneByOne(items, bodies);
   }

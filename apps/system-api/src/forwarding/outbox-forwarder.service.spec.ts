@@ -177,7 +177,10 @@ describe(OutboxForwarder.name, () => {
     expect(outbox.row('a:4')).toMatchObject({ delivered: false, attempts: 0 });
 
     await advance(250);
-    expect(experience.batches).toEqual([['a:1', 'a:2', 'a:3', 'a:4'], ['a:3', 'a:4']]);
+    expect(experience.batches).toEqual([
+      ['a:1', 'a:2', 'a:3', 'a:4'],
+      ['a:3', 'a:4'],
+    ]);
     expect(outbox.rows.every((row) => row.delivered)).toBe(true);
   });
 
