@@ -178,8 +178,8 @@ export class EntityPublisher {
   }
 
   private fail(pending: Pending, error: unknown): void {
-    const request = pending.bulk?.request;
-    if (request && (request.failedIndex === undefined || pending.bulk!.index < request.failedIndex)) request.failedIndex = pending.bulk!.index;
+    const bulk = pending.bulk;
+    if (bulk && (bulk.request.failedIndex === undefined || bulk.index < bulk.request.failedIndex)) bulk.request.failedIndex = bulk.index;
     pending.reject(error);
   }
 
