@@ -627,7 +627,9 @@ async function main(): Promise<void> {
     printRecoveryTable(recoverySummary);
   }
   if (runs.pipeline.length > 0) {
-    console.log(`\npipeline: system-api's sources -> POST /entities -> one consumer, ${settings.pipelineItems} items each, FORWARD_BATCH ${settings.forwardBatch}`);
+    console.log(
+      `\npipeline: system-api's sources -> POST /entities -> one consumer, ${settings.pipelineItems} items each, FORWARD_BATCH ${settings.forwardBatch}`,
+    );
     printPipelineTable(runs.pipeline);
   }
   console.log(`\nraw figures: ${file}`);

@@ -193,21 +193,25 @@ export async function runPipeline(settings: PipelineSettings): Promise<PipelineR
 `,
     );
     const systemLog = openSync(join(settings.runDir, 'pipeline-system-api.log'), 'a');
-    system = spawn(process.execPath, [...(process.env.BENCH_PIPELINE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PIPELINE_PROF}`] : []), SYSTEM_MAIN], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        PORT: String(port),
-        EXPERIENCE_API_URL: base,
-        SOURCES_FILE: sourcesFile,
-        FORWARD_BATCH: String(settings.forwardBatch),
-        BENCH_SOURCE_URL: settings.sourceUrl.toString(),
-        LOG_LEVEL: 'warn',
-        INSTANCE_ID: `bench-pipeline-${tag}`,
-        ...(settings.databaseUrl ? { DATABASE_URL: settings.databaseUrl.toString() } : { PGLITE_DATA_DIR: join(work, 'system-api') }),
+    system = spawn(
+      process.execPath,
+      [...(process.env.BENCH_PIPELINE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PIPELINE_PROF}`] : []), SYSTEM_MAIN],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          NODE_ENV: 'production',
+          PORT: String(port),
+          EXPERIENCE_API_URL: base,
+          SOURCES_FILE: sourcesFile,
+          FORWARD_BATCH: String(settings.forwardBatch),
+          BENCH_SOURCE_URL: settings.sourceUrl.toString(),
+          LOG_LEVEL: 'warn',
+          INSTANCE_ID: `bench-pipeline-${tag}`,
+          ...(settings.databaseUrl ? { DATABASE_URL: settings.databaseUrl.toString() } : { PGLITE_DATA_DIR: join(work, 'system-api') }),
+        },
+        stdio: ['ignore', systemLog, systemLog],
       },
-      stdio: ['ignore', systemLog, systemLog],
-    });
+    );
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (system.exitCode !== null) throw new Error(`system-api exited during start (code ${system.exitCode}); see ${settings.runDir}/pipeline-system-api.log`);
