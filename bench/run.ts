@@ -9,6 +9,7 @@ import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply
 import { MailSink } from './lib/mail-sink.js';
 import { summariseProfile } from './lib/profile-summary.js';
 import { checkRedis, removeKeys } from './lib/redis.js';
+import { type PipelineReport, runPipeline } from './pipeline/pipeline.js';
 import { removeSeeded, seedConsumers } from './lib/seed.js';
 import { median, round } from './lib/stats.js';
 import { RunningTarget, TARGETS, type TargetName, type TargetOptions } from './lib/targets.js';
@@ -36,10 +37,14 @@ in its own process. On Postgres when DATABASE_URL is set, else on PGlite.
   --stayers K            consumers connected throughout, on whom live delivery is timed (200)
   --recovery-rate D      entities per second published live during the recovery run (10)
   --recovery-duration S  seconds of live publishing timed per phase, after 1 s of warm-up (5)
-  --scenarios LIST       fanout,latency,connections,flood,cluster,recovery
-                         (fanout,latency,connections,flood: cluster and recovery only when named)
+  --scenarios LIST       fanout,latency,connections,flood,cluster,recovery,pipeline
+                         (fanout,latency,connections,flood: cluster, recovery and pipeline only when named)
   --targets LIST         gateway,ws,socketio (not used by cluster)       (all)
   --redis-url URL        the Redis of the cluster scenario               (redis://127.0.0.1:6379)
+  --pipeline-items N     items per source in the pipeline run            (100000)
+  --forward-batch B      system-api's FORWARD_BATCH in the pipeline run  (100)
+  --source-url URL       the Postgres holding the pipeline's source table (DATABASE_URL, else
+                         postgres://postgres@127.0.0.1:5432/postgres)
   --profile              CPU-profile every server; summaries in the JSON
   --help
 
@@ -72,7 +77,16 @@ p99 for entities sent during the recovery storm, and that / quiet p99 (target
 <= 1.5). Every reconnecting consumer checks the seqs it receives, the replay
 and the live stream after it: each must be the one after the last; consumers
 refused, lost, not recovered or owed too little, and frames out of place,
-are counted as errors.`;
+are counted as errors.
+
+The pipeline scenario runs the whole suite end to end, once: experience-api and
+system-api (production builds), one consumer on a WebSocket, and two sources
+of system-api fed in turn: --pipeline-items rows inserted into a table of the
+source database (10,000 a statement) that a postgres source reads 5,000 a
+poll, then as many items in 10 NDJSON files dropped into a directory source's
+folder. Each is timed from its first write to the last item at the consumer:
+items/s end to end (target >= 5,000), and checked: every item exactly once,
+in the source's order.`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -95,6 +109,9 @@ const { values: flags } = parseArgs({
     scenarios: { type: 'string', default: 'fanout,latency,connections,flood' },
     targets: { type: 'string', default: TARGETS.join(',') },
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
+    'pipeline-items': { type: 'string', default: '100000' },
+    'forward-batch': { type: 'string', default: '100' },
+    'source-url': { type: 'string' },
     profile: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -106,7 +123,7 @@ if (flags.help) {
 
 /** Scenarios that compare the gateway with the reference servers; `cluster` compares the gateway with itself. */
 const TARGET_SCENARIOS = ['fanout', 'latency', 'connections', 'flood'] as const;
-type Scenario = (typeof TARGET_SCENARIOS)[number] | 'cluster' | 'recovery';
+type Scenario = (typeof TARGET_SCENARIOS)[number] | 'cluster' | 'recovery' | 'pipeline';
 /** The cluster scenario's two setups: one instance without Redis, two instances over Redis. */
 const CLUSTER_SETUPS = ['one', 'two'] as const;
 type ClusterSetup = (typeof CLUSTER_SETUPS)[number];
@@ -131,8 +148,10 @@ const settings = {
   targets: flags.targets.split(',') as TargetName[],
   redisUrl: flags['redis-url'],
   profile: flags.profile,
+  pipelineItems: Number(flags['pipeline-items']),
+  forwardBatch: Number(flags['forward-batch']),
 };
-const unknown = settings.scenarios.filter((scenario) => ![...TARGET_SCENARIOS, 'cluster', 'recovery'].includes(scenario));
+const unknown = settings.scenarios.filter((scenario) => ![...TARGET_SCENARIOS, 'cluster', 'recovery', 'pipeline'].includes(scenario));
 if (unknown.length > 0) {
   console.error(`unknown scenario(s): ${unknown.join(', ')}; see --help`);
   process.exit(2);
@@ -223,12 +242,13 @@ interface Runs {
   flood: Record<string, Array<{ connect: ConnectReport; latency: LatencyReport; flood: FloodReport; crashed: boolean }>>;
   cluster: Record<ClusterSetup, Array<{ fanoutConnect: ConnectReport; fanout: FanoutReport; latencyConnect: ConnectReport; latency: LatencyReport }>>;
   recovery: Array<{ quiet: RecoveryPhaseReport; plain: RecoveryPhaseReport; recover: RecoveryPhaseReport; away: RecoveryAwayReport[] }>;
+  pipeline: PipelineReport[];
 }
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const loadBefore = loadavg();
-  const runs: Runs = { fanout: {}, latency: {}, connections: {}, flood: {}, cluster: { one: [], two: [] }, recovery: [] };
+  const runs: Runs = { fanout: {}, latency: {}, connections: {}, flood: {}, cluster: { one: [], two: [] }, recovery: [], pipeline: [] };
   const profiles: Record<string, unknown> = {};
   for (const target of settings.targets) for (const scenario of TARGET_SCENARIOS) runs[scenario][target] = [];
 
@@ -538,6 +558,19 @@ async function main(): Promise<void> {
       await load.send({ cmd: 'recovery-end' });
       await target.stop();
     }
+
+    if (has('pipeline')) {
+      runs.pipeline = await runPipeline({
+        items: settings.pipelineItems,
+        forwardBatch: settings.forwardBatch,
+        sourceUrl: new URL(flags['source-url'] ?? databaseUrl?.toString() ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
+        databaseUrl,
+        runDir,
+        runTag,
+        timeoutMs: 600_000,
+        log,
+      });
+    }
   } finally {
     // a run that failed half-way leaves no server behind
     for (const target of started) await target.stop();
@@ -592,6 +625,12 @@ async function main(): Promise<void> {
         `${settings.stayers} others stay connected, timed at ${settings.recoveryRate} entities/s. baseline: plain reconnect (storm), no storm (live)`,
     );
     printRecoveryTable(recoverySummary);
+  }
+  if (runs.pipeline.length > 0) {
+    console.log(
+      `\npipeline: system-api's sources -> POST /entities -> one consumer, ${settings.pipelineItems} items each, FORWARD_BATCH ${settings.forwardBatch}`,
+    );
+    printPipelineTable(runs.pipeline);
   }
   console.log(`\nraw figures: ${file}`);
 }
@@ -886,6 +925,19 @@ function printClusterTable(rows: ClusterRow[]): void {
     row.met === undefined ? '' : row.met ? 'yes' : 'NO',
   ]);
   printMarkdown(header, lines, [0, 4]);
+}
+
+function printPipelineTable(reports: readonly PipelineReport[]): void {
+  console.log('\n| source | items | received | repeated | out of order | seconds | items/s end to end | target | met |');
+  console.log('|:--|--:|--:|--:|--:|--:|--:|:--|--:|');
+  for (const report of reports) {
+    const exact = report.received === report.items && report.repeated === 0 && report.outOfOrder === 0;
+    const met = exact && report.itemsPerSecond >= 5_000 ? 'yes' : 'no';
+    console.log(
+      `| ${report.source} | ${report.items} | ${report.received} | ${report.repeated} | ${report.outOfOrder} | ${round(report.elapsedMs / 1_000, 1)} | ` +
+        `${report.itemsPerSecond.toLocaleString('en-US')} | >= 5,000/s, each once, in order | ${met} |`,
+    );
+  }
 }
 
 function printTable(rows: Row[]): void {

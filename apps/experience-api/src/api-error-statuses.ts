@@ -10,7 +10,7 @@ import {
 import { TooManyRegistrationsError } from './consumers/too-many-registrations.error.js';
 import { EpochChangedError, HistoryExpiredError, TooManyReadsError } from './history/history.errors.js';
 import type { ErrorStatusTable } from './http/api-error.filter.js';
-import { InvalidEntityError, PublisherBusyError } from './publishing/entity-publisher.service.js';
+import { InvalidEntityError, NotAttemptedError, PublisherBusyError } from './publishing/entity-publisher.service.js';
 
 /** Every domain error an HTTP caller can meet, and its status: kept here, where the features meet, so that `http/` knows none of them. */
 export const API_ERROR_STATUSES: ErrorStatusTable = [
@@ -22,6 +22,7 @@ export const API_ERROR_STATUSES: ErrorStatusTable = [
   [InvalidEntityError, HttpStatus.BAD_REQUEST],
   [TooManyRegistrationsError, HttpStatus.TOO_MANY_REQUESTS],
   [PublisherBusyError, HttpStatus.SERVICE_UNAVAILABLE],
+  [NotAttemptedError, HttpStatus.SERVICE_UNAVAILABLE],
   [ClusterUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
   [OutboundSocketInUseError, HttpStatus.CONFLICT],
   [OutboundSocketNotFoundError, HttpStatus.NOT_FOUND],

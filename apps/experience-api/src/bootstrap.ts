@@ -14,6 +14,8 @@ import { type BodyLimit, jsonBody } from './http/json-body.js';
 
 /** The largest entity `POST /entity` accepts. */
 const MAX_ENTITY_BODY_BYTES = 1_048_576;
+/** The most entities `POST /entities` takes at once, in bytes. */
+const MAX_ENTITIES_BODY_BYTES = 8 * 1_048_576;
 /** Registration bodies name a few groups at most. */
 const MAX_REGISTRATION_BODY_BYTES = 8_192;
 /** Every other body: admin requests. */
@@ -21,6 +23,7 @@ const MAX_BODY_BYTES = 65_536;
 
 const BODY_LIMITS: readonly BodyLimit[] = [
   { path: '/entity', bytes: MAX_ENTITY_BODY_BYTES },
+  { path: '/entities', bytes: MAX_ENTITIES_BODY_BYTES },
   { path: '/consumers', bytes: MAX_REGISTRATION_BODY_BYTES },
 ];
 

@@ -73,8 +73,9 @@ export class ExperienceApiModule {
         AdminModule,
         WebhooksModule,
       ],
-      providers: [{ provide: ERROR_STATUSES, useValue: API_ERROR_STATUSES }, { provide: APP_FILTER, useClass: ApiErrorFilter }, ShutdownLog],
-      exports: [tokenStore],
+      providers: [{ provide: ERROR_STATUSES, useValue: API_ERROR_STATUSES }, ApiErrorFilter, { provide: APP_FILTER, useExisting: ApiErrorFilter }, ShutdownLog],
+      // the error table, for answers that report an error per item (POST /entities)
+      exports: [tokenStore, ApiErrorFilter],
     };
   }
 }

@@ -66,7 +66,12 @@ export class ApiErrorFilter implements ExceptionFilter {
     response.status(status).json(body);
   }
 
-  private describe(exception: unknown, where: string): [number, ApiErrorBody] {
+  /**
+   * The status and body an error is answered with; an error nobody
+   * anticipated is logged and alerted. Also used for each element of an answer
+   * that reports on several items (`POST /entities`).
+   */
+  describe(exception: unknown, where: string): [number, ApiErrorBody] {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const answer = exception.getResponse();

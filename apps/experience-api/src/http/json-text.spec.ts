@@ -1,4 +1,4 @@
-import { JsonTooDeepError, parseJsonText } from './json-text.js';
+import { JsonTooDeepError, parseJsonArrayText, parseJsonText } from './json-text.js';
 
 describe(parseJsonText.name, () => {
   it('returns the value and the exact text of each top-level member', () => {
@@ -40,5 +40,34 @@ describe(parseJsonText.name, () => {
   it('gives no members for a top-level array or scalar', () => {
     expect(parseJsonText('[{"a": 1}]', 64).members.size).toBe(0);
     expect(parseJsonText('7', 64).members.size).toBe(0);
+  });
+});
+
+describe(parseJsonArrayText.name, () => {
+  it('returns each element of a top-level array with its exact text and, for an object, the exact text of its members', () => {
+    const sut = parseJsonArrayText(' [ {"id": "a,b]", "data": {"n": 12345678901234567890}} , 7, {"data": [1, {"x": "}"}]}, {} ] ', 65);
+
+    expect(sut.value).toEqual([{ id: 'a,b]', data: { n: 12345678901234567890 } }, 7, { data: [1, { x: '}' }] }, {}]);
+    expect(sut.elements!.map((element) => element.text)).toEqual([
+      '{"id": "a,b]", "data": {"n": 12345678901234567890}}',
+      '7',
+      '{"data": [1, {"x": "}"}]}',
+      '{}',
+    ]);
+    expect([...sut.elements![0].members!]).toEqual([
+      ['id', '"a,b]"'],
+      ['data', '{"n": 12345678901234567890}'],
+    ]);
+    expect(sut.elements![1].members).toBeUndefined();
+    expect([...sut.elements![2].members!]).toEqual([['data', '[1, {"x": "}"}]']]);
+    expect(sut.elements![3].members!.size).toBe(0);
+  });
+
+  it('gives no elements for text that is not an array, and refuses text nested too deep', () => {
+    expect(parseJsonArrayText('{"data": 1}', 64).elements).toBeUndefined();
+    expect(parseJsonArrayText('[]', 64).elements).toEqual([]);
+    expect(() => parseJsonArrayText(`[{"data":${'['.repeat(63)}${']'.repeat(63)}}]`, 65)).not.toThrow();
+    expect(() => parseJsonArrayText(`[{"data":${'['.repeat(64)}${']'.repeat(64)}}]`, 65)).toThrow(JsonTooDeepError);
+    expect(() => parseJsonArrayText('[{"data": 1},]', 65)).toThrow(SyntaxError);
   });
 });

@@ -7,7 +7,7 @@ import { RawJson } from '../http/raw-json.js';
 import { type EntityPublishedEvent, SocketEvent } from '../socket-events/socket-events.js';
 import { SocketEvents } from '../socket-events/socket-events.service.js';
 import { EntityFanout } from './entity-fanout.js';
-import { EntityPublisher, InvalidEntityError } from './entity-publisher.service.js';
+import { EntityPublisher, InvalidEntityError, NotAttemptedError } from './entity-publisher.service.js';
 import { LocalEntityBroker } from './local-entity-broker.js';
 import { PublicationLog, type PublicationRecord } from './publication-log.js';
 
@@ -27,6 +27,11 @@ class ControlledLog extends PublicationLog {
     const earlier = this.seen.get(id);
     if (earlier === undefined) this.seen.set(id, seq);
     this.take(id).resolve({ seq: earlier ?? seq, publishedAt: new Date('2026-11-22T09:00:00.000Z'), duplicate: earlier !== undefined });
+  }
+
+  /** Overlapping, as a log may: the test chooses which record completes first, with which seq. */
+  override recordAll(ids: readonly string[]): Promise<Array<PromiseSettledResult<PublicationRecord>>> {
+    return Promise.allSettled(ids.map((id) => this.record(id)));
   }
 
   fail(id: string, error: Error): void {
@@ -276,6 +281,64 @@ describe(EntityPublisher.name, () => {
       await settle();
       log.complete('a', 4);
       await expect(after).resolves.toEqual({ id: 'a', seq: 4, duplicate: false });
+    });
+  });
+
+  describe('publishAll (POST /entities)', () => {
+    it('queues the entities together in the order given, behind what is in flight, and records them as one batch', async () => {
+      const first = sut.publish({ id: 'first', data: raw(0) });
+      await settle();
+      const all = sut.publishAll(['x', 'y', 'z'].map((id) => ({ id, data: raw(id) })));
+      await settle();
+      log.complete('first', 1);
+      await first;
+      await settle();
+      expect(log.recorded).toEqual(['first', 'x', 'y', 'z']);
+      log.complete('x', 2);
+      log.complete('y', 3);
+      log.complete('z', 4);
+
+      expect(await all).toEqual([
+        { id: 'x', seq: 2, duplicate: false },
+        { id: 'y', seq: 3, duplicate: false },
+        { id: 'z', seq: 4, duplicate: false },
+      ]);
+      expect(fanout.passes.map((pass) => pass.length)).toEqual([1, 3]);
+    });
+
+    it('answers a refused entity in its place and publishes the others', async () => {
+      const all = sut.publishAll([
+        { id: 'a', data: raw(1) },
+        { id: 'bad', groups: 'eu' as unknown as string[], data: raw(2) },
+        { id: 'c', data: raw(3) },
+      ]);
+      await settle();
+      log.complete('a', 1);
+      log.complete('c', 2);
+      const [a, bad, c] = await all;
+      expect(a).toEqual({ id: 'a', seq: 1, duplicate: false });
+      expect((bad as { error: unknown }).error).toBeInstanceOf(InvalidEntityError);
+      expect(c).toEqual({ id: 'c', seq: 2, duplicate: false });
+    });
+
+    it('does not try the entities after one that failed, so that a retry keeps their order', async () => {
+      // a repeated id splits the request into two batches: the second is not tried once the first failed
+      const all = sut.publishAll([
+        { id: 'a', data: raw(1) },
+        { id: 'b', data: raw(2) },
+        { id: 'a', data: raw(3) },
+        { id: 'd', data: raw(4) },
+      ]);
+      await settle();
+      expect(log.recorded).toEqual(['a', 'b']);
+      log.fail('a', new Error('database unavailable'));
+      log.complete('b', 5);
+      const outcomes = await all;
+      expect((outcomes[0] as { error: Error }).error.message).toBe('database unavailable');
+      expect(outcomes[1]).toEqual({ id: 'b', seq: 5, duplicate: false });
+      expect((outcomes[2] as { error: unknown }).error).toBeInstanceOf(NotAttemptedError);
+      expect((outcomes[3] as { error: unknown }).error).toBeInstanceOf(NotAttemptedError);
+      expect(log.recorded).toEqual(['a', 'b']);
     });
   });
 });

@@ -29,15 +29,35 @@ export class InvalidEntityError extends Error {
   }
 }
 
+/** An entity of a `POST /entities` request that was not published because an earlier one of the same request failed: order is kept. */
+export class NotAttemptedError extends Error {
+  constructor(readonly failedIndex: number) {
+    super(`not published, to keep the order: the entity at index ${failedIndex} of this request failed before it; send both again`);
+    this.name = 'NotAttemptedError';
+  }
+}
+
 const MAX_WAITING = 10_000;
-/** Entities recorded together and broadcast in one pass. */
-const MAX_BATCH = 64;
+/** Entities recorded together and broadcast in one pass: a whole `POST /entities` request at most. */
+const MAX_BATCH = 1_000;
+/** A batch also stops before its data passes this many characters (a batch is framed and recorded in memory at once). */
+const MAX_BATCH_CHARS = 8 * 1_048_576;
+
+/** The entities of one `POST /entities` request, published in order: once one fails, the ones after it are not tried. */
+interface BulkRequest {
+  failedIndex?: number;
+}
 
 /** An entity waiting for its turn, already in the form that cannot fail later: groups checked, data in hand as text. */
 interface Pending extends Publication {
   readonly resolve: (outcome: PublishOutcome) => void;
   readonly reject: (error: unknown) => void;
+  /** Set for an entity of a `POST /entities` request: the request, and the entity's index in it. */
+  readonly bulk?: { readonly request: BulkRequest; readonly index: number };
 }
+
+/** What became of one entity of publishAll: published or a duplicate, or the error that refused or failed it. */
+export type BulkPublishOutcome = PublishOutcome | { readonly error: unknown };
 
 /**
  * Publishes entities through the broker, which records each id (idempotency
@@ -75,18 +95,47 @@ export class EntityPublisher {
     });
   }
 
+  /**
+   * Publishes a request's entities in the order given, behind whatever is
+   * queued: they are queued together, so they go through in as few broker
+   * batches as their number allows, and fresh ones take increasing `seq`s in
+   * that order. An entity refused (InvalidEntityError) refuses only itself;
+   * once one fails (not published), those after it are not tried
+   * (NotAttemptedError), so that a publisher retrying from the failed one
+   * keeps its order. The request is refused whole (PublisherBusyError) when
+   * the queue cannot take all of it.
+   */
+  publishAll(entities: readonly PublishEntityDto[]): Promise<BulkPublishOutcome[]> {
+    if (this.queue.length + this.inBatch + entities.length > MAX_WAITING) return Promise.reject(new PublisherBusyError());
+    const request: BulkRequest = {};
+    const outcomes = entities.map((entity, index) => {
+      let prepared: Pick<Publication, 'groups' | 'dataText'>;
+      try {
+        prepared = prepare(entity);
+      } catch (error) {
+        return Promise.resolve({ error });
+      }
+      return new Promise<BulkPublishOutcome>((resolve) => {
+        this.queue.push({ id: entity.id ?? randomUUID(), ...prepared, resolve, reject: (error) => resolve({ error }), bulk: { request, index } });
+      });
+    });
+    if (!this.draining && this.queue.length > 0) void this.drain();
+    return Promise.all(outcomes);
+  }
+
   private async drain(): Promise<void> {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.takeBatch();
+        if (batch.length === 0) continue;
         this.inBatch = batch.length;
         try {
           await this.publishBatch(batch);
         } catch (error) {
           // a fault of this batch must not leave its publishers waiting, nor stop the batches after it
           this.logger.error(`a batch of ${batch.length} entities failed: ${(error as Error).stack ?? String(error)}`);
-          for (const pending of batch) pending.reject(error);
+          for (const pending of batch) this.fail(pending, error);
         }
         this.inBatch = 0;
       }
@@ -95,13 +144,31 @@ export class EntityPublisher {
     }
   }
 
-  /** The next entities in arrival order, stopping before an id already in the batch: a repeat must see the first one recorded. */
+  /**
+   * The next entities in arrival order, stopping before an id already in the
+   * batch (a repeat must see the first one recorded) and at the size limits.
+   * Entities of a request that already had one fail are answered here, untried.
+   */
   private takeBatch(): Pending[] {
     const ids = new Set<string>();
-    let count = 0;
-    while (count < this.queue.length && count < MAX_BATCH && !ids.has(this.queue[count].id)) ids.add(this.queue[count++].id);
-    const batch = this.queue.slice(0, count);
-    this.queue = this.queue.slice(count);
+    const batch: Pending[] = [];
+    let chars = 0;
+    let taken = 0;
+    while (taken < this.queue.length && batch.length < MAX_BATCH) {
+      const next = this.queue[taken];
+      const failedIndex = next.bulk?.request.failedIndex;
+      if (failedIndex !== undefined) {
+        next.reject(new NotAttemptedError(failedIndex));
+        taken++;
+        continue;
+      }
+      if (ids.has(next.id) || (batch.length > 0 && chars + next.dataText.length > MAX_BATCH_CHARS)) break;
+      ids.add(next.id);
+      chars += next.dataText.length;
+      batch.push(next);
+      taken++;
+    }
+    this.queue = this.queue.slice(taken);
     return batch;
   }
 
@@ -110,10 +177,16 @@ export class EntityPublisher {
     batch.forEach((pending, i) => this.settle(pending, outcomes[i]));
   }
 
+  private fail(pending: Pending, error: unknown): void {
+    const bulk = pending.bulk;
+    if (bulk && (bulk.request.failedIndex === undefined || bulk.index < bulk.request.failedIndex)) bulk.request.failedIndex = bulk.index;
+    pending.reject(error);
+  }
+
   private settle(pending: Pending, outcome: PublicationOutcome): void {
     switch (outcome.status) {
       case 'failed':
-        pending.reject(outcome.error);
+        this.fail(pending, outcome.error);
         return;
       case 'duplicate':
         this.metrics.duplicates.inc();

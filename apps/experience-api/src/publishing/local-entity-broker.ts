@@ -30,8 +30,8 @@ export class LocalEntityBroker extends EntityBroker implements OnApplicationBoot
 
   async publish(batch: readonly Publication[]): Promise<PublicationOutcome[]> {
     const outcomes: PublicationOutcome[] = new Array(batch.length);
-    // the records overlap in the database
-    const records = await Promise.allSettled(batch.map((publication) => this.log.record(publication.id)));
+    // recorded together: the fresh ids take their seqs in the order of the batch
+    const records = await this.log.recordAll(batch.map((publication) => publication.id));
     const fresh: Array<{ readonly index: number; readonly record: PublicationRecord }> = [];
     records.forEach((settled, index) => {
       if (settled.status === 'rejected') outcomes[index] = { status: 'failed', error: settled.reason };
@@ -39,7 +39,7 @@ export class LocalEntityBroker extends EntityBroker implements OnApplicationBoot
       else fresh.push({ index, record: settled.value });
     });
     if (fresh.length === 0) return outcomes;
-    // records overlap, so their seqs may come back in any order; consumers get them in seq order
+    // consumers get them in seq order, whatever order a log gave them in
     fresh.sort((a, b) => a.record.seq - b.record.seq);
     const entities: StoredEntity[] = fresh.map(({ index, record }) => {
       const { id, groups, dataText } = batch[index];

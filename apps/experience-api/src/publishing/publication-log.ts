@@ -16,6 +16,23 @@ export abstract class PublicationLog {
   /** Records the id and assigns the next `seq`, or returns the earlier record of the same id. */
   abstract record(id: string): Promise<PublicationRecord>;
   /**
+   * Records distinct ids at once, as `record` does each: the fresh ones take
+   * their `seq`s in the order given. One settled record per id, in that order.
+   * This default records them one after the other; a store that can do it in
+   * one round trip does.
+   */
+  async recordAll(ids: readonly string[]): Promise<Array<PromiseSettledResult<PublicationRecord>>> {
+    const records: Array<PromiseSettledResult<PublicationRecord>> = [];
+    for (const id of ids) {
+      try {
+        records.push({ status: 'fulfilled', value: await this.record(id) });
+      } catch (reason) {
+        records.push({ status: 'rejected', reason });
+      }
+    }
+    return records;
+  }
+  /**
    * Takes back a record whose broadcast failed, so that the id publishes
    * afresh when retried; a record the id has been given since is left alone.
    */
@@ -50,6 +67,45 @@ export class TypeOrmPublicationLog extends PublicationLog {
       [id],
     );
     return { seq: Number(row.seq), publishedAt: new Date(row.published_at), duplicate: row.duplicate === true };
+  }
+
+  override async recordAll(ids: readonly string[]): Promise<Array<PromiseSettledResult<PublicationRecord>>> {
+    if (ids.length === 1)
+      return [
+        await this.record(ids[0]).then(
+          (value) => ({ status: 'fulfilled' as const, value }),
+          (reason: unknown) => ({ status: 'rejected' as const, reason }),
+        ),
+      ];
+    let rows: Array<{ ord: string | number; seq: string | number; published_at: string | Date; duplicate: boolean }>;
+    try {
+      // one statement: the rows are inserted in the order given, so the fresh ids take their seqs in that order
+      rows = await queryPrepared(
+        this.dataSource,
+        'record_publications',
+        `WITH input AS (
+           SELECT id, ord FROM unnest($1::varchar[]) WITH ORDINALITY AS t(id, ord)
+         ), fresh AS (
+           INSERT INTO publications (id)
+           SELECT id FROM input ORDER BY ord
+           ON CONFLICT (id) DO UPDATE SET seq = nextval('entity_seq'), published_at = now()
+            WHERE publications.published_at <= now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'
+           RETURNING id, seq, published_at)
+         SELECT input.ord, coalesce(fresh.seq, earlier.seq) AS seq, coalesce(fresh.published_at, earlier.published_at) AS published_at,
+                fresh.id IS NULL AS duplicate
+           FROM input
+           LEFT JOIN fresh ON fresh.id = input.id
+           LEFT JOIN publications earlier ON fresh.id IS NULL AND earlier.id = input.id
+          ORDER BY input.ord`,
+        [ids],
+      );
+    } catch (reason) {
+      return ids.map(() => ({ status: 'rejected', reason }));
+    }
+    return rows.map((row) => ({
+      status: 'fulfilled',
+      value: { seq: Number(row.seq), publishedAt: new Date(row.published_at), duplicate: row.duplicate === true },
+    }));
   }
 
   async forget(id: string, seq: number): Promise<void> {

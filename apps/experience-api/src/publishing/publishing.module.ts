@@ -3,6 +3,7 @@ import { HistoryModule } from '../history/history.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { SocketEventsModule } from '../socket-events/socket-events.module.js';
 import { AllowedPublisherGuard } from './allowed-publisher.guard.js';
+import { BulkPublishController } from './bulk-publish.controller.js';
 import { EntityBroker } from './entity-broker.js';
 import { EntityController } from './entity.controller.js';
 import { EntityFanout } from './entity-fanout.js';
@@ -10,7 +11,7 @@ import { EntityPublisher } from './entity-publisher.service.js';
 import { PublicationLog, TypeOrmPublicationLog } from './publication-log.js';
 
 /**
- * `POST /entity`: the allow-list, the batching publisher, and the broker it
+ * `POST /entity` and `POST /entities`: the allow-list, the batching publisher, and the broker it
  * publishes through, which the composition root chooses: LocalEntityBroker
  * for an instance alone, the cluster's broker over Redis for several.
  */
@@ -20,7 +21,7 @@ export class PublishingModule {
     return {
       module: PublishingModule,
       imports: [MetricsModule, SocketEventsModule, HistoryModule],
-      controllers: [EntityController],
+      controllers: [EntityController, BulkPublishController],
       providers: [
         AllowedPublisherGuard,
         EntityPublisher,

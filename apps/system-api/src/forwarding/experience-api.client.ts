@@ -12,6 +12,18 @@ export type ForwardOutcome =
 
 /** experience-api as system-api sees it; bound to its HTTP implementation in ForwardingModule. */
 export abstract class ExperienceApiClient {
-  /** Offers the item to `POST /entity`; never throws, every failure is an outcome. */
-  abstract publish(item: PendingItem): Promise<ForwardOutcome>;
+  /**
+   * Offers items of one source, in order, to experience-api (`POST /entities`,
+   * in as few requests as its limits allow). One outcome per item, in order,
+   * for the first items: the list stops after the first outcome that is
+   * neither `accepted` nor `rejected` (the items after it were not tried, or
+   * not reliably: they are offered again). Never throws, every failure is an
+   * outcome.
+   */
+  abstract publishAll(items: readonly PendingItem[]): Promise<ForwardOutcome[]>;
+}
+
+/** Whether the items after this outcome may be looked at: only when this one is settled for good. */
+export function settled(outcome: ForwardOutcome): boolean {
+  return outcome.kind === 'accepted' || outcome.kind === 'rejected';
 }

@@ -32,8 +32,12 @@ class FakeOutbox implements OutboxRepository {
     return sources.flatMap((source) => this.rows.filter((row) => row.source === source && !row.delivered && row.failed === undefined).slice(0, perSource));
   }
 
-  async markDelivered(position: string): Promise<void> {
-    this.at(position).delivered = true;
+  /** Each call of markDelivered: the positions it marked together. */
+  readonly deliveries: string[][] = [];
+
+  async markDelivered(positions: readonly string[]): Promise<void> {
+    this.deliveries.push([...positions]);
+    for (const position of positions) this.at(position).delivered = true;
   }
 
   async markFailed(position: string, error: string): Promise<void> {
@@ -76,13 +80,22 @@ class FakeOutbox implements OutboxRepository {
 /** experience-api as the test scripts it: each id answers from its list of outcomes, then accepts. */
 class FakeExperienceApi extends ExperienceApiClient {
   readonly sent: string[] = [];
+  /** The ids of each call, as offered together. */
+  readonly batches: string[][] = [];
   readonly answers = new Map<string, ForwardOutcome[]>();
   /** Answers every item with this while set. */
   away?: ForwardOutcome;
 
-  async publish(item: PendingItem): Promise<ForwardOutcome> {
-    this.sent.push(item.id);
-    return this.away ?? this.answers.get(item.id)?.shift() ?? { kind: 'accepted' };
+  async publishAll(items: readonly PendingItem[]): Promise<ForwardOutcome[]> {
+    this.batches.push(items.map((item) => item.id));
+    const outcomes: ForwardOutcome[] = [];
+    for (const item of items) {
+      this.sent.push(item.id);
+      const outcome = this.away ?? this.answers.get(item.id)?.shift() ?? { kind: 'accepted' };
+      outcomes.push(outcome);
+      if (outcome.kind !== 'accepted' && outcome.kind !== 'rejected') break;
+    }
+    return outcomes;
   }
 }
 
@@ -139,6 +152,45 @@ describe(OutboxForwarder.name, () => {
     expect(sentOf('a')).toEqual(['a:1', 'a:2', 'a:3']);
     expect(sentOf('b')).toEqual(['b:1', 'b:2']);
     expect(outbox.rows.every((row) => row.delivered)).toBe(true);
+  });
+
+  it('offers each source its pending items as one batch, and marks the batch delivered in one statement', async () => {
+    outbox.add('a', ...Array.from({ length: 25 }, (_, n) => `a:${n}`));
+    await start();
+
+    expect(experience.batches).toEqual([
+      Array.from({ length: 10 }, (_, n) => `a:${n}`),
+      Array.from({ length: 10 }, (_, n) => `a:${n + 10}`),
+      Array.from({ length: 5 }, (_, n) => `a:${n + 20}`),
+    ]);
+    expect(outbox.deliveries.map((positions) => positions.length)).toEqual([10, 10, 5]);
+    expect(outbox.rows.every((row) => row.delivered)).toBe(true);
+  });
+
+  it('marks delivered what was accepted before an item that must wait, and offers that item and the rest again, in order', async () => {
+    outbox.add('a', 'a:1', 'a:2', 'a:3', 'a:4');
+    experience.answers.set('a:3', [unavailable]);
+    await start();
+    expect(experience.batches).toEqual([['a:1', 'a:2', 'a:3', 'a:4']]);
+    expect(outbox.deliveries).toEqual([[outbox.row('a:1').position, outbox.row('a:2').position]]);
+    expect(outbox.row('a:3')).toMatchObject({ delivered: false, attempts: 1 });
+    expect(outbox.row('a:4')).toMatchObject({ delivered: false, attempts: 0 });
+
+    await advance(250);
+    expect(experience.batches).toEqual([
+      ['a:1', 'a:2', 'a:3', 'a:4'],
+      ['a:3', 'a:4'],
+    ]);
+    expect(outbox.rows.every((row) => row.delivered)).toBe(true);
+  });
+
+  it('makes refused items of a batch dead letters and delivers the rest of it', async () => {
+    outbox.add('a', 'a:1', 'a:2', 'a:3');
+    experience.answers.set('a:2', [{ kind: 'rejected', reason: 'HTTP 400 bad_request: groups must not be empty' }]);
+    await start();
+    expect(experience.batches).toEqual([['a:1', 'a:2', 'a:3']]);
+    expect(outbox.deliveries).toEqual([[outbox.row('a:1').position, outbox.row('a:3').position]]);
+    expect(outbox.row('a:2').failed).toBe('HTTP 400 bad_request: groups must not be empty');
   });
 
   it('forwards only the sources this instance holds', async () => {

@@ -17,9 +17,11 @@ const IDLE_MS = 1_000;
 /**
  * Sends outbox items to experience-api until each is accepted: in order within
  * a source (sources in parallel), only for sources this instance holds, and
- * retrying with backoff for as long as experience-api is away. Items are
- * marked delivered one by one, so a crash re-sends at most the one in flight,
- * and experience-api's idempotency on `id` absorbs that. A 4xx about an item
+ * retrying with backoff for as long as experience-api is away. Each round
+ * offers a source's pending items (up to FORWARD_BATCH) in one batch
+ * (`POST /entities`) and marks those accepted delivered in one statement, so
+ * a crash re-sends at most the batch in flight, and experience-api's
+ * idempotency on `id` answers its repeats as duplicates. A 4xx about an item
  * makes it a dead letter at once; a 5xx about an item (experience-api answered)
  * holds back its source only, for a bounded number of attempts, then makes it
  * a dead letter too.
@@ -111,16 +113,20 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
-  /** Stops at the first item that must wait; `delivered` collects the items experience-api accepted. */
+  /**
+   * Offers the source's items to experience-api in one go and acts on each
+   * answer in order, up to the first item that must wait; the items accepted
+   * are marked delivered in one statement and collected in `delivered`.
+   */
   private async sendInOrder(queue: PendingItem[], delivered: PendingItem[]): Promise<'done' | 'held' | 'retry'> {
-    for (const item of queue) {
-      if (this.stop.signal.aborted) return 'done';
-      const outcome = await this.client.publish(item);
-      try {
+    if (this.stop.signal.aborted) return 'done';
+    const outcomes = await this.client.publishAll(queue);
+    const accepted: PendingItem[] = [];
+    try {
+      for (const [i, outcome] of outcomes.entries()) {
+        const item = queue[i];
         if (outcome.kind === 'accepted') {
-          await this.outbox.markDelivered(item.position);
-          delivered.push(item);
-          this.metrics.forwarded.inc({ source: item.source });
+          accepted.push(item);
           this.reachable();
         } else if (outcome.kind === 'rejected') {
           this.reachable();
@@ -129,9 +135,10 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
           // it answered: experience-api is up, and this item alone waits, for a bounded number of attempts
           this.reachable();
           const errors = await this.outbox.noteServerError(item.position, outcome.reason);
+          // the items after it were not tried: the next round offers them at once
           if (errors >= this.config.forwardServerErrorAttempts) {
             await this.deadLetter(item, outcome.reason, `after ${errors} attempts`);
-            continue;
+            return 'done';
           }
           const waitMs = backoffDelay(this.retryPolicy, errors);
           this.logger.warn(
@@ -144,12 +151,27 @@ export class OutboxForwarder implements OnApplicationBootstrap, BeforeApplicatio
           this.unreachable(outcome.reason);
           return 'retry';
         }
-      } catch (error) {
-        this.logger.warn(`cannot update the outbox: ${(error as Error).message}`);
-        return 'retry';
       }
+      return 'done';
+    } catch (error) {
+      this.logger.warn(`cannot update the outbox: ${(error as Error).message}`);
+      return 'retry';
+    } finally {
+      await this.markDelivered(accepted, delivered);
     }
-    return 'done';
+  }
+
+  /** Marks what experience-api took as delivered, in one statement; on failure they are sent again, and answered as duplicates. */
+  private async markDelivered(accepted: readonly PendingItem[], delivered: PendingItem[]): Promise<void> {
+    if (accepted.length === 0) return;
+    try {
+      await this.outbox.markDelivered(accepted.map((item) => item.position));
+    } catch (error) {
+      this.logger.warn(`cannot mark ${accepted.length} forwarded items delivered (they will be sent again): ${(error as Error).message}`);
+      return;
+    }
+    delivered.push(...accepted);
+    this.metrics.forwarded.inc({ source: accepted[0].source }, accepted.length);
   }
 
   private logForwarded(delivered: readonly PendingItem[]): void {

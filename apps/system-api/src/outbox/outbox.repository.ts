@@ -46,7 +46,8 @@ export abstract class OutboxRepository {
   abstract cursor(source: string): Promise<unknown>;
   /** The oldest undelivered items of each source, in order. */
   abstract pending(sources: readonly string[], perSource: number): Promise<PendingItem[]>;
-  abstract markDelivered(position: string): Promise<void>;
+  /** experience-api took these items: marks them all delivered, in one statement. */
+  abstract markDelivered(positions: readonly string[]): Promise<void>;
   /** experience-api refused the item for good: it becomes a dead letter. */
   abstract markFailed(position: string, error: string): Promise<void>;
   abstract noteAttempt(position: string, error: string): Promise<void>;

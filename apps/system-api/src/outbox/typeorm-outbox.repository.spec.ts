@@ -79,7 +79,7 @@ describe(TypeOrmOutboxRepository.name, () => {
     );
     const [first, second] = await sut.pending([name], 10);
     const before = await sut.depth();
-    await sut.markDelivered(first.position);
+    await sut.markDelivered([first.position]);
     await sut.markFailed(second.position, 'HTTP 400 data is required');
     await sut.deadLetter(name, 'not json', 'the message is not JSON');
 
@@ -157,8 +157,7 @@ describe(TypeOrmOutboxRepository.name, () => {
       undefined,
     );
     const [first, second] = await sut.pending([name], 10);
-    await sut.markDelivered(first.position);
-    await sut.markDelivered(second.position);
+    await sut.markDelivered([first.position, second.position]);
     // delivered two hours ago, as far as the database can tell
     await module.get(DataSource).query(`UPDATE outbox SET delivered_at = now() - interval '2 hours' WHERE position = $1`, [first.position]);
 

@@ -87,8 +87,11 @@ export class TypeOrmOutboxRepository extends OutboxRepository {
     return rows.map((row) => ({ position: String(row.position), source: row.source, id: row.item_id, groups: row.groups, data: row.data }));
   }
 
-  async markDelivered(position: string): Promise<void> {
-    await this.dataSource.query('UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE position = $1', [position]);
+  async markDelivered(positions: readonly string[]): Promise<void> {
+    if (positions.length === 0) return;
+    await this.dataSource.query('UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE position = ANY($1::bigint[])', [
+      positions,
+    ]);
   }
 
   async markFailed(position: string, error: string): Promise<void> {
