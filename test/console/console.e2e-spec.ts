@@ -8,7 +8,8 @@ import { CONSOLE_CSP } from '../../apps/experience-api/src/console/serve-console
 import { chromiumInstalled, launchChromium } from '../support/browser/chromium.js';
 import { ADMIN_TOKEN, createConsumer, startExperienceApi, uniqueClientId, type RunningExperienceApi } from '../support/processes/experience-api.js';
 import { freePort } from '../support/net/free-port.js';
-import { serviceAvailable } from '../support/processes/services.js';
+import { databaseUrl, serviceAvailable } from '../support/processes/services.js';
+import { FreshDatabase } from '../support/cluster/fresh-database.js';
 import { SystemApiProcess } from '../support/processes/system-api.js';
 import { eventually } from '../support/time/eventually.js';
 
@@ -21,6 +22,8 @@ const describeWithChromium = available ? describe : describe.skip;
 describeWithChromium('the operator console at /console (headless Chromium)', () => {
   let api: RunningExperienceApi;
   let system: SystemApiProcess;
+  /** On Postgres, system-api's database of its own: the page shows the outbox and dead letters of its database, which other suites share. */
+  let systemDatabase: FreshDatabase | undefined;
   let workDir: string;
   let inbox: string;
   let browser: Browser;
@@ -36,9 +39,11 @@ describeWithChromium('the operator console at /console (headless Chromium)', () 
     mkdirSync(ARTIFACTS, { recursive: true });
     // each app must know the other's address before it starts: experience-api's port is chosen first
     const port = await freePort();
+    systemDatabase = databaseUrl ? await FreshDatabase.create(databaseUrl, 'console') : undefined;
     system = new SystemApiProcess({
       workDir,
       experienceApiUrl: `http://127.0.0.1:${port}`,
+      env: systemDatabase ? { DATABASE_URL: systemDatabase.url } : {},
       sources: `
 - name: drop-folder
   type: directory
@@ -60,6 +65,7 @@ describeWithChromium('the operator console at /console (headless Chromium)', () 
     for (const consumer of consumers) await consumer.close().catch(() => undefined);
     await browser?.close();
     await system?.stop();
+    await systemDatabase?.drop();
     await api?.close();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
