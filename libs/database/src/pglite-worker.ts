@@ -68,7 +68,7 @@ interface PlainError {
 
 interface Reply {
   readonly id: number;
-  readonly result?: unknown;
+  readonly result?: Result;
   readonly error?: PlainError;
 }
 
@@ -196,7 +196,7 @@ export class PGliteWorker {
     const pending = this.settle(reply.id);
     if (!pending) return;
     if (reply.error) pending.reject(revive(reply.error));
-    else pending.resolve(reply.result && ownRealm(reply.result as Result));
+    else pending.resolve(reply.result && ownRealm(reply.result));
   }
 
   private fail(error: Error): void {
@@ -226,7 +226,12 @@ export function workerDriver(database: PGliteWorker, close: () => Promise<void>)
       const params = typeof parameters === 'function' ? undefined : parameters;
       const answer = database.query(sql, params);
       // with a callback, the error goes there alone, not also to a promise nobody awaits
-      return done ? answer.then((result) => done(null, result), (error: Error) => done(error)) : answer;
+      return done
+        ? answer.then(
+            (result) => done(null, result),
+            (error: Error) => done(error),
+          )
+        : answer;
     }
 
     end(callback?: (error: Error | null) => void): void {
