@@ -29,16 +29,15 @@ export async function openDataSource(options: DatabaseOptions): Promise<DataSour
     synchronize: false,
     logging: false,
   });
-  const folderLock = embedded?.lock;
-  if (folderLock) {
-    // the folder is free again once its database is closed, by whoever closes it
+  if (embedded) {
+    // the embedded database's thread ends, and its folder is free again, once it is closed, by whoever closes it
     const destroy = dataSource.destroy.bind(dataSource);
-    dataSource.destroy = () => destroy().finally(() => folderLock.release());
+    dataSource.destroy = () => destroy().finally(() => embedded.close());
   }
   try {
     await dataSource.initialize();
   } catch (error) {
-    folderLock?.release();
+    await embedded?.close();
     throw error;
   }
   const lock = dataSource.createQueryRunner();
