@@ -1,9 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { DropRequest } from '../load/protocol.js';
 import type { Dialect, Endpoint } from '../load/raw-consumer.js';
+import { DROP_CLOSE_CODE, DROP_CLOSE_REASON } from '../servers/reference.js';
 
 export type TargetName = 'gateway' | 'ws' | 'socketio';
 export const TARGETS: readonly TargetName[] = ['gateway', 'ws', 'socketio'];
@@ -22,6 +24,28 @@ export interface TargetOptions {
   readonly adminToken?: string;
   /** Runs the gateway as one instance of a cluster over this Redis (REDIS_URL), its keys under `keyPrefix`. */
   readonly redis?: { readonly url: string; readonly keyPrefix: string };
+  /** Open files (sockets) the server may hold, raised for it alone when more than the shell's limit is needed. */
+  readonly fileLimit?: number;
+}
+
+/**
+ * Raises a process's limit of open files (soft and hard) from outside, with
+ * prlimit(1): only the bench's own processes get it, never the app's
+ * defaults. Needs the right to raise a hard limit (root, or CAP_SYS_RESOURCE).
+ */
+export function raiseFileLimit(pid: number, limit: number): boolean {
+  try {
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** This process's hard limit of open files, which a process without CAP_SYS_RESOURCE cannot raise. */
+export function hardFileLimit(): number {
+  const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return line === null || line[2] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(line[2]);
 }
 
 const GATEWAY_MAIN = resolve('dist/apps/experience-api/main.js');
@@ -54,6 +78,8 @@ export class RunningTarget {
     private readonly child: ChildProcess,
     /** Where profiles go; undefined when the server is not profiled. */
     private readonly profileDir: string | undefined,
+    /** The gateway's ADMIN_TOKEN. */
+    private readonly adminToken?: string,
   ) {
     child.once('exit', (code, signal) => {
       this.exited = true;
@@ -71,11 +97,12 @@ export class RunningTarget {
     };
     let script: string;
     let dialect: Dialect = 'plain';
+    const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
     if (name === 'gateway') {
       script = GATEWAY_MAIN;
       Object.assign(env, {
         NODE_ENV: 'production',
-        ADMIN_TOKEN: options.adminToken ?? randomBytes(24).toString('base64url'),
+        ADMIN_TOKEN: adminToken,
         INSTANCE_ID: `bench-${options.label}`,
         ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl.toString() } : { PGLITE_DATA_DIR: options.pgliteDataDir }),
         ...(options.redis ? { REDIS_URL: options.redis.url, REDIS_KEY_PREFIX: options.redis.keyPrefix } : {}),
@@ -87,6 +114,10 @@ export class RunningTarget {
     }
     const execArgv = options.profile ? ['--expose-gc', '--import', join(BENCH_DIST, 'lib', 'profile-hook.js')] : [];
     const child = spawn(process.execPath, [...execArgv, script], { env, stdio: ['ignore', log, log, 'ipc'] });
+    if (options.fileLimit !== undefined && child.pid !== undefined && !raiseFileLimit(child.pid, options.fileLimit)) {
+      child.kill('SIGKILL');
+      throw new Error(`could not raise the open-file limit of ${options.label} to ${options.fileLimit}`);
+    }
     const target = new RunningTarget(
       name,
       options.label,
@@ -94,9 +125,24 @@ export class RunningTarget {
       '/ws/publish',
       child,
       options.profile ? options.runDir : undefined,
+      name === 'gateway' ? adminToken : undefined,
     );
     await target.ready(name === 'gateway' && options.redis !== undefined);
     return target;
+  }
+
+  /**
+   * How to make the server close every consumer's connection at once: the
+   * gateway through its admin API, the references through `POST /drop`; all
+   * with the same close code (see DROP_CLOSE_CODE).
+   */
+  dropRequest(): DropRequest {
+    if (this.name !== 'gateway') return { path: '/drop', headers: {}, body: '' };
+    return {
+      path: '/admin/sockets/close',
+      headers: { authorization: `Bearer ${this.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'inbound', code: DROP_CLOSE_CODE, reason: DROP_CLOSE_REASON }),
+    };
   }
 
   get pid(): number {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { distribution } from '../lib/stats.js';
 import type { FloodReport, FloodSettings } from './flood-worker.js';
-import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply } from './protocol.js';
+import type { ConnectReport, FanoutReport, LatencyReport, LoadCommand, LoadReply, StormReport } from './protocol.js';
 import { entityBody, padFor, Publisher } from './publisher.js';
 import { handleRecovery } from './recovery.js';
 import { type ConsumerEvents, consumerAddress, type Credentials, type Endpoint, RawConsumer } from './raw-consumer.js';
@@ -25,6 +25,9 @@ const SETTLE_TIMEOUT_MS = 30_000;
 
 let endpoint: Endpoint | undefined;
 let consumers: RawConsumer[] = [];
+/** The path and the address of each consumer of the last `connect`, for reconnecting them. */
+let connectedPath = '';
+const addressOf = new Map<RawConsumer, string>();
 let lost = 0;
 let delivered = 0;
 let onEntity: (sentAt: number) => void = () => undefined;
@@ -44,6 +47,8 @@ const events: ConsumerEvents = {
 
 function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<ConnectReport> {
   endpoint = command.endpoint;
+  connectedPath = command.path;
+  addressOf.clear();
   lost = 0;
   const slice = credentials.slice(command.from, command.from + command.count);
   if (slice.length < command.count) throw new Error(`only ${credentials.length} seeded consumers; asked for ${command.from + command.count}`);
@@ -79,7 +84,9 @@ function connectAll(command: Extract<LoadCommand, { cmd: 'connect' }>): Promise<
       else if (next < slice.length) start();
     };
     const start = () => {
-      const consumer = new RawConsumer(endpoints[next % endpoints.length], slice[next], events, command.path, consumerAddress(command.from + next));
+      const address = consumerAddress(command.from + next);
+      const consumer = new RawConsumer(endpoints[next % endpoints.length], slice[next], events, command.path, address);
+      addressOf.set(consumer, address);
       next++;
       opened.push(consumer);
     };
@@ -225,6 +232,71 @@ async function latency(command: Extract<LoadCommand, { cmd: 'latency' }>): Promi
   };
 }
 
+/**
+ * A reconnect storm: the server drops every connected consumer at once and
+ * each comes back after a random wait of up to `jitterMs`, as clients told to
+ * reconnect at once do when they add jitter. Timed from the drop request until
+ * the last one is welcomed again. A refused reconnect (409 while the old
+ * connection's claim is still held, 429, 503) is tried again after 250–750 ms.
+ */
+async function storm(command: Extract<LoadCommand, { cmd: 'storm' }>): Promise<StormReport> {
+  if (!endpoint) throw new Error('connect first');
+  const target = endpoint;
+  const dropped = consumers;
+  const n = dropped.length;
+  const backMs = new Float64Array(n);
+  const retried: Record<string, number> = {};
+  const reconnected: RawConsumer[] = [];
+  let back = 0;
+  let lastAt = Number.NaN;
+  const startedAt = performance.now();
+  const reconnect = (from: RawConsumer, afterMs: number) => {
+    setTimeout(() => {
+      const address = addressOf.get(from)!;
+      const consumer = new RawConsumer(target, from.credentials, events, connectedPath, address);
+      addressOf.delete(from);
+      addressOf.set(consumer, address);
+    }, afterMs);
+  };
+  const saved = { ...events };
+  const report = await new Promise<StormReport>((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      resolve({
+        consumers: n,
+        back,
+        elapsedMs: back === n ? lastAt - startedAt : Number.NaN,
+        backMs: distribution(backMs, back),
+        retried,
+      });
+    };
+    events.lost = (consumer) => reconnect(consumer, Math.random() * command.jitterMs);
+    events.refused = (consumer, status) => {
+      retried[status] = (retried[status] ?? 0) + 1;
+      reconnect(consumer, 250 + Math.random() * 500);
+    };
+    events.welcomed = (consumer) => {
+      lastAt = performance.now();
+      backMs[back++] = lastAt - startedAt;
+      reconnected.push(consumer);
+      if (back === n) finish();
+    };
+    const timer = setTimeout(finish, CONNECT_TIMEOUT_MS);
+    fetch(`http://${target.host}:${target.port}${command.drop.path}`, { method: 'POST', headers: command.drop.headers, body: command.drop.body })
+      .then(async (response) => {
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`the drop request was answered ${response.status}`);
+      })
+      .catch((error: Error) => {
+        retried[`drop failed: ${error.message}`] = 1;
+        finish();
+      });
+  });
+  Object.assign(events, saved);
+  consumers = reconnected.filter((consumer) => consumer.open);
+  return report;
+}
+
 async function disconnect(): Promise<{ closed: number }> {
   const closed = consumers.length;
   for (const consumer of consumers) consumer.close();
@@ -267,6 +339,8 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
         return { ok: true, result: await fanout(command) };
       case 'latency':
         return { ok: true, result: await latency(command) };
+      case 'storm':
+        return { ok: true, result: await storm(command) };
       case 'disconnect':
         return { ok: true, result: await disconnect() };
       case 'flood-start':

@@ -26,6 +26,15 @@ export type LoadCommand =
     }
   | { readonly cmd: 'disconnect' }
   | {
+      /**
+       * The connected consumers are dropped by the server (`drop`, an HTTP request it understands) and each
+       * reconnects after a random wait of up to `jitterMs`; a refused reconnect is tried again after 250–750 ms.
+       */
+      readonly cmd: 'storm';
+      readonly drop: DropRequest;
+      readonly jitterMs: number;
+    }
+  | {
       readonly cmd: 'flood-start';
       readonly endpoint: Endpoint;
       readonly path: string;
@@ -113,6 +122,25 @@ export interface RecoveryPhaseReport {
   };
 }
 
+/** How the orchestrator asks a server to close every consumer's connection: the same way for every target. */
+export interface DropRequest {
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface StormReport {
+  readonly consumers: number;
+  /** Consumers welcomed again before the timeout. */
+  readonly back: number;
+  /** From the drop request until the last consumer was welcomed again; NaN when some never were. */
+  readonly elapsedMs: number;
+  /** Time from the drop request until each consumer was welcomed again. */
+  readonly backMs: Distribution;
+  /** Reconnects refused and tried again, by HTTP status (0: no answer). */
+  readonly retried: Record<string, number>;
+}
+
 export interface ConnectReport {
   readonly requested: number;
   readonly connected: number;
@@ -153,6 +181,15 @@ export type LoadReply =
   | {
       readonly ok: true;
       readonly result:
-        ConnectReport | FanoutReport | LatencyReport | FloodReport | RecoveryAwayReport | RecoveryPhaseReport | RecoveryReply | { closed: number } | null;
+        | ConnectReport
+        | FanoutReport
+        | LatencyReport
+        | StormReport
+        | FloodReport
+        | RecoveryAwayReport
+        | RecoveryPhaseReport
+        | RecoveryReply
+        | { closed: number }
+        | null;
     }
   | { readonly ok: false; readonly error: string };

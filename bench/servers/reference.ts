@@ -65,3 +65,21 @@ export function handleStats(request: IncomingMessage, response: ServerResponse, 
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sockets: sockets() }));
   return true;
 }
+
+/**
+ * The reconnect storm's drop: `POST /drop` closes every consumer's connection
+ * with this code. The gateway keeps 1012 for its own shutdown (operators may
+ * not send it), so the bench drops the gateway's consumers through its admin
+ * API (`POST /admin/sockets/close`) with this code too: every server drops the
+ * same way, and the consumers reconnect at once, with jitter, whatever the code.
+ */
+export const DROP_CLOSE_CODE = 4012;
+export const DROP_CLOSE_REASON = 'server restarting';
+
+/** Answers `POST /drop` by closing every consumer (`closeAll`) and saying how many. */
+export function handleDrop(request: IncomingMessage, response: ServerResponse, closeAll: () => number): boolean {
+  if (request.method !== 'POST' || request.url !== '/drop') return false;
+  request.resume();
+  request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ closed: closeAll() })));
+  return true;
+}

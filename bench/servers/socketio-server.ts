@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { handleStats, ReferenceContract } from './reference.js';
+import { handleDrop, handleStats, ReferenceContract } from './reference.js';
 
 /**
  * The Socket.IO reference, WebSocket transport only: tokens are checked in
@@ -13,6 +13,13 @@ const contract = new ReferenceContract(process.env.BENCH_CONSUMERS_FILE ?? '');
 const server = createServer((request, response) => {
   if (contract.handlePublish(request, response, (entity) => io.emit('entity', entity))) return;
   if (handleStats(request, response, () => io.engine.clientsCount)) return;
+  // Socket.IO closes the underlying connection with a close frame of its own (it sets no code)
+  const closeAll = () => {
+    const count = io.engine.clientsCount;
+    io.disconnectSockets(true);
+    return count;
+  };
+  if (handleDrop(request, response, closeAll)) return;
   response.writeHead(404).end();
 });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { handleStats, ReferenceContract } from './reference.js';
+import { DROP_CLOSE_CODE, DROP_CLOSE_REASON, handleDrop, handleStats, ReferenceContract } from './reference.js';
 
 /**
  * The bare `ws` reference: the push contract with nothing around it. Tokens
@@ -17,6 +17,11 @@ const server = createServer((request, response) => {
     for (const socket of wss.clients) socket.send(frame, { binary: false });
   };
   if (contract.handlePublish(request, response, broadcast) || handleStats(request, response, () => wss.clients.size)) return;
+  const closeAll = () => {
+    for (const socket of wss.clients) socket.close(DROP_CLOSE_CODE, DROP_CLOSE_REASON);
+    return wss.clients.size;
+  };
+  if (handleDrop(request, response, closeAll)) return;
   response.writeHead(404).end();
 });
 

@@ -24,9 +24,15 @@ export interface SocketInfo {
   readonly state: SocketState;
 }
 
+/** The groups of every socket in none: one empty set for all of them, never changed. */
+const NO_GROUPS: ReadonlySet<string> = new Set();
+
 /** A live socket with what the registry knows of it. Groups change only through the registry. */
 export class RegisteredSocket {
-  readonly groups = new Set<string>();
+  /** Its groups; made at its first group (an empty Set per socket costs about 200 bytes). */
+  private joined?: Set<string>;
+  /** When it connected, in epoch milliseconds (a Date per socket costs about 100 bytes). */
+  private readonly connectedAtMs: number;
   /** Frames written to it (entities, messages) since it was registered. */
   messagesSent = 0;
   state: SocketState = 'open';
@@ -50,8 +56,31 @@ export class RegisteredSocket {
     readonly remoteAddress: string,
     /** An outbound socket gets a new connection each time it reconnects. */
     public socket: WebSocket,
-    readonly connectedAt = new Date(),
-  ) {}
+    connectedAt = new Date(),
+  ) {
+    this.connectedAtMs = connectedAt.getTime();
+  }
+
+  get connectedAt(): Date {
+    return new Date(this.connectedAtMs);
+  }
+
+  /** The groups it is in. */
+  get groups(): ReadonlySet<string> {
+    return this.joined ?? NO_GROUPS;
+  }
+
+  /** Puts it in the group; false if it was in it already. For the registry, which indexes members by group. */
+  join(group: string): boolean {
+    if (this.joined?.has(group)) return false;
+    (this.joined ??= new Set()).add(group);
+    return true;
+  }
+
+  /** Takes it out of the group; false if it was not in it. For the registry. */
+  leave(group: string): boolean {
+    return this.joined?.delete(group) ?? false;
+  }
 
   info(): SocketInfo {
     return {

@@ -45,8 +45,7 @@ export class SocketRegistry {
     const entry = this.sockets.get(socketId);
     if (!entry) return undefined;
     for (const group of groups) {
-      if (entry.groups.has(group)) continue;
-      entry.groups.add(group);
+      if (!entry.join(group)) continue;
       let set = this.members.get(group);
       if (!set) this.members.set(group, (set = new Set()));
       set.add(entry);
@@ -58,7 +57,7 @@ export class SocketRegistry {
     const entry = this.sockets.get(socketId);
     if (!entry) return undefined;
     for (const group of [...groups]) {
-      if (!entry.groups.delete(group)) continue;
+      if (!entry.leave(group)) continue;
       const set = this.members.get(group);
       set?.delete(entry);
       if (set?.size === 0) this.members.delete(group);

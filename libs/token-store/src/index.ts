@@ -7,7 +7,7 @@ import { ConsumerTokenEntity } from './tokens/consumer-token.entity.js';
 export { ClientChanges, InProcessClientChanges, type ClientChangeListener } from './clients/client-changes.js';
 export { ClientService, type ClientPage, type ClientView, type CreatedClient } from './clients/client.service.js';
 export type { ClientEntity } from './clients/client.entity.js';
-export { ConsumerTokenService, type AuthenticatedConsumer, type IssuedToken } from './tokens/consumer-token.service.js';
+export { ConsumerTokenService, type AuthenticatedConsumer, type IssuedToken, type StoredCredentialsReader } from './tokens/consumer-token.service.js';
 export { LiveSocketService, type LiveSocketView } from './live-sockets/live-socket.service.js';
 export { TokenStoreModule } from './token-store.module.js';
 export type { TokenStoreOptions } from './token-store.options.js';

@@ -1,6 +1,7 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { DatabaseModule } from '@app/database';
+import { digestsEqual, sha256 } from '@app/platform';
 import { ClientService } from './clients/client.service.js';
 import { TOKEN_STORE_ENTITIES, TOKEN_STORE_MIGRATIONS } from './index.js';
 import { LiveSocketService } from './live-sockets/live-socket.service.js';
@@ -224,6 +225,85 @@ describe('token store', () => {
 
       expect(gone).toBe(false);
       expect(kept).toBe(true);
+    });
+
+    describe('checking the token in the claim (claimWithToken)', () => {
+      const issued = async () => {
+        const clientId = uniqueId();
+        const { clientSecret } = await clients.create({ clientId, grants: ['news'] });
+        const { token } = await tokens.issue(await clients.verifyCredentials(clientId, clientSecret));
+        return { clientId, token };
+      };
+      const owner = async (clientId: string): Promise<string | undefined> => {
+        const rows: Array<{ socket_id: string }> = await dataSource.query('SELECT socket_id FROM live_sockets WHERE client_id = $1', [clientId]);
+        return rows[0]?.socket_id;
+      };
+
+      it('claims for the right token and hands back what is stored, for the token service to accept', async () => {
+        const { clientId, token } = await issued();
+
+        const result = await liveSockets.claimWithToken(clientId, 'with-token', sha256(token));
+
+        expect(result.won).toBe(true);
+        expect(result.credentials).toMatchObject({ expired: false, grants: ['news'], defaultGroups: null });
+        expect(digestsEqual(result.credentials!.tokenHash, sha256(token))).toBe(true);
+        expect(await owner(clientId)).toBe('with-token');
+      });
+
+      it('claims nothing for a wrong token, an expired one or an unknown client', async () => {
+        const wrong = await issued();
+        const expired = await issued();
+        await dataSource.query(`UPDATE consumer_tokens SET last_seen_at = now() - interval '1 hour' WHERE client_id = $1`, [expired.clientId]);
+        const unknown = uniqueId();
+
+        const [mismatch, old, none] = await Promise.all([
+          liveSockets.claimWithToken(wrong.clientId, 'wrong', sha256(`${wrong.token}x`)),
+          liveSockets.claimWithToken(expired.clientId, 'expired', sha256(expired.token)),
+          liveSockets.claimWithToken(unknown, 'unknown', sha256('whatever')),
+        ]);
+
+        expect(mismatch.won).toBe(false);
+        expect(mismatch.credentials).toBeDefined();
+        expect(old).toMatchObject({ won: false, credentials: { expired: true } });
+        expect(none).toEqual({ won: false });
+        for (const clientId of [wrong.clientId, expired.clientId, unknown]) expect(await owner(clientId)).toBeUndefined();
+      });
+
+      it('refuses the second of two connections, token right or not', async () => {
+        const { clientId, token } = await issued();
+        expect((await liveSockets.claimWithToken(clientId, 'first', sha256(token))).won).toBe(true);
+
+        const [again, plain] = await Promise.all([liveSockets.claimWithToken(clientId, 'second', sha256(token)), liveSockets.claim(clientId, 'third')]);
+
+        expect(again.won).toBe(false);
+        expect(again.credentials).toBeDefined();
+        expect(plain).toBe(false);
+        expect(await owner(clientId)).toBe('first');
+      });
+
+      it('authenticates through it: the token service compares and refuses as with its own lookup', async () => {
+        const { clientId, token } = await issued();
+        const read = (socketId: string) => (id: string, tokenHash: Buffer) =>
+          liveSockets.claimWithToken(id, socketId, tokenHash).then((result) => result.credentials);
+
+        expect(await rejection(tokens.authenticate(clientId, `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, read('bad')))).toBe('mismatch');
+        expect(await owner(clientId)).toBeUndefined();
+        await expect(tokens.authenticate(clientId, token, read('good'))).resolves.toMatchObject({ clientId, defaultGroups: ['news'] });
+        expect(await owner(clientId)).toBe('good');
+      });
+
+      it('keeps nothing in the cache: a token replaced through another instance, unannounced here, is refused at once', async () => {
+        const { clientId, token } = await issued();
+        const read = (socketId: string) => (id: string, tokenHash: Buffer) =>
+          liveSockets.claimWithToken(id, socketId, tokenHash).then((result) => result.credentials);
+        await tokens.authenticate(clientId, token, read('first'));
+        await liveSockets.release(clientId, 'first');
+
+        await dataSource.query(`UPDATE consumer_tokens SET token_hash = $2 WHERE client_id = $1`, [clientId, sha256('replaced elsewhere')]);
+
+        expect(await rejection(tokens.authenticate(clientId, token, read('second')))).toBe('mismatch');
+        expect(await owner(clientId)).toBeUndefined();
+      });
     });
 
     it('hands a client over once the holder lease has run out', async () => {

@@ -41,6 +41,8 @@ export function readHandshakeCredentials(headers: IncomingHttpHeaders): Handshak
 export function readHandshakeGroups(headers: IncomingHttpHeaders, url: string | undefined): string[] {
   const header = headers['groups'];
   const query = url?.includes('?') ? new URL(url, 'ws://localhost').searchParams.get('groups') : null;
+  // the usual handshake names none
+  if (header === undefined && query === null) return [];
   return [header, query]
     .flat()
     .filter((list): list is string => typeof list === 'string')
@@ -68,6 +70,10 @@ const EPOCH_PATTERN = /^[A-Za-z0-9-]{1,100}$/;
  * position.
  */
 export function readHandshakeRecovery(headers: IncomingHttpHeaders, url: string | undefined): HandshakeRecovery | undefined {
+  // the usual handshake says nothing of where it stopped: no header, query or subprotocol to read
+  if (headers['last_seq'] === undefined && headers['epoch'] === undefined && headers['sec-websocket-protocol'] === undefined && !url?.includes('?')) {
+    return undefined;
+  }
   const query = url?.includes('?') ? new URL(url, 'ws://localhost').searchParams : undefined;
   const offered = offeredSubprotocols(headers);
   const fromSubprotocol = (prefix: string): string | undefined => offered.find((protocol) => protocol.startsWith(prefix))?.slice(prefix.length);

@@ -2,7 +2,13 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Alert, AlertService } from '@app/alerting';
 import { AddressList, Grants } from '@app/platform';
 import { SocketRegistry } from '@app/socket-registry';
-import { type AuthenticatedConsumer, type ConsumerTokenService, type LiveSocketService, TokenRejectedError } from '@app/token-store';
+import {
+  type AuthenticatedConsumer,
+  type ConsumerTokenService,
+  type LiveSocketService,
+  type StoredCredentialsReader,
+  TokenRejectedError,
+} from '@app/token-store';
 import type { ExperienceConfig } from '../config/experience.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { type ConnectDecision, ConnectGate, ConnectHandlerFailedError, type ConnectRequest, ConnectVetoedError } from '../socket-events/connect-gate.js';
@@ -13,16 +19,24 @@ import { ConsumerHandshakeGuard } from './consumer-handshake.guard.js';
 
 const TOKEN = 'tok-acme';
 
-/** Tokens as the token store answers them: one client, `acme`, with one valid token. */
+/** What the token store holds of `acme`'s token; a fake hash: the token's bytes. */
+const STORED = { tokenHash: Buffer.from(TOKEN), expired: false, remainingMs: 60_000, grants: [] as string[], defaultGroups: null };
+
+/**
+ * Tokens as the token store answers them: one client, `acme`, with one valid
+ * token. Not cached: when the caller reads the stored token itself (`read`,
+ * the claim that checks the token), it is read that way.
+ */
 class FakeTokens {
   grants = ['eu', 'us', 'tenant-a/*'];
   failure?: Error;
 
-  async authenticate(clientId: string | undefined, token: string | undefined): Promise<AuthenticatedConsumer> {
+  async authenticate(clientId: string | undefined, token: string | undefined, read?: StoredCredentialsReader): Promise<AuthenticatedConsumer> {
     if (this.failure) throw this.failure;
-    if (token === undefined) throw new TokenRejectedError('missing');
-    if (clientId !== 'acme') throw new TokenRejectedError('unknown');
-    if (token !== TOKEN) throw new TokenRejectedError('mismatch');
+    if (token === undefined || clientId === undefined) throw new TokenRejectedError('missing');
+    const stored = read ? await read(clientId, Buffer.from(token)) : clientId === 'acme' ? STORED : undefined;
+    if (stored === undefined) throw new TokenRejectedError('unknown');
+    if (!stored.tokenHash.equals(Buffer.from(token))) throw new TokenRejectedError('mismatch');
     const grants = new Grants(this.grants);
     return { clientId, grants, defaultGroups: grants.defaults(null) };
   }
@@ -31,11 +45,22 @@ class FakeTokens {
 /** One live connection per client, as the token store keeps them across instances. */
 class FakeLiveSockets {
   readonly claims = new Map<string, string>();
+  /** How each claim was made: alone, or with the token check. */
+  readonly made: Array<'claim' | 'claimWithToken'> = [];
 
   async claim(clientId: string, socketId: string): Promise<boolean> {
+    this.made.push('claim');
     if (this.claims.has(clientId)) return false;
     this.claims.set(clientId, socketId);
     return true;
+  }
+
+  async claimWithToken(clientId: string, socketId: string, tokenHash: Buffer): Promise<{ won: boolean; credentials?: typeof STORED }> {
+    this.made.push('claimWithToken');
+    if (clientId !== 'acme') return { won: false };
+    if (!tokenHash.equals(STORED.tokenHash) || this.claims.has(clientId)) return { won: false, credentials: STORED };
+    this.claims.set(clientId, socketId);
+    return { won: true, credentials: STORED };
   }
 
   async release(clientId: string, socketId: string): Promise<void> {
@@ -94,6 +119,24 @@ describe(ConsumerHandshakeGuard.name, () => {
     expect(authorization).toEqual({ socketId: expect.any(String), clientId: 'acme', groups: ['eu', 'us'], remoteAddress: '198.51.100.7' });
     expect(liveSockets.claims.get('acme')).toBe(authorization.socketId);
     expect(refused).toEqual([]);
+  });
+
+  it('checks a token in the claim itself when nothing is decided between them, and claims apart when groups are asked for', async () => {
+    const first = await sut.authorize(upgrade(fromHeaders()));
+    expect(liveSockets.made).toEqual(['claimWithToken']);
+    await liveSockets.release('acme', first.socketId);
+
+    const second = await sut.authorize(upgrade({ ...fromHeaders(), groups: 'eu' }));
+
+    expect(liveSockets.made).toEqual(['claimWithToken', 'claim']);
+    expect(liveSockets.claims.get('acme')).toBe(second.socketId);
+  });
+
+  it('refuses a second connection 409 when the claim that checks the token loses', async () => {
+    await sut.authorize(upgrade(fromHeaders()));
+
+    expect(await refusalOf(upgrade(fromHeaders()))).toMatchObject({ status: 409 });
+    expect(liveSockets.made).toEqual(['claimWithToken', 'claimWithToken']);
   });
 
   it.each([
@@ -196,6 +239,8 @@ describe(ConsumerHandshakeGuard.name, () => {
       handler(async () => ({}));
 
       expect((await sut.authorize(upgrade(fromHeaders()))).groups).toEqual(['eu', 'us']);
+      // asked before the claim: the token is checked first, the claim made after the answer
+      expect(liveSockets.made).toEqual(['claim']);
     });
 
     it('refuses with 403 a group the handler sets outside the grants, and claims nothing', async () => {

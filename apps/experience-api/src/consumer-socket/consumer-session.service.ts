@@ -97,6 +97,13 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
   /** Sockets already closed for a violation: ws may report one violation twice (hook and 'error'). */
   private readonly refused = new WeakSet<RegisteredSocket>();
   private readonly inboundViolations = new Map<string, PathViolations>();
+  /** Each open consumer socket's entry, for the shared listeners below. */
+  private readonly sockets = new WeakMap<WebSocket, ConsumerSocket>();
+  /** Listeners every consumer socket shares; `ws` calls them with the socket as `this`. */
+  private readonly onMessage = shared(this.sockets, (entry, data: Buffer, binary: boolean) => this.received(entry, data, binary));
+  private readonly onPing = shared(this.sockets, (entry, data: Buffer) => this.answerPing(entry, data));
+  private readonly onError = shared(this.sockets, (entry, error: Error & { code?: string }) => this.failed(entry, error));
+  private readonly onClose = shared(this.sockets, (entry, code: number, reason: Buffer) => void this.closed(entry, code, reason.toString()));
 
   constructor(
     @Inject(experienceConfig.KEY) private readonly config: ConfigType<typeof experienceConfig>,
@@ -118,36 +125,50 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
    */
   open(socket: WebSocket, consumer: ConsumerAuthorization, path = CONSUMER_PATH): void {
     const messagesAllowed = path !== CONSUMER_PATH;
-    const violations = messagesAllowed ? this.violationsOn(path) : LISTEN_ONLY;
-    const entry = new RegisteredSocket(consumer.socketId, 'inbound', path, consumer.clientId, consumer.remoteAddress, socket);
+    const entry = new ConsumerSocket(
+      consumer.socketId,
+      path,
+      consumer.clientId,
+      consumer.remoteAddress,
+      socket,
+      messagesAllowed ? this.violationsOn(path) : LISTEN_ONLY,
+      messagesAllowed ? new PingAllowance(this.config.inboundMessagesPerSecond, this.clock) : undefined,
+    );
     const welcomeNow = consumer.recovery === undefined && this.history.ready;
     // held from the moment it can be delivered to: nothing published meanwhile is lost or sent ahead of the welcome
     if (!welcomeNow) entry.hold = new FrameHold(this.config.maxBufferedBytes);
     this.registry.add(entry, consumer.groups);
     const upTo = this.history.ready ? this.history.deliveredSeq : undefined;
-    const pings = new PingAllowance(this.config.maxPingsPerSecond, this.clock);
-    const messages = messagesAllowed ? new PingAllowance(this.config.inboundMessagesPerSecond, this.clock) : undefined;
-    // what arrives after a close was sent is the peer's backlog, not a new violation
-    socket.on('message', (data: Buffer, binary: boolean) => {
-      if (socket.readyState !== socket.OPEN) return;
-      if (!messages) return this.refuse(entry, violations.sentMessage);
-      if (!messages.tryTake()) return this.refuse(entry, violations.floodedMessages);
-      this.events.emit(SocketEvent.INBOUND_MESSAGE, { ...socketRef(entry), data: binary ? data : data.toString('utf8'), binary });
-    });
-    socket.on('ping', (data) => this.answerPing(entry, pings, data, violations));
-    onOversizeFrame(socket, () => this.refuse(entry, violations.oversizeFrame));
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === PAYLOAD_TOO_LARGE) this.refuse(entry, violations.oversizeFrame);
-      else this.logger.warn(`socket ${entry.id} of client ${consumer.clientId}: ${error.message}`);
-    });
-    socket.once('close', (code, reason) => void this.closed(entry, code, reason.toString()));
+    // the listeners are the same functions for every socket, which they find their entry by: nothing is allocated per socket for them
+    this.sockets.set(socket, entry);
+    socket.on('message', this.onMessage);
+    socket.on('ping', this.onPing);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    onOversizeFrame(socket, () => this.refuse(entry, entry.violations.oversizeFrame));
     if (welcomeNow) socket.send(welcomeFrame(entry.id, consumer.clientId, [...entry.groups], { lastSeq: upTo!, epoch: this.history.epoch }));
     else void this.recover(entry, consumer, upTo);
-    this.events.emit(SocketEvent.CONNECTED, { ...socketRef(entry), groups: [...entry.groups], connectedAt: entry.connectedAt.toISOString() });
+    if (this.events.listened(SocketEvent.CONNECTED)) {
+      this.events.emit(SocketEvent.CONNECTED, { ...socketRef(entry), groups: [...entry.groups], connectedAt: entry.connectedAt.toISOString() });
+    }
     this.tokens.touch(consumer.clientId).catch((error: Error) => this.logger.warn(`could not refresh token idle clock: ${error.message}`));
     this.logger.debug(`consumer ${consumer.clientId} connected as ${entry.id} from ${consumer.remoteAddress}`);
     this.connectedSinceReport++;
     this.scheduleReport();
+  }
+
+  /** A message from the consumer; what arrives after a close was sent is the peer's backlog, not a new violation. */
+  private received(entry: ConsumerSocket, data: Buffer, binary: boolean): void {
+    const { socket, violations, messages } = entry;
+    if (socket.readyState !== socket.OPEN) return;
+    if (!messages) return this.refuse(entry, violations.sentMessage);
+    if (!messages.tryTake()) return this.refuse(entry, violations.floodedMessages);
+    this.events.emit(SocketEvent.INBOUND_MESSAGE, { ...socketRef(entry), data: binary ? data : data.toString('utf8'), binary });
+  }
+
+  private failed(entry: ConsumerSocket, error: Error & { code?: string }): void {
+    if (error.code === PAYLOAD_TOO_LARGE) this.refuse(entry, entry.violations.oversizeFrame);
+    else this.logger.warn(`socket ${entry.id} of client ${entry.clientId}: ${error.message}`);
   }
 
   /**
@@ -240,11 +261,13 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
    * peer that pings faster than it is allowed, or stops reading our pongs,
    * cannot grow our send buffer: over the allowance it is refused and dropped.
    */
-  private answerPing(entry: RegisteredSocket, pings: PingAllowance, data: Buffer, violations: PathViolations): void {
+  private answerPing(entry: ConsumerSocket, data: Buffer): void {
     const { socket } = entry;
     if (socket.readyState !== socket.OPEN) return;
-    if (!pings.tryTake()) {
-      this.refuse(entry, violations.floodedPings);
+    // made at the first ping: most consumers never ping, and an allowance per socket would be memory for nothing
+    entry.pings ??= new PingAllowance(this.config.maxPingsPerSecond, this.clock);
+    if (!entry.pings.tryTake()) {
+      this.refuse(entry, entry.violations.floodedPings);
       // a flooder is not waited on for its close frame: reading on would keep paying for the flood
       socket.terminate();
       return;
@@ -279,10 +302,12 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     void this.forget(entry);
   }
 
-  private async closed(entry: RegisteredSocket, code: number, reason: string): Promise<void> {
+  private async closed(entry: ConsumerSocket, code: number, reason: string): Promise<void> {
+    if (this.sockets.get(entry.socket) !== entry) return;
+    this.sockets.delete(entry.socket);
     this.logger.debug(`consumer ${entry.clientId} disconnected (${code}), socket ${entry.id}`);
     // a refused socket's trigger went when it was refused
-    if (!this.refused.has(entry)) this.events.emit(SocketEvent.CLOSED, { ...socketRef(entry), code, reason });
+    if (!this.refused.has(entry) && this.events.listened(SocketEvent.CLOSED)) this.events.emit(SocketEvent.CLOSED, { ...socketRef(entry), code, reason });
     this.disconnectedSinceReport++;
     this.scheduleReport();
     await this.forget(entry);
@@ -315,6 +340,40 @@ export class ConsumerSessionService implements BeforeApplicationShutdown {
     await this.liveSockets.releaseAll();
     this.registry.close(consumerSockets(), CloseCode.SERVICE_RESTART, 'server restarting');
   }
+}
+
+/** A consumer's socket with what its listeners need. */
+class ConsumerSocket extends RegisteredSocket {
+  /** The pings it may send, made at its first ping. */
+  pings?: PingAllowance;
+
+  constructor(
+    id: string,
+    path: string,
+    clientId: string,
+    remoteAddress: string,
+    socket: WebSocket,
+    readonly violations: PathViolations,
+    /** The messages it may send; undefined where consumers only listen. */
+    readonly messages: PingAllowance | undefined,
+  ) {
+    super(id, 'inbound', path, clientId, remoteAddress, socket);
+  }
+}
+
+/**
+ * Turns a handler that takes a socket's entry into a listener that `ws` calls
+ * with the socket as `this`: one function for every socket, instead of a
+ * closure per socket.
+ */
+function shared<A extends unknown[]>(
+  sockets: WeakMap<WebSocket, ConsumerSocket>,
+  handler: (entry: ConsumerSocket, ...args: A) => void,
+): (this: WebSocket, ...args: A) => void {
+  return function (this: WebSocket, ...args: A): void {
+    const entry = sockets.get(this);
+    if (entry) handler(entry, ...args);
+  };
 }
 
 function frameOf(held: HeldFrame): Buffer {

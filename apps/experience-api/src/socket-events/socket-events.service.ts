@@ -18,6 +18,11 @@ export class SocketEvents {
 
   constructor(private readonly emitter: EventEmitter2) {}
 
+  /** Whether anything listens to the event: a payload nobody would read need not be built (a connect is on the hot path). */
+  listened(name: SocketEventName): boolean {
+    return this.emitter.listenersAny().length > 0 || this.emitter.listenerCount(name) > 0;
+  }
+
   emit<E extends SocketEventName>(name: E, payload: SocketEventPayloads[E]): void {
     // copies: EventEmitter2 hands out its own arrays, which a `once` listener shortens as it runs
     for (const listener of [...this.emitter.listenersAny()] as Listener[]) this.call(name, listener, [name, payload]);

@@ -1,7 +1,8 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplicationContext } from '@nestjs/common';
+import type { WsAdapter } from '@nestjs/platform-ws';
 import { WebSocket, type WebSocketServer } from 'ws';
 import { GuardedWsAdapter } from './guarded-ws.adapter.js';
 import { HandshakeRefusedError } from './handshake-refused.error.js';
@@ -87,6 +88,14 @@ describe(GuardedWsAdapter.name, () => {
     expect(internals.httpServersRegistry.get(0)).toBe(http);
     expect(internals.wsServersRegistry.get(0)).toEqual([wss]);
     expect(internals.wsServersRegistry.get(0)![0].path).toBe('/ws/test');
+  });
+
+  it('adds no disconnect listener to each client: no gateway has handleDisconnect, sessions listen to close themselves', () => {
+    const client = new EventEmitter();
+
+    (sut as WsAdapter).bindClientDisconnect(client, () => undefined);
+
+    expect(client.listenerCount('close')).toBe(0);
   });
 
   it('takes off the upgrade listener WsAdapter adds, so that only the guarded one answers, and its own at dispose', async () => {

@@ -99,6 +99,17 @@ export class GuardedWsAdapter extends WsAdapter {
     if (handlers.length > 0) super.bindMessageHandlers(client, handlers as never, transform);
   }
 
+  /**
+   * Nest would add a `close` listener to every client, to call the gateway's
+   * `handleDisconnect`; no gateway on this adapter has one (each session
+   * listens to its socket's `close` itself), and a listener per client is
+   * memory per idle consumer for nothing. A gateway that needs to hear of
+   * disconnects listens to the socket's `close` in `handleConnection`.
+   */
+  override bindClientDisconnect(): void {
+    // nothing: see above
+  }
+
   /** Socket errors are the gateway's to report, with the client they belong to. */
   override bindErrorHandler(server: WebSocketServer): WebSocketServer {
     server.on('error', (error) => this.guardLogger.error(error));
@@ -149,16 +160,20 @@ export class GuardedWsAdapter extends WsAdapter {
       if (!completed && guard) void guard.abandon(authorization).catch((error: Error) => this.guardLogger.warn(error.message));
     };
     if (socket.destroyed) return abandon();
-    socket.once('close', abandon);
     // the 101 answer and whatever the gateway sends on connection (the welcome) leave in one write
     socket.cork();
     wsServer.handleUpgrade(request, socket, head, (client: WebSocket) => {
       completed = true;
-      socket.off('close', abandon);
       attachAuthorization(client, authorization);
       wsServer.emit('connection', client, request);
       socket.uncork();
     });
+    // ws completes an upgrade in the call (these servers have no verifyClient); one it did not complete, it refused or
+    // found its peer gone, and the claim is undone once the socket has closed: no listener on the upgrades that succeed
+    if (!completed) {
+      if (socket.destroyed) abandon();
+      else socket.once('close', abandon);
+    }
   }
 
   private findServer(port: number, request: IncomingMessage): GuardedServer | undefined {

@@ -19,8 +19,14 @@ export function attachAuthorization(socket: WebSocket, authorization: unknown): 
   authorizations.set(socket, authorization);
 }
 
-/** What the upgrade guard resolved for this socket. */
+/**
+ * What the upgrade guard resolved for this socket, handed over once: the
+ * gateway that takes the socket keeps what it needs of it, and nothing stays
+ * behind for the socket's whole life.
+ */
 export function authorizationOf<T>(socket: WebSocket): T {
   if (!authorizations.has(socket)) throw new Error('socket was not upgraded through an upgrade guard');
-  return authorizations.get(socket) as T;
+  const authorization = authorizations.get(socket) as T;
+  authorizations.delete(socket);
+  return authorization;
 }

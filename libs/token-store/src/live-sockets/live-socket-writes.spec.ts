@@ -1,5 +1,5 @@
 import { LiveSocketWrites, type LiveSocketStatements } from './live-socket-writes.js';
-import type { SocketRef } from './live-socket.repository.js';
+import type { ClaimAnswers, ClaimRef, SocketRef } from './live-socket.repository.js';
 
 /** Statements against an in-memory table of live sockets, with a log of what was written when. */
 class MemoryStatements implements LiveSocketStatements {
@@ -11,7 +11,7 @@ class MemoryStatements implements LiveSocketStatements {
   /** Called as each claim statement is issued, before it is written. */
   onClaim?: () => void;
 
-  async claimMany(claims: readonly SocketRef[]): Promise<ReadonlySet<string>> {
+  async claimMany(claims: readonly ClaimRef[]): Promise<ClaimAnswers> {
     this.onClaim?.();
     await new Promise((resolve) => setImmediate(resolve));
     if (this.failing) throw new Error('database unavailable');
@@ -23,7 +23,7 @@ class MemoryStatements implements LiveSocketStatements {
       this.rows.set(clientId, socketId);
       won.add(clientId);
     }
-    return won;
+    return { won, credentials: new Map() };
   }
 
   async releaseMany(sockets: readonly SocketRef[]): Promise<void> {
@@ -45,6 +45,22 @@ describe(LiveSocketWrites.name, () => {
 
     expect(won).toEqual([true, true, true]);
     expect(statements.log).toEqual(['claim a-1,b-1,c-1']);
+  });
+
+  it('under a burst, starts rounds at most every roundGapMs, so that the claims of those milliseconds share one statement', async () => {
+    const statements = new MemoryStatements();
+    const sut = new LiveSocketWrites(statements, isUnavailable, 500, 40);
+    let issued = 0;
+    statements.onClaim = () => issued++;
+
+    const first = sut.claim('a', 'a-1');
+    while (issued === 0) await new Promise((resolve) => setImmediate(resolve));
+    const second = sut.claim('b', 'b-1');
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    const third = sut.claim('c', 'c-1');
+
+    expect(await Promise.all([first, second, third])).toEqual([true, true, true]);
+    expect(statements.log).toEqual(['claim a-1', 'claim b-1,c-1']);
   });
 
   it('lets only the first of two claims for one client in a round win', async () => {

@@ -1,13 +1,24 @@
-import type { SocketRef } from './live-socket.repository.js';
+import type { HandshakeCredentials } from '../tokens/consumer-token.repository.js';
+import type { ClaimAnswers, ClaimRef, SocketRef } from './live-socket.repository.js';
 
-interface Pending<T> extends SocketRef {
+interface Pending<T> extends ClaimRef {
   readonly resolve: (value: T) => void;
   readonly reject: (error: unknown) => void;
 }
 
+/** What became of one claim. */
+export interface ClaimResult {
+  readonly won: boolean;
+  /** For a claim that carried a token hash: the client's stored credentials; undefined, it has no token. */
+  readonly credentials?: HandshakeCredentials;
+}
+
+const WON: ClaimResult = { won: true };
+const LOST: ClaimResult = { won: false };
+
 /** Where the gathered claims and releases are written, each kind in one statement. */
 export interface LiveSocketStatements {
-  claimMany(claims: readonly SocketRef[]): Promise<ReadonlySet<string>>;
+  claimMany(claims: readonly ClaimRef[]): Promise<ClaimAnswers>;
   releaseMany(sockets: readonly SocketRef[]): Promise<void>;
 }
 
@@ -26,7 +37,7 @@ export interface LiveSocketStatements {
  * handshakes it happened to share a round with.
  */
 export class LiveSocketWrites {
-  private claims: Array<Pending<boolean>> = [];
+  private claims: Array<Pending<ClaimResult>> = [];
   private releases: Array<Pending<void>> = [];
   private readonly outstanding = new Set<Promise<unknown>>();
   private scheduled = false;
@@ -37,13 +48,27 @@ export class LiveSocketWrites {
     /** Whether an error means the database is out of reach, where writing one by one would only fail slower. */
     private readonly isUnavailable: (error: unknown) => boolean,
     private readonly maxBatch = 500,
+    /** The shortest time from the start of one round to the start of the next, while there is more to write. */
+    private readonly roundGapMs = 0,
   ) {}
 
   /** True if this socket is now its client's one live connection. */
-  claim(clientId: string, socketId: string): Promise<boolean> {
+  async claim(clientId: string, socketId: string): Promise<boolean> {
+    return (await this.claimAs({ clientId, socketId })).won;
+  }
+
+  /**
+   * The same claim, written only for a live token of this hash; the client's
+   * stored credentials come back with the answer (see ClaimRef).
+   */
+  claimWithToken(clientId: string, socketId: string, tokenHash: Buffer): Promise<ClaimResult> {
+    return this.claimAs({ clientId, socketId, tokenHash });
+  }
+
+  private claimAs({ clientId, socketId, tokenHash }: ClaimRef): Promise<ClaimResult> {
     return this.track(
-      new Promise<boolean>((resolve, reject) => {
-        this.claims.push({ clientId, socketId, resolve, reject });
+      new Promise<ClaimResult>((resolve, reject) => {
+        this.claims.push({ clientId, socketId, tokenHash, resolve, reject });
         this.schedule();
       }),
     );
@@ -84,10 +109,16 @@ export class LiveSocketWrites {
     try {
       // whatever arrives while a round is written waits for the next round
       while (this.claims.length > 0 || this.releases.length > 0) {
+        const startedAt = performance.now();
         const releases = this.releases.splice(0);
         const claims = this.claims.splice(0, this.maxBatch);
         for (let i = 0; i < releases.length; i += this.maxBatch) await this.writeReleases(releases.slice(i, i + this.maxBatch));
         if (claims.length > 0) await this.writeClaims(claims);
+        // under a burst, rounds start at most every `roundGapMs`: each statement then carries the handshakes of a few
+        // milliseconds, not the two or three that arrive in one quick round trip (each statement costs this process a
+        // write to the database and the database a commit, whatever it carries)
+        const wait = startedAt + this.roundGapMs - performance.now();
+        if (wait > 0 && (this.claims.length > 0 || this.releases.length > 0)) await new Promise((resolve) => setTimeout(resolve, wait));
       }
     } finally {
       this.writing = false;
@@ -107,25 +138,33 @@ export class LiveSocketWrites {
     }
   }
 
-  private async writeClaims(claims: Array<Pending<boolean>>): Promise<void> {
+  private async writeClaims(claims: Array<Pending<ClaimResult>>): Promise<void> {
     // a client claimed twice in one round: the first claim is written, the later ones lose to it
-    const first = new Map<string, Pending<boolean>>();
-    const later: Array<Pending<boolean>> = [];
+    const first = new Map<string, Pending<ClaimResult>>();
+    const later: Array<Pending<ClaimResult>> = [];
     for (const claim of claims) {
       if (first.has(claim.clientId)) later.push(claim);
       else first.set(claim.clientId, claim);
     }
     try {
-      const won = await this.statements.claimMany([...first.values()]);
-      for (const claim of first.values()) claim.resolve(won.has(claim.clientId));
-      for (const claim of later) claim.resolve(false);
+      const { won, credentials } = await this.statements.claimMany([...first.values()]);
+      for (const claim of first.values()) {
+        const stored = claim.tokenHash === undefined ? undefined : credentials.get(claim.clientId);
+        claim.resolve(stored === undefined ? (won.has(claim.clientId) ? WON : LOST) : { won: won.has(claim.clientId), credentials: stored });
+      }
+      // a later claim with a token still learns what was stored, so that a wrong token is refused as one
+      for (const claim of later) claim.resolve(claim.tokenHash === undefined ? LOST : { won: false, credentials: credentials.get(claim.clientId) });
     } catch (error) {
       if (first.size === 1 || this.isUnavailable(error)) {
         for (const claim of claims) claim.reject(error);
         return;
       }
       for (const claim of first.values()) await this.writeClaims([claim]);
-      for (const claim of later) claim.resolve(false);
+      // a later claim loses as before; one with a token is written alone, to learn what is stored (it loses to a first that won)
+      for (const claim of later) {
+        if (claim.tokenHash === undefined) claim.resolve(LOST);
+        else await this.writeClaims([claim]);
+      }
     }
   }
 }

@@ -15,7 +15,7 @@ describe(ConsumerTokenCache.name, () => {
     sut.set('acme', credentials('a'), 60_000, sut.epoch);
 
     clock += 4_999;
-    expect(sut.get('acme')).toEqual(credentials('a'));
+    expect(sut.get('acme')).toMatchObject(credentials('a'));
 
     clock += 1;
     expect(sut.get('acme')).toBeUndefined();
@@ -47,7 +47,7 @@ describe(ConsumerTokenCache.name, () => {
     sut.evict('acme');
 
     expect(sut.get('acme')).toBeUndefined();
-    expect(sut.get('other')).toEqual(credentials('o'));
+    expect(sut.get('other')).toMatchObject(credentials('o'));
   });
 
   it('does not store what was read before an eviction that happened since', () => {
@@ -60,7 +60,7 @@ describe(ConsumerTokenCache.name, () => {
 
     expect(sut.get('acme')).toBeUndefined();
     sut.set('acme', credentials('new'), 60_000, sut.epoch);
-    expect(sut.get('acme')).toEqual(credentials('new'));
+    expect(sut.get('acme')).toMatchObject(credentials('new'));
   });
 
   it('holds at most maxEntries, the oldest giving way first', () => {
@@ -81,8 +81,8 @@ describe(ConsumerTokenCache.name, () => {
     sut.set('b', credentials('b'), 60_000, sut.epoch);
 
     expect(sut.size).toBe(2);
-    expect(sut.get('a')).toEqual(credentials('second'));
-    expect(sut.get('b')).toEqual(credentials('b'));
+    expect(sut.get('a')).toMatchObject(credentials('second'));
+    expect(sut.get('b')).toMatchObject(credentials('b'));
   });
 
   it('drops expired entries to make room before live ones', () => {
@@ -93,8 +93,8 @@ describe(ConsumerTokenCache.name, () => {
 
     sut.set('new', credentials('n'), 60_000, sut.epoch);
 
-    expect(sut.get('long')).toEqual(credentials('l'));
-    expect(sut.get('new')).toEqual(credentials('n'));
+    expect(sut.get('long')).toMatchObject(credentials('l'));
+    expect(sut.get('new')).toMatchObject(credentials('n'));
   });
 
   it('keeps nothing when its bound is zero', () => {

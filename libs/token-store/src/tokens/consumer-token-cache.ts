@@ -11,8 +11,8 @@ export interface CachedCredentials {
   readonly defaultGroups: readonly string[];
 }
 
-interface Entry {
-  readonly credentials: CachedCredentials;
+/** The credentials and their expiry in one object: the cache may hold one per idle consumer. */
+interface Entry extends CachedCredentials {
   readonly expiresAt: number;
 }
 
@@ -59,7 +59,7 @@ export class ConsumerTokenCache {
       this.entries.delete(clientId);
       return undefined;
     }
-    return entry.credentials;
+    return entry;
   }
 
   /** Keeps the credentials for `ttlMs`, or for `lifetimeMs` if the token dies sooner. */
@@ -72,7 +72,8 @@ export class ConsumerTokenCache {
       if (entry.expiresAt > now && this.entries.size < this.maxEntries) break;
       this.entries.delete(key);
     }
-    this.entries.set(clientId, { credentials, expiresAt: now + Math.min(this.ttlMs, lifetimeMs) });
+    const { tokenHash, grants, defaultGroups } = credentials;
+    this.entries.set(clientId, { tokenHash, grants, defaultGroups, expiresAt: now + Math.min(this.ttlMs, lifetimeMs) });
   }
 
   /** Forgets the client's token: it was rotated, or the client deleted. */

@@ -24,6 +24,9 @@ export interface AuthenticatedConsumer {
   readonly defaultGroups: readonly string[];
 }
 
+/** Reads a client's stored token in place of the batched lookup; `tokenHash` is the offered token's SHA-256. */
+export type StoredCredentialsReader = (clientId: string, tokenHash: Buffer) => Promise<HandshakeCredentials | undefined>;
+
 /**
  * How long an accepted token is trusted without reading the database again.
  * Rotations and deletions are announced to every instance (ClientChanges)
@@ -33,6 +36,8 @@ export interface AuthenticatedConsumer {
 const TOKEN_CACHE_TTL_MS = 5_000;
 /** The most accepted tokens kept at once (about 200 bytes each). */
 const TOKEN_CACHE_MAX_ENTRIES = 20_000;
+/** The most distinct sets of grants and default groups shared at once; past it they are made afresh. */
+const ACCESS_MAX_ENTRIES = 1_000;
 /** Idle clocks restarted within this window are written in one statement. */
 const TOUCH_BATCH_MS = 250;
 
@@ -56,6 +61,7 @@ export class ConsumerTokenService implements BeforeApplicationShutdown {
   private readonly cache: ConsumerTokenCache;
   private readonly lookups: BatchedLookup<HandshakeCredentials>;
   private readonly touches: BatchedWrite;
+  private readonly accessByKey = new Map<string, Pick<AuthenticatedConsumer, 'grants' | 'defaultGroups'>>();
 
   constructor(
     private readonly clients: ClientService,
@@ -87,26 +93,57 @@ export class ConsumerTokenService implements BeforeApplicationShutdown {
 
   /**
    * Checks a token offered in a handshake. Malformed input is refused before
-   * any database work; a token accepted in the last few seconds is accepted
-   * from the cache; the rest are read in batches with other handshakes.
+   * any database work. With `read`, the caller reads the stored token itself
+   * (a handshake that claims its connection in the same statement; see
+   * LiveSocketService.claimWithToken), and the cache is not used. Otherwise a
+   * token accepted in the last few seconds is accepted from the cache, and the
+   * rest are read in batches with other handshakes. Either way the offered
+   * token's hash is compared with the stored one here, in constant time.
    */
-  async authenticate(clientId: string | undefined, token: string | undefined): Promise<AuthenticatedConsumer> {
+  async authenticate(clientId: string | undefined, token: string | undefined, read?: StoredCredentialsReader): Promise<AuthenticatedConsumer> {
     if (!clientId || !token) throw rejected('missing');
     if (!CLIENT_ID_PATTERN.test(clientId) || !TOKEN_PATTERN.test(token)) throw rejected('malformed');
     const tokenHash = sha256(token);
+    if (read) {
+      // the token is read in the statement that claims the connection, which a cache hit would not spare: no cache either
+      // way, and a token rotated or a client deleted through any instance is refused at once
+      return this.accept(clientId, tokenHash, await read(clientId, tokenHash));
+    }
     const cached = this.cache.get(clientId);
     if (cached !== undefined && digestsEqual(tokenHash, Buffer.from(cached.tokenHash, 'base64'))) {
       return { clientId, grants: cached.grants, defaultGroups: cached.defaultGroups };
     }
     const epoch = this.cache.epoch;
     const stored = await this.lookups.load(clientId);
+    const consumer = this.accept(clientId, tokenHash, stored);
+    this.cache.set(clientId, { tokenHash: stored!.tokenHash.toString('base64'), ...consumer }, stored!.remainingMs, epoch);
+    return consumer;
+  }
+
+  /** The consumer whose stored token the offered one matches (compared in constant time), or the refusal. */
+  private accept(clientId: string, tokenHash: Buffer, stored: HandshakeCredentials | undefined): AuthenticatedConsumer {
     if (!stored) throw rejected('unknown');
     if (!digestsEqual(tokenHash, stored.tokenHash)) throw rejected('mismatch');
     if (stored.expired) throw rejected('expired');
-    const grants = new Grants(stored.grants);
-    const defaultGroups = grants.defaults(stored.defaultGroups);
-    this.cache.set(clientId, { tokenHash: stored.tokenHash.toString('base64'), grants, defaultGroups }, stored.remainingMs, epoch);
+    const { grants, defaultGroups } = this.access(stored);
     return { clientId, grants, defaultGroups };
+  }
+
+  /**
+   * The grants and default groups of a stored token, shared by every client
+   * with the same ones (most clients of a deployment have one of a few sets):
+   * a cached token then costs no Grants of its own. Both are read-only.
+   */
+  private access(stored: HandshakeCredentials): Pick<AuthenticatedConsumer, 'grants' | 'defaultGroups'> {
+    const key = JSON.stringify([stored.grants, stored.defaultGroups]);
+    let access = this.accessByKey.get(key);
+    if (access === undefined) {
+      const grants = new Grants(stored.grants);
+      access = { grants, defaultGroups: Object.freeze(grants.defaults(stored.defaultGroups)) };
+      if (this.accessByKey.size >= ACCESS_MAX_ENTRIES) this.accessByKey.clear();
+      this.accessByKey.set(key, access);
+    }
+    return access;
   }
 
   /**

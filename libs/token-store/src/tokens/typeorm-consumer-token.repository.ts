@@ -28,21 +28,21 @@ export class TypeOrmConsumerTokenRepository extends ConsumerTokenRepository {
         WHERE t.client_id = ANY($1::varchar[])`,
       [clientIds, idleTtlMs],
     );
-    return new Map(
-      rows.map((row) => [
-        row.client_id as string,
-        {
-          tokenHash: Buffer.from(row.token_hash as Uint8Array),
-          expired: row.expired === true,
-          remainingMs: Number(row.remaining_ms),
-          grants: (row.grants as string[] | null) ?? [],
-          defaultGroups: (row.default_groups as string[] | null) ?? null,
-        },
-      ]),
-    );
+    return new Map(rows.map((row) => [row.client_id as string, handshakeCredentials(row)]));
   }
 
   async touch(clientIds: readonly string[]): Promise<void> {
     await this.dataSource.query('UPDATE consumer_tokens SET last_seen_at = now() WHERE client_id = ANY($1::varchar[])', [clientIds]);
   }
+}
+
+/** A row of `consumer_tokens` joined with its client, as a handshake needs it. */
+export function handshakeCredentials(row: Record<string, unknown>): HandshakeCredentials {
+  return {
+    tokenHash: Buffer.from(row.token_hash as Uint8Array),
+    expired: row.expired === true,
+    remainingMs: Number(row.remaining_ms),
+    grants: (row.grants as string[] | null) ?? [],
+    defaultGroups: (row.default_groups as string[] | null) ?? null,
+  };
 }
