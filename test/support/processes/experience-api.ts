@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
@@ -24,7 +25,8 @@ export async function startExperienceApi(env: Record<string, string> = {}): Prom
   const config = loadExperienceConfig({
     PORT: '0',
     ADMIN_TOKEN,
-    PGLITE_DATA_DIR: 'memory://',
+    // an in-memory database of this app's own: two apps started at once must not migrate one database together
+    PGLITE_DATA_DIR: `memory://${randomUUID()}`,
     HANDSHAKE_RATE_PER_SECOND: '0',
     REGISTRATION_RATE_PER_MINUTE: '0',
     REGISTRATION_CLIENT_RATE_PER_MINUTE: '0',
