@@ -9,8 +9,10 @@ describe('one connection per client across instances', () => {
   let b: RunningExperienceApi;
 
   beforeAll(async () => {
-    a = await startExperienceApi({ SOCKET_LEASE_TTL: '3s' });
-    b = await startExperienceApi({ SOCKET_LEASE_TTL: '3s' });
+    // two instances on one database, as replicas share one Postgres: on PGlite, one in-memory database of this process
+    const shared = { SOCKET_LEASE_TTL: '3s', PGLITE_DATA_DIR: `memory://leases-${process.pid}` };
+    a = await startExperienceApi(shared);
+    b = await startExperienceApi(shared);
   });
   afterAll(async () => {
     await b.close();
